@@ -55,9 +55,9 @@ func EllipseMask(w, h int) Mask {
 		for j := 0; j < w; j++ {
 			in := 0
 			for si := 0; si < n; si++ {
-				y := (float64(i)+(float64(si)+0.5)/n - b) / b
+				y := (float64(i) + (float64(si)+0.5)/n - b) / b
 				for sj := 0; sj < n; sj++ {
-					x := (float64(j)+(float64(sj)+0.5)/n - a) / a
+					x := (float64(j) + (float64(sj)+0.5)/n - a) / a
 					if x*x+y*y <= 1 {
 						in++
 					}
