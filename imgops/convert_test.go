@@ -1,0 +1,116 @@
+package imgops
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"testing"
+)
+
+func TestImageToTensor(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 2, 1))
+	img.Set(0, 0, color.NRGBA{255, 0, 0, 255})
+	img.Set(1, 0, color.NRGBA{0, 0, 255, 128}) // alpha is ignored
+	tests := []struct {
+		name string
+		c    int
+		want []float32
+	}{
+		{"rgb", 3, []float32{1, 0, 0, 0, 0, 1}},
+		{"gray", 1, []float32{lumR, lumB}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, resized := ImageToTensor(img, tc.c, 1, 2)
+			if resized {
+				t.Error("resized an image of the right size")
+			}
+			for k := range tc.want {
+				if math.Abs(float64(got[k]-tc.want[k])) > 1e-4 {
+					t.Fatalf("tensor %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+	// A 4×4 black/white checker resized to 2×2: every value is the same
+	// grey, and the resize is reported.
+	checker := image.NewGray(image.Rect(0, 0, 4, 4))
+	for y := 0; y < 4; y++ {
+		for x := 0; x < 4; x++ {
+			if (x+y)%2 == 0 {
+				checker.SetGray(x, y, color.Gray{255})
+			}
+		}
+	}
+	got, resized := ImageToTensor(checker, 1, 2, 2)
+	if !resized {
+		t.Error("resize not reported")
+	}
+	for _, v := range got {
+		if math.Abs(float64(v)-0.5) > 0.05 {
+			t.Errorf("resized checker %v, want about 0.5 everywhere", got)
+			break
+		}
+	}
+}
+
+func TestTensorToImage(t *testing.T) {
+	img, err := TensorToImage([]float32{0, 1, -1, 2, 0.5, 0.5}, 3, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []uint8{0, 0, 128, 255, 255, 255, 128, 255}
+	for i := range want {
+		if img.Pix[i] != want[i] {
+			t.Fatalf("pixels %v, want %v", img.Pix, want)
+		}
+	}
+	gray, _ := TensorToImage([]float32{0.2}, 1, 1, 1)
+	if gray.Pix[0] != 51 || gray.Pix[1] != 51 || gray.Pix[3] != 255 {
+		t.Errorf("gray pixel %v", gray.Pix)
+	}
+	if _, err := TensorToImage(make([]float32, 5), 3, 1, 2); err == nil {
+		t.Error("accepted a tensor of the wrong length")
+	}
+	if _, err := TensorToImage(make([]float32, 4), 2, 1, 2); err == nil {
+		t.Error("accepted 2 channels")
+	}
+}
+
+func TestRender(t *testing.T) {
+	// A red 4×4 patch at scale 2 centred on (8, 8) of a white 16×16 image
+	// spans [4, 12)²; the bilinear sampler's edge is one patch pixel (two
+	// image pixels) wide, centred on the patch's outline. Jitter is ignored.
+	p := NewGreyPatch(RectMask(4, 4))
+	for k := 0; k < 16; k++ {
+		p.Pix[k], p.Pix[16+k], p.Pix[32+k] = 1, 0, 0
+	}
+	bg := image.NewNRGBA(image.Rect(0, 0, 16, 16))
+	for i := range bg.Pix {
+		bg.Pix[i] = 255
+	}
+	out, err := Render(p, bg, Transform{Scale: 2, CX: 8, CY: 8, Brightness: -1, BlurSigma: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	red, white := color.NRGBA{255, 0, 0, 255}, color.NRGBA{255, 255, 255, 255}
+	for y := 0; y < 16; y++ {
+		for x := 0; x < 16; x++ {
+			got := out.NRGBAAt(x, y)
+			switch {
+			case x >= 5 && x < 11 && y >= 5 && y < 11:
+				if got != red {
+					t.Fatalf("inner pixel (%d,%d) = %v, want red", x, y, got)
+				}
+			case x < 3 || x > 12 || y < 3 || y > 12:
+				if got != white {
+					t.Fatalf("outer pixel (%d,%d) = %v, want white", x, y, got)
+				}
+			}
+		}
+	}
+	// Pixel 4's centre is a quarter patch pixel inside the outline: 3/4 red.
+	if got := out.NRGBAAt(4, 8); got != (color.NRGBA{255, 64, 64, 255}) {
+		t.Errorf("edge pixel = %v, want 3/4 red over white", got)
+	}
+}
