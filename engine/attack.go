@@ -122,6 +122,7 @@ type attackState struct {
 	n, size  int
 	k        int
 	x0       []float32
+	clean    []float32 // the clean images' logits, n×k
 	res      Result
 	score    []float64 // best unsuccessful score so far; lower is better
 	minimal  bool      // keep the smallest successful perturbation, not the first
@@ -164,6 +165,7 @@ func newAttackState(ctx context.Context, name string, c Classifier, images []flo
 	s := &attackState{
 		name: name, c: c, shape: shape, n: n, size: size, k: k,
 		x0:       images,
+		clean:    logits,
 		res:      Result{Adversarial: append([]float32(nil), images...), Samples: make([]SampleResult, n)},
 		score:    make([]float64, n),
 		progress: progress,

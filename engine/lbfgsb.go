@@ -122,6 +122,7 @@ type BoxMinimizer struct {
 	a    []float64
 
 	started     bool
+	accepted    bool // the last point told became the iterate
 	steepest    bool // the current direction is −∇f (memory was reset)
 	iter, evals int
 	status      BoxStatus
@@ -173,6 +174,11 @@ func (m *BoxMinimizer) Iterations() int { return m.iter }
 // Evaluations returns the number of function evaluations told so far.
 func (m *BoxMinimizer) Evaluations() int { return m.evals }
 
+// Accepted reports whether the point of the last Tell became the current
+// iterate, so that what the caller learnt there (a classification, say)
+// describes Best.
+func (m *BoxMinimizer) Accepted() bool { return m.accepted }
+
 // Status returns the last status Tell returned.
 func (m *BoxMinimizer) Status() BoxStatus { return m.status }
 
@@ -183,11 +189,13 @@ func (m *BoxMinimizer) Tell(f float64, g []float64) BoxStatus {
 		return m.status
 	}
 	m.evals++
+	m.accepted = false
 	if !m.started {
 		if len(g) != len(m.x) {
 			panic("box minimiser: gradient has the wrong length")
 		}
 		m.started = true
+		m.accepted = true
 		copy(m.x, m.trial)
 		copy(m.g, g)
 		m.f = f
@@ -232,6 +240,7 @@ func (m *BoxMinimizer) accept(f float64, g []float64) BoxStatus {
 		m.s, m.y, m.rho = append(m.s, sv), append(m.y, yv), append(m.rho, 1/sy)
 	}
 	fOld := m.f
+	m.accepted = true
 	copy(m.x, m.trial)
 	copy(m.g, g)
 	m.f = f
