@@ -4,6 +4,8 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -112,5 +114,30 @@ func TestRender(t *testing.T) {
 	// Pixel 4's centre is a quarter patch pixel inside the outline: 3/4 red.
 	if got := out.NRGBAAt(4, 8); got != (color.NRGBA{255, 64, 64, 255}) {
 		t.Errorf("edge pixel = %v, want 3/4 red over white", got)
+	}
+}
+
+func TestLoadPlacementMask(t *testing.T) {
+	// A 4×2 picture, white on the left half: resized to 8×4, the left half
+	// is allowed.
+	img := image.NewGray(image.Rect(0, 0, 4, 2))
+	img.Pix = []uint8{255, 255, 0, 0, 255, 255, 0, 0}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "place.png")
+	if err := WritePNG(path, img, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadPlacementMask(path, 8, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.W != 8 || m.H != 4 || m.Pix[0] < 0.99 || m.Pix[7] > 0.01 {
+		t.Errorf("placement mask %d×%d %v", m.W, m.H, m.Pix)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.png"), []byte("not an image"), 0o644)
+	for _, p := range []string{"bad.png", "missing.png"} {
+		if _, err := LoadPlacementMask(filepath.Join(dir, p), 8, 4); err == nil {
+			t.Errorf("%s loaded", p)
+		}
 	}
 }
