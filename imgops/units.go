@@ -1,6 +1,7 @@
 package imgops
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,23 +11,24 @@ import (
 var lengthUnits = map[string]float64{"mm": 1, "cm": 10, "in": 25.4}
 
 // ParseLength parses a physical length such as "5cm", "50 mm" or "2in" and
-// returns it in millimetres. Errors are one line and say what to write.
+// returns it in millimetres. Errors are one line, say what to write, and
+// leave naming the input to the caller (e.g. "--size 5xx: unknown unit").
 func ParseLength(s string) (float64, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	i := strings.IndexFunc(t, func(r rune) bool {
 		return !(r >= '0' && r <= '9' || r == '.' || r == '-' || r == '+')
 	})
 	if i < 0 {
-		return 0, fmt.Errorf("%q has no unit; use cm, mm or in (e.g. 5cm)", s)
+		return 0, errors.New("no unit; use cm, mm or in (e.g. 5cm)")
 	}
 	num, unit := t[:i], strings.TrimSpace(t[i:])
 	mm, ok := lengthUnits[unit]
 	if !ok {
-		return 0, fmt.Errorf("%q: unknown unit %q; use cm, mm or in (e.g. 5cm)", s, unit)
+		return 0, fmt.Errorf("unknown unit %q; use cm, mm or in (e.g. 5cm)", unit)
 	}
 	v, err := strconv.ParseFloat(num, 64)
 	if err != nil || !(v > 0) {
-		return 0, fmt.Errorf("%q: want a positive number before the unit (e.g. 5cm)", s)
+		return 0, errors.New("want a positive number before the unit (e.g. 5cm)")
 	}
 	return v * mm, nil
 }
