@@ -110,7 +110,7 @@ func (cp *Composition) Apply(p *Patch, images []float32, n, c, h, w int, transfo
 	}
 	invs := make([]mat3, n)
 	for i, t := range transforms {
-		if !(t.Scale > 0) || math.IsInf(t.Scale, 0) || math.IsNaN(t.CX+t.CY+t.AngleRad) {
+		if !(t.Scale > 0) || math.IsInf(t.Scale, 0) || !isFinite(t.CX) || !isFinite(t.CY) || !isFinite(t.AngleRad) {
 			return fmt.Errorf("applying the patch: transform %d has scale %v at (%v, %v); want a positive scale", i, t.Scale, t.CX, t.CY)
 		}
 		if !(t.BlurSigma >= 0 && t.BlurSigma <= maxBlurSigma) {
@@ -394,6 +394,8 @@ func clip01(v float32) (float32, uint8) {
 }
 
 func clampInt(v, lo, hi int) int { return min(max(v, lo), hi) }
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // grow returns s resized to n, reusing its storage when it is large enough.
 func grow[T any](s []T, n int) []T {

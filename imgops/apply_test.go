@@ -368,3 +368,88 @@ func TestFillSamplesMatchesEveryPixel(t *testing.T) {
 		}
 	}
 }
+
+func TestApplyJitter(t *testing.T) {
+	// A mid-grey opaque 20×20 patch pasted at scale 1 on a black 40×40
+	// image; the interior pixels [15, 25)² are beyond the blur's reach of
+	// its edge.
+	p := NewGreyPatch(RectMask(20, 20))
+	const w, h = 40, 40
+	at := Transform{Scale: 1, CX: 20, CY: 20}
+	interior := func(img []float32, f func(v float32)) {
+		for y := 15; y < 25; y++ {
+			for x := 15; x < 25; x++ {
+				f(img[y*w+x])
+			}
+		}
+	}
+	apply := func(tr Transform) *Composition {
+		cp, err := Apply(p, make([]float32, w*h), 1, 1, h, w, []Transform{tr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cp
+	}
+	tests := []struct {
+		name string
+		edit func(tr *Transform)
+		want float32
+	}{
+		{"brightness adds", func(tr *Transform) { tr.Brightness = 0.1 }, 0.6},
+		{"contrast scales", func(tr *Transform) { tr.Contrast = 0.2 }, 0.6},
+		{"both", func(tr *Transform) { tr.Contrast, tr.Brightness = -0.5, -0.1 }, 0.15},
+		{"blur keeps flat interiors", func(tr *Transform) { tr.BlurSigma = 1.5 }, 0.5},
+	}
+	for _, tc := range tests {
+		tr := at
+		tc.edit(&tr)
+		interior(apply(tr).Images, func(v float32) {
+			if math.Abs(float64(v-tc.want)) > 1e-5 {
+				t.Fatalf("%s: interior pixel %v, want %v", tc.name, v, tc.want)
+			}
+		})
+	}
+	// Noise: zero mean, the requested deviation, reproducible from its seed.
+	tr := at
+	tr.NoiseStd, tr.NoiseSeed = 0.05, 7
+	a, b := apply(tr), apply(tr)
+	var sum, sq float64
+	interior(a.Images, func(v float32) { d := float64(v) - 0.5; sum += d; sq += d * d })
+	mean, std := sum/100, math.Sqrt(sq/100)
+	if math.Abs(mean) > 0.01 || math.Abs(std-0.05) > 0.01 {
+		t.Errorf("noise mean %v std %v, want 0 and 0.05", mean, std)
+	}
+	for k := range a.Images {
+		if a.Images[k] != b.Images[k] {
+			t.Fatal("the same noise seed gave different noise")
+		}
+	}
+	// Blur spreads the patch's coverage without losing it: the image's
+	// total stays that of the sharp composite.
+	tr = at
+	tr.BlurSigma = 2
+	sharp, blurred := apply(at), apply(tr)
+	var ms, mb float64
+	for k := range sharp.Images {
+		ms += float64(sharp.Images[k])
+		mb += float64(blurred.Images[k])
+	}
+	if math.Abs(ms-mb) > 1e-3*ms || blurred.Images[20*w+9] <= 0 {
+		t.Errorf("blurred total %v, sharp %v; pixel outside the patch %v", mb, ms, blurred.Images[20*w+9])
+	}
+	// A fully clipped patch passes no gradient.
+	tr = at
+	tr.Brightness = 1
+	cp := apply(tr)
+	g, err := cp.PullBack(ones(w * h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 1; y < 19; y++ {
+		for x := 1; x < 19; x++ {
+			if v := g[y*20+x]; v != 0 {
+				t.Fatalf("gradient %v through a clipped pixel (%d,%d)", v, x, y)
+			}
+		}
+	}
+}

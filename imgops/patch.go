@@ -229,6 +229,17 @@ func (p *Patch) Image() *image.NRGBA {
 	return img
 }
 
+// Thumbnail returns the patch's preview image (see Image) scaled with gift
+// to fit a maxSide×maxSide box, keeping its aspect ratio, for lists and
+// previews in the GUI.
+func (p *Patch) Thumbnail(maxSide int) *image.NRGBA {
+	src := p.Image()
+	g := gift.New(gift.ResizeToFit(maxSide, maxSide, gift.LinearResampling))
+	dst := image.NewNRGBA(g.Bounds(src.Bounds()))
+	g.Draw(dst, src)
+	return dst
+}
+
 // image64 returns the patch as a 16-bit NRGBA image with the mask in alpha.
 func (p *Patch) image64() *image.NRGBA64 {
 	img := image.NewNRGBA64(image.Rect(0, 0, p.W, p.H))

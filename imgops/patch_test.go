@@ -166,3 +166,14 @@ func TestPatchResize(t *testing.T) {
 		t.Errorf("preview image %v", img.Pix[:12])
 	}
 }
+
+func TestThumbnail(t *testing.T) {
+	p := NewGreyPatch(RectMask(80, 40))
+	th := p.Thumbnail(20)
+	if b := th.Bounds(); b.Dx() != 20 || b.Dy() != 10 {
+		t.Errorf("thumbnail is %v, want 20×10", b)
+	}
+	if c := th.NRGBAAt(10, 5); c != (color.NRGBA{128, 128, 128, 255}) {
+		t.Errorf("thumbnail pixel %v, want opaque grey", c)
+	}
+}

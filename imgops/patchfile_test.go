@@ -119,3 +119,20 @@ func TestLoadPatchErrors(t *testing.T) {
 		t.Error("SavePatch accepted an invalid patch")
 	}
 }
+
+func FuzzDecodePatch(f *testing.F) {
+	var buf bytes.Buffer
+	EncodePatch(&buf, NewNoisePatch(CircleMask(6), 1), PatchMeta{Target: "t"}, 300)
+	f.Add(buf.Bytes())
+	buf.Reset()
+	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 2, 2)))
+	f.Add(buf.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, _, err := DecodePatch(data)
+		if err == nil {
+			if verr := p.Validate(); verr != nil {
+				t.Fatalf("DecodePatch returned an invalid patch: %v", verr)
+			}
+		}
+	})
+}
