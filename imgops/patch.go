@@ -14,8 +14,10 @@ import (
 // a Patch its shape (a circle, an ellipse, a sticker outline) and, sized like
 // an image, says where a patch may be placed (Options.Placement).
 type Mask struct {
+	// W and H are the mask's width and height in pixels.
 	W, H int
-	Pix  []float32
+	// Pix holds W*H coverages, row-major.
+	Pix []float32
 	// Shape names how the mask was made ("circle", "ellipse", "rect",
 	// "alpha", "image"); it is recorded in patch files.
 	Shape string
@@ -141,8 +143,11 @@ func (m Mask) Validate() error {
 // planes R, G, B) and the Mask (H×W) that gives its shape. Only the pixels
 // the mask covers ever reach an image.
 type Patch struct {
+	// W and H are the patch's width and height in pixels.
 	W, H int
-	Pix  []float32
+	// Pix holds the colours: planes R, G, B of H rows of W values.
+	Pix []float32
+	// Mask is the patch's W×H shape.
 	Mask Mask
 }
 

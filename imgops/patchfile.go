@@ -25,10 +25,11 @@ const PatchFormat = "advlab-patch/1"
 type PatchMeta struct {
 	// Format is PatchFormat; SavePatch fills it.
 	Format string `json:"format"`
-	// Target is the label the patch pushes models towards, and TargetIndex
-	// its class index (nil when unknown or untargeted).
-	Target      string `json:"target,omitempty"`
-	TargetIndex *int   `json:"target_index,omitempty"`
+	// Target is the label the patch pushes models towards.
+	Target string `json:"target,omitempty"`
+	// TargetIndex is the target's class index (nil when unknown or
+	// untargeted).
+	TargetIndex *int `json:"target_index,omitempty"`
 	// Models names the models the patch was trained against.
 	Models []string `json:"models,omitempty"`
 	// Training holds the trainer's options as it marshals them.

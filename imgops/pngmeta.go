@@ -34,7 +34,9 @@ const metresPerInch = 0.0254
 // Chunk is one PNG chunk: its four-letter type and its data (length and CRC
 // are computed when it is written).
 type Chunk struct {
+	// Type is the chunk's four-letter type, such as "pHYs" or "iTXt".
 	Type string
+	// Data is the chunk's content, without length or CRC.
 	Data []byte
 }
 

@@ -31,8 +31,10 @@ type Transform struct {
 	// Contrast scales the patch's colours by 1+Contrast.
 	Contrast float32
 	// NoiseStd is the standard deviation of Gaussian noise added to the
-	// patch's colours, drawn from a PCG generator seeded with NoiseSeed.
-	NoiseStd  float32
+	// patch's colours, independently per pixel and channel.
+	NoiseStd float32
+	// NoiseSeed seeds the PCG generator of the noise, so that Apply is
+	// deterministic.
 	NoiseSeed uint64
 	// BlurSigma is the standard deviation, in image pixels, of a Gaussian
 	// blur of the patch layer (colour and coverage) before compositing.
@@ -95,8 +97,9 @@ type Options struct {
 	// fractions; the scale is uniform in [ScaleMin, ScaleMax] of that
 	// quantity.
 	ScaleMode ScaleMode `json:"scale_mode"`
-	ScaleMin  float64   `json:"scale_min"`
-	ScaleMax  float64   `json:"scale_max"`
+	// ScaleMin and ScaleMax bound the scale, in ScaleMode's quantity.
+	ScaleMin float64 `json:"scale_min"`
+	ScaleMax float64 `json:"scale_max"`
 	// Perspective is the largest corner displacement d in [0,1), like ART's
 	// distortion_scale_max: each corner moves inward, independently per
 	// axis, by a uniform fraction of d times the patch's half size. Above
