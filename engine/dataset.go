@@ -20,6 +20,10 @@ import (
 // imageExts are the file extensions a Dataset reads, lower case.
 var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true, ".webp": true}
 
+// ErrNoImages is wrapped by the errors of LoadImageFolder when the folder
+// holds no images, so that callers can treat it as a usage mistake.
+var ErrNoImages = errors.New("no images")
+
 // maxImagePixels bounds the size of one decoded image, so a hostile header
 // cannot make the loader allocate gigabytes.
 const maxImagePixels = 64 << 20
@@ -106,7 +110,7 @@ func LoadImageFolder(dir string) (*Dataset, error) {
 		d.Classes = append(d.Classes, e.Name())
 	}
 	if len(d.Items) == 0 {
-		return nil, fmt.Errorf("no images in %s: expected %s/<class>/<image>.png (or .jpg, .jpeg, .gif, .bmp, .webp)", dir, dir)
+		return nil, fmt.Errorf("%w in %s: expected %s/<class>/<image>.png (or .jpg, .jpeg, .gif, .bmp, .webp)", ErrNoImages, dir, dir)
 	}
 	if loose > 0 {
 		d.Notes = append(d.Notes, fmt.Sprintf("skipped %d file(s) directly in %s: images must sit in a class folder", loose, dir))
@@ -238,6 +242,11 @@ func (d *Dataset) LabelsFor(labels []string) ([]int, error) {
 	}
 	return out, nil
 }
+
+// ClassIndex finds name among a model's labels the way LabelsFor matches
+// class folders: exactly, else case-insensitively when unambiguous, else as a
+// numeric index when the labels are names. The error lists the labels.
+func ClassIndex(labels []string, name string) (int, error) { return matchLabel(labels, name) }
 
 // matchLabel finds the class index of a folder name among labels.
 func matchLabel(labels []string, name string) (int, error) {

@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image/png"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/imgops"
+	"github.com/advlab/advlab/internal/fsutil"
+)
+
+// attackModel is what the attack commands need of a model: a classifier
+// they can close. *engine.Model is one.
+type attackModel interface {
+	engine.Classifier
+	Close() error
+}
+
+// openAttackModel opens the model a --model flag names; tests replace it
+// with closed-form classifiers.
+var openAttackModel = func(spec string) (attackModel, error) {
+	m, err := loadModel(spec)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// loadImageSet reads an ImageFolder for a command; a missing or empty folder
+// is a usage error. limit > 0 keeps that many images, spread over classes.
+func loadImageSet(dir string, limit int) (*engine.Dataset, error) {
+	if dir == "" {
+		return nil, usagef("--images DIR is required (DIR/<class>/<image>.png)")
+	}
+	if limit < 0 {
+		return nil, usagef("--limit %d must be at least 0", limit)
+	}
+	ds, err := engine.LoadImageFolder(dir)
+	if err != nil {
+		if errors.Is(err, engine.ErrNoImages) || errors.Is(err, fs.ErrNotExist) {
+			return nil, usagef("--images: %v", err)
+		}
+		return nil, err
+	}
+	return ds.Subset(limit), nil
+}
+
+// classify returns the top-1 class of n images, in batches.
+func classify(ctx context.Context, c engine.Classifier, x []float32, n, batch int) ([]int, error) {
+	size := c.InputShape().Size()
+	k := len(c.Labels())
+	out := make([]int, 0, n)
+	for lo := 0; lo < n; lo += batch {
+		hi := min(lo+batch, n)
+		z, err := c.Logits(ctx, x[lo*size:hi*size], hi-lo)
+		if err != nil {
+			return nil, fmt.Errorf("classifying with %s: %w", c.Name(), err)
+		}
+		for i := 0; i < hi-lo; i++ {
+			out = append(out, argmax(z[i*k:(i+1)*k]))
+		}
+	}
+	return out, nil
+}
+
+func argmax(z []float32) int {
+	best := 0
+	for j, v := range z {
+		if v > z[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+// quantize returns x as an 8-bit image would hold it: each image through
+// imgops.TensorToImage and back, which is exactly what a lossless PNG stores.
+func quantize(x []float32, shape engine.ImageShape) ([]float32, error) {
+	size := shape.Size()
+	out := make([]float32, len(x))
+	for i := 0; i < len(x)/size; i++ {
+		img, err := imgops.TensorToImage(x[i*size:(i+1)*size], shape.Channels, shape.Height, shape.Width)
+		if err != nil {
+			return nil, err
+		}
+		t, _ := imgops.ImageToTensor(img, shape.Channels, shape.Height, shape.Width)
+		copy(out[i*size:], t)
+	}
+	return out, nil
+}
+
+// outputPath is where image item is written under dir: <class>/<name>.png,
+// keeping the original extension in the name when dropping it would collide
+// with another file of the class.
+func outputPath(dir string, item engine.DatasetItem, taken map[string]bool) string {
+	rel := filepath.FromSlash(item.Rel)
+	base := strings.TrimSuffix(rel, filepath.Ext(rel)) + ".png"
+	if taken[base] {
+		base = rel + ".png"
+	}
+	taken[base] = true
+	return filepath.Join(dir, base)
+}
+
+// writeAdversarial writes each adversarial image as a lossless 8-bit PNG
+// under dir in the dataset's <class>/<file>.png layout, atomically, and
+// returns the images read back from the written files, so that the caller
+// evaluates exactly what was saved.
+func writeAdversarial(dir string, items []engine.DatasetItem, x []float32, shape engine.ImageShape) ([]float32, error) {
+	size := shape.Size()
+	back := make([]float32, len(x))
+	taken := map[string]bool{}
+	for i, it := range items {
+		img, err := imgops.TensorToImage(x[i*size:(i+1)*size], shape.Channels, shape.Height, shape.Width)
+		if err != nil {
+			return nil, err
+		}
+		path := outputPath(dir, it, taken)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("writing adversarial images: %w", err)
+		}
+		if err := fsutil.WriteFileAtomic(path, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
+			return nil, fmt.Errorf("writing adversarial images: %w", err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading back %s: %w", path, err)
+		}
+		saved, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading back %s: %w", path, err)
+		}
+		t, _ := imgops.ImageToTensor(saved, shape.Channels, shape.Height, shape.Width)
+		copy(back[i*size:], t)
+	}
+	return back, nil
+}
+
+// meanMedian returns the mean and median of v (NaN for none).
+func meanMedian(v []float64) (mean, median float64) {
+	if len(v) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	for _, x := range s {
+		mean += x
+	}
+	mean /= float64(len(s))
+	if len(s)%2 == 1 {
+		return mean, s[len(s)/2]
+	}
+	return mean, (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// jsonFloat is a float64 that encodes NaN as null.
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return []byte("null"), nil
+	}
+	return fmt.Appendf(nil, "%.6g", float64(f)), nil
+}
+
+// rate returns num/den, NaN when den is 0.
+func rate(num, den int) float64 {
+	if den == 0 {
+		return math.NaN()
+	}
+	return float64(num) / float64(den)
+}
+
+// pct formats a rate as a percentage.
+func pct(r float64) string {
+	if math.IsNaN(r) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f%%", 100*r)
+}
+
+// progressPrinter returns a progress callback that redraws one status line
+// on stderr at most every 100 ms when stderr is a terminal, and a function
+// that ends the line. The callback never blocks the attack: updates go
+// through a one-slot channel that drops what the printer has not taken.
+func progressPrinter(env *Env, label string) (func(engine.Progress), func()) {
+	if !env.Interactive {
+		return nil, func() {}
+	}
+	ch := make(chan engine.Progress, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var last time.Time
+		for p := range ch {
+			if time.Since(last) < 100*time.Millisecond && p.Fraction < 1 {
+				continue
+			}
+			last = time.Now()
+			phase := ""
+			if p.Phase != "" {
+				phase = " " + p.Phase
+			}
+			fmt.Fprintf(env.Stderr, "\r%s: batch %d/%d%s step %d/%d, %d/%d fooled, %3.0f%%   ",
+				label, p.Batch, p.Batches, phase, p.Step, p.Steps, p.Succeeded, p.Images, 100*p.Fraction)
+		}
+	}()
+	stop := func() {
+		close(ch)
+		<-done
+		fmt.Fprint(env.Stderr, "\r\033[K")
+	}
+	return engine.NonBlocking(ch), stop
+}
