@@ -129,7 +129,7 @@ func TestPullBackIsAdjoint(t *testing.T) {
 		{"gray", 1, DefaultOptions()},
 		{"perspective", 3, Options{MaxAngleDeg: 180, ScaleMin: 0.1, ScaleMax: 0.3, Perspective: 0.5}},
 		{"jitter", 3, Options{MaxAngleDeg: 30, ScaleMin: 0.1, ScaleMax: 0.3, Brightness: 0.05, Contrast: 0.2, NoiseStd: 0.01}},
-		{"blur", 3, Options{MaxAngleDeg: 30, ScaleMin: 0.1, ScaleMax: 0.3, BlurSigma: 2}},
+		{"blur", 3, Options{MaxAngleDeg: 30, ScaleMin: 0.1, ScaleMax: 0.3, BlurSigma: 2, Contrast: 0.2}},
 		{"blur-gray-side", 1, Options{MaxAngleDeg: 30, ScaleMode: SideFraction, ScaleMin: 0.3, ScaleMax: 0.8, BlurSigma: 1.5, Perspective: 0.3}},
 	}
 	const n, h, w = 4, 40, 36
