@@ -107,7 +107,7 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	if *batch <= 0 {
 		return usagef("--batch %d must be positive", *batch)
 	}
-	ds, err := loadImageSet(*images, *limit)
+	ds, err := loadImageSet(env, *images, *limit)
 	if err != nil {
 		return err
 	}
@@ -159,9 +159,6 @@ func prepareAttack(env *Env, m engine.Classifier, ds *engine.Dataset, af *attack
 	labels, err := ds.LabelsFor(m.Labels())
 	if err != nil {
 		return nil, usagef("--images for %s: %v", m.Name(), err)
-	}
-	for _, n := range ds.Notes {
-		fmt.Fprintf(env.Stderr, "note: %s\n", n)
 	}
 	shape := m.InputShape()
 	x, resized := ds.Tensor(shape)

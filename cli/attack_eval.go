@@ -36,9 +36,10 @@ var openAttackModel = func(spec string) (attackModel, error) {
 	return m, nil
 }
 
-// loadImageSet reads an ImageFolder for a command; a missing or empty folder
-// is a usage error. limit > 0 keeps that many images, spread over classes.
-func loadImageSet(dir string, limit int) (*engine.Dataset, error) {
+// loadImageSet reads an ImageFolder for a command, printing the loader's
+// notes to stderr; a missing or empty folder is a usage error. limit > 0
+// keeps that many images, spread over the classes.
+func loadImageSet(env *Env, dir string, limit int) (*engine.Dataset, error) {
 	if dir == "" {
 		return nil, usagef("--images DIR is required (DIR/<class>/<image>.png)")
 	}
@@ -51,6 +52,9 @@ func loadImageSet(dir string, limit int) (*engine.Dataset, error) {
 			return nil, usagef("--images: %v", err)
 		}
 		return nil, err
+	}
+	for _, n := range ds.Notes {
+		fmt.Fprintf(env.Stderr, "note: %s\n", n)
 	}
 	return ds.Subset(limit), nil
 }

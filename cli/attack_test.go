@@ -21,14 +21,20 @@ import (
 // "bright" when the mean pixel is above 0.5, "dark" below, with logits
 // ±k·(mean − 0.5). It stands in for an ONNX model in CLI tests.
 type brightness struct {
+	id     string
+	side   int // image side; 0 means 8
 	calls  int // Logits and Gradient calls
 	closed bool
 }
 
-func (b *brightness) Name() string     { return "brightness" }
+func (b *brightness) Name() string     { return "brightness" + b.id }
 func (b *brightness) Labels() []string { return []string{"dark", "bright"} }
 func (b *brightness) InputShape() engine.ImageShape {
-	return engine.ImageShape{Channels: 1, Height: 8, Width: 8}
+	s := b.side
+	if s == 0 {
+		s = 8
+	}
+	return engine.ImageShape{Channels: 1, Height: s, Width: s}
 }
 func (b *brightness) Close() error { b.closed = true; return nil }
 
