@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/internal/fsutil"
+)
+
+func init() {
+	register(&command{
+		name:    "szegedy",
+		summary: "reproduce Tables 1 and 2 of Szegedy et al. (2013) on the zoo's MNIST networks",
+		run:     runSzegedy,
+	})
+}
+
+const szegedyUsage = "[--zoo DIR] [--images DIR] [--limit N] [--batch B] [--seed N] [--steps S] [--search-steps K] [-o FILE]"
+
+// szegedyRun is everything the report needs.
+type szegedyRun struct {
+	zoo, images  string
+	args         string
+	limit        int
+	seed         uint64
+	opts         engine.LBFGSOptions
+	runs         []*attackRun
+	tab          *transferTable
+	sidecarErr   []float64 // 1 − the sidecar's test accuracy, NaN if absent
+	sidecarSet   []string  // what the sidecar's test accuracy was measured on
+	noise        []transferRow
+	noiseRMS     []float64
+	elapsed      time.Duration
+	imagesPerNet int
+}
+
+func runSzegedy(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "szegedy", szegedyUsage)
+	zoo := fs.String("zoo", "zoo/digits", "folder of the MNIST networks (<name>.onnx with sidecars)")
+	images := fs.String("images", "", "image folder (default ZOO/samples)")
+	limit := fs.Int("limit", 100, "use at most N images, spread over the classes (0: all)")
+	batch := fs.Int("batch", 100, "images per batch")
+	seed := fs.Uint64("seed", 1, "seed of the random target labels and the noise")
+	steps := fs.Int("steps", 100, "L-BFGS iterations per value of c")
+	search := fs.Int("search-steps", 10, "values of c tried per image")
+	out := fs.String("o", "", "write the Markdown report to FILE (default: stdout)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *batch <= 0 {
+		return usagef("--batch %d must be positive", *batch)
+	}
+	opts := engine.DefaultLBFGSOptions()
+	opts.MaxIterations, opts.SearchSteps, opts.Seed, opts.Untargeted = *steps, *search, *seed, engine.RandomWrongLabel
+	attack, err := engine.NewLBFGS(&opts)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	var missing []string
+	for _, n := range szegedyNets {
+		if _, err := os.Stat(filepath.Join(*zoo, n.File+".onnx")); err != nil {
+			missing = append(missing, n.File+".onnx")
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the zoo at %s lacks %s; build it with tools/zoo (see README) or point --zoo at it", *zoo, strings.Join(missing, ", "))
+	}
+	if *images == "" {
+		*images = filepath.Join(*zoo, "samples")
+	}
+	ds, err := loadImageSet(env, *images, *limit)
+	if err != nil {
+		return err
+	}
+	r := &szegedyRun{zoo: *zoo, images: *images, limit: *limit, seed: *seed, opts: opts, args: strings.Join(args, " ")}
+	var models []attackModel
+	defer func() {
+		for _, m := range models {
+			m.Close()
+		}
+	}()
+	var none attackFlags // untargeted
+	for _, n := range szegedyNets {
+		m, err := openAttackModel(filepath.Join(*zoo, n.File+".onnx"))
+		if err != nil {
+			return err
+		}
+		models = append(models, m)
+		run, err := prepareAttack(env, m, ds, &none)
+		if err != nil {
+			return err
+		}
+		r.runs = append(r.runs, run)
+		r.sidecarErr, r.sidecarSet = append(r.sidecarErr, math.NaN()), append(r.sidecarSet, "")
+		if em, ok := m.(*engine.Model); ok && em.Info.TestAccuracy > 0 {
+			r.sidecarErr[len(r.sidecarErr)-1] = 1 - em.Info.TestAccuracy
+			r.sidecarSet[len(r.sidecarSet)-1] = string(em.Info.Dataset)
+		}
+	}
+	start := time.Now()
+	if r.tab, err = transferMatrix(ctx, env, r.runs, func(int) engine.Attack { return attack }, *batch); err != nil {
+		return err
+	}
+	if err := r.addNoiseRows(ctx, *batch); err != nil {
+		return err
+	}
+	r.elapsed = time.Since(start)
+	r.imagesPerNet = ds.Len()
+	var doc bytes.Buffer
+	r.render(&doc)
+	if *out == "" {
+		_, err := env.Stdout.Write(doc.Bytes())
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	if err := fsutil.WriteBytesAtomic(*out, doc.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (%d images, %s)\n", *out, r.imagesPerNet, r.elapsed.Round(time.Second))
+	return nil
+}
+
+// addNoiseRows evaluates every network on the clean images plus Gaussian
+// noise of each of the paper's standard deviations, clipped to [0,1].
+func (r *szegedyRun) addNoiseRows(ctx context.Context, batch int) error {
+	base := r.runs[0]
+	shape := base.model.InputShape()
+	rng := rand.New(rand.NewPCG(r.seed, 0x6e6f697365))
+	for _, sigma := range szegedyNoise {
+		x := make([]float32, len(base.x))
+		var rms float64
+		n := len(base.x) / shape.Size()
+		for i, v := range base.x {
+			x[i] = clip01f(v + float32(sigma*rng.NormFloat64()))
+		}
+		for i := 0; i < n; i++ {
+			var s float64
+			for p := i * shape.Size(); p < (i+1)*shape.Size(); p++ {
+				d := float64(x[p] - base.x[p])
+				s += d * d
+			}
+			rms += math.Sqrt(s / float64(shape.Size()))
+		}
+		row, err := crossErrors(ctx, r.runs, x, shape, batch, r.tab)
+		if err != nil {
+			return err
+		}
+		row.Source = fmt.Sprintf("Gaussian noise, stddev=%g", sigma)
+		row.RMSMean = jsonFloat(rms / float64(n))
+		r.noise = append(r.noise, row)
+	}
+	return nil
+}
+
+func clip01f(v float32) float32 {
+	return min(max(v, 0), 1)
+}
