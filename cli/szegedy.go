@@ -35,7 +35,6 @@ type szegedyRun struct {
 	runs         []*attackRun
 	tab          *transferTable
 	sidecarErr   []float64 // 1 − the sidecar's test accuracy, NaN if absent
-	sidecarSet   []string  // what the sidecar's test accuracy was measured on
 	noise        []transferRow
 	noiseRMS     []float64
 	elapsed      time.Duration
@@ -103,10 +102,9 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		r.runs = append(r.runs, run)
-		r.sidecarErr, r.sidecarSet = append(r.sidecarErr, math.NaN()), append(r.sidecarSet, "")
+		r.sidecarErr = append(r.sidecarErr, math.NaN())
 		if em, ok := m.(*engine.Model); ok && em.Info.TestAccuracy > 0 {
 			r.sidecarErr[len(r.sidecarErr)-1] = 1 - em.Info.TestAccuracy
-			r.sidecarSet[len(r.sidecarSet)-1] = string(em.Info.Dataset)
 		}
 	}
 	start := time.Now()

@@ -37,12 +37,12 @@ func (r *szegedyRun) render(w io.Writer) {
 	p("| Network | Description | paper: train err. | paper: test err. | paper: av. min. distortion | advlab: test err. (zoo split) | advlab: err. on the %d images | advlab: av. min. distortion | advlab: L-BFGS success |\n", r.imagesPerNet)
 	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for i, n := range szegedyNets {
-		test := pctOr(n.TestErr, "see paper")
+		test := paperPct(n.TestErr)
 		if n.TestErrNote != "" {
 			test = n.TestErrNote
 		}
 		row := r.tab.Rows[i]
-		p("| %s | %s | %s | %s | %.3f | %s | %s | %.3f | %s |\n", n.Paper, n.Desc, pct(n.TrainErr), test, n.Distortion,
+		p("| %s | %s | %s | %s | %.3g | %s | %s | %.3f | %s |\n", n.Paper, n.Desc, paperPct(n.TrainErr), test, n.Distortion,
 			pctOr(r.sidecarErr[i], "n/a"), pct(float64(r.tab.CleanError[i])), float64(row.RMSMean), pct(float64(row.AttackSuccessRate)))
 	}
 	p("\n")
@@ -65,7 +65,7 @@ func (r *szegedyRun) render(w io.Writer) {
 		paper := szegedyTable2[i]
 		cells := []string{paper.Row}
 		for j, e := range row.Errors {
-			cells = append(cells, fmt.Sprintf("**%s** (%s)", pct(float64(e)), pct(paper.Errors[j])))
+			cells = append(cells, fmt.Sprintf("**%s** (%s)", pct(float64(e)), paperPct(paper.Errors[j])))
 		}
 		cells = append(cells, fmt.Sprintf("**%.3f** (%.3g)", float64(row.RMSMean), paper.Dist))
 		p("| %s |\n", strings.Join(cells, " | "))
@@ -101,7 +101,7 @@ func (r *szegedyRun) table1Sentence(i int, n szegedyNet) string {
 		if math.IsNaN(ref) {
 			s += fmt.Sprintf("; test error %s (the paper's: see paper)", pct(e))
 		} else {
-			s += fmt.Sprintf("; test error %s against %s", pct(e), pct(ref))
+			s += fmt.Sprintf("; test error %s against %s", pct(e), paperPct(ref))
 		}
 	}
 	if sr := float64(r.tab.Rows[i].AttackSuccessRate); sr < 1 {
@@ -139,6 +139,14 @@ func ratio(a, b float64) string {
 		return "no ratio"
 	}
 	return fmt.Sprintf("%.2f× the paper's", a/b)
+}
+
+// paperPct prints a figure of the paper with the precision it was given in.
+func paperPct(v float64) string {
+	if math.IsNaN(v) {
+		return "see paper"
+	}
+	return fmt.Sprintf("%g%%", math.Round(v*10000)/100)
 }
 
 func pctOr(v float64, alt string) string {

@@ -41,7 +41,7 @@ func TestSzegedyReport(t *testing.T) {
 		"| Gaussian noise, stddev=0.3 |",
 		// Every fake network is the same brightness threshold, so every
 		// adversarial set fools every network.
-		"| FC10(1e-4) | **100.0%** (100.0%) | **100.0%** (11.7%) |",
+		"| FC10(1e-4) | **100.0%** (100%) | **100.0%** (11.7%) |",
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("report lacks %q", want)
