@@ -124,10 +124,18 @@ func newLinear(seed uint64, k int, scale float64) *linearClassifier {
 	l := &linearClassifier{shape: ImageShape{1, 4, 4}, w: make([][]float64, k), b: make([]float64, k)}
 	for j := range l.w {
 		l.w[j] = make([]float64, l.shape.Size())
+		var mean float64
 		for i := range l.w[j] {
 			l.w[j][i] = scale * r.NormFloat64()
+			mean += l.w[j][i] / float64(len(l.w[j]))
 		}
-		l.b[j] = r.NormFloat64()
+		// Zero-mean rows and small biases, so that images of middling
+		// brightness spread over the classes instead of one class taking
+		// them all.
+		for i := range l.w[j] {
+			l.w[j][i] -= mean
+		}
+		l.b[j] = 0.1 * scale * r.NormFloat64()
 	}
 	return l
 }

@@ -156,8 +156,8 @@ func TestLBFGSRunnerUpAndRandomTargets(t *testing.T) {
 	}
 }
 
-// TestMinimalAttacksCancelled checks that every attack, cancelled midway,
-// returns a valid best-so-far result with the context's error.
+// TestAttacksCancelled checks that every attack, cancelled at its first
+// progress report, returns a valid best-so-far result with the context's error.
 func TestAttacksCancelled(t *testing.T) {
 	l := newLinear(31, 3, 0.5)
 	x, labels := midImages(l, 32, 3)
@@ -170,18 +170,7 @@ func TestAttacksCancelled(t *testing.T) {
 		t.Run(a.Name(), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			calls := 0
-			res, err := a.Run(ctx, l, x, labels, -1, func(Progress) {
-				if calls++; calls == 2 {
-					cancel()
-				}
-			})
-			if calls < 2 {
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Skipf("%s finished in %d progress reports", a.Name(), calls)
-			}
+			res, err := a.Run(ctx, l, x, labels, -1, func(Progress) { cancel() })
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
 			}

@@ -144,10 +144,17 @@ func TestPGDTargeted(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkInvariants(t, l, x, res, 0.3, LInf)
+	attacked := 0
 	for i, r := range res.Samples {
 		if !r.Success || r.Pred != 2 {
 			t.Errorf("image %d: prediction %d, success %v; want target 2", i, r.Pred, r.Success)
 		}
+		if !r.Skipped {
+			attacked++
+		}
+	}
+	if attacked < 8 {
+		t.Errorf("test set-up: only %d of 16 images are not of the target class already", attacked)
 	}
 }
 
