@@ -171,6 +171,7 @@ func meanMedian(v []float64) (mean, median float64) {
 // jsonFloat is a float64 that encodes NaN as null.
 type jsonFloat float64
 
+// MarshalJSON writes the number with six significant digits, or null.
 func (f jsonFloat) MarshalJSON() ([]byte, error) {
 	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
 		return []byte("null"), nil
