@@ -1,13 +1,17 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
 	_ "image/gif"  // decoder registration
 	_ "image/jpeg" // decoder registration
 	_ "image/png"  // decoder registration
+	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -84,13 +88,25 @@ func LoadImageFolder(dir string) (*Dataset, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("reading images: %s is a file; give a folder laid out as <folder>/<class>/<image>", dir)
 	}
-	top, err := os.ReadDir(dir)
+	return loadImageFS(os.DirFS(dir), ".", dir, func(class, name string) string { return filepath.Join(dir, class, name) })
+}
+
+// LoadImageFS reads an ImageFolder dataset from root in a file system, such
+// as the zoo's embedded sample images.
+func LoadImageFS(fsys fs.FS, root string) (*Dataset, error) {
+	return loadImageFS(fsys, root, root, func(class, name string) string { return path.Join(root, class, name) })
+}
+
+// loadImageFS reads root/<class>/<file> from fsys; shown names the root in
+// messages and pathOf the files in items and messages.
+func loadImageFS(fsys fs.FS, root, shown string, pathOf func(class, name string) string) (*Dataset, error) {
+	top, err := fs.ReadDir(fsys, root)
 	if err != nil {
-		return nil, fmt.Errorf("reading images: %w", err)
+		return nil, fmt.Errorf("reading images in %s: %w", shown, err)
 	}
-	d := &Dataset{Root: dir}
+	d := &Dataset{Root: shown}
 	var loose, other, emptyClasses int
-	for _, e := range top { // os.ReadDir sorts by name
+	for _, e := range top { // fs.ReadDir sorts by name
 		if strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
@@ -98,7 +114,7 @@ func LoadImageFolder(dir string) (*Dataset, error) {
 			loose++
 			continue
 		}
-		n, skipped, err := d.readClass(dir, e.Name())
+		n, skipped, err := d.readClass(fsys, root, e.Name(), pathOf)
 		if err != nil {
 			return nil, err
 		}
@@ -110,10 +126,10 @@ func LoadImageFolder(dir string) (*Dataset, error) {
 		d.Classes = append(d.Classes, e.Name())
 	}
 	if len(d.Items) == 0 {
-		return nil, fmt.Errorf("%w in %s: expected %s/<class>/<image>.png (or .jpg, .jpeg, .gif, .bmp, .webp)", ErrNoImages, dir, dir)
+		return nil, fmt.Errorf("%w in %s: expected %s/<class>/<image>.png (or .jpg, .jpeg, .gif, .bmp, .webp)", ErrNoImages, shown, shown)
 	}
 	if loose > 0 {
-		d.Notes = append(d.Notes, fmt.Sprintf("skipped %d file(s) directly in %s: images must sit in a class folder", loose, dir))
+		d.Notes = append(d.Notes, fmt.Sprintf("skipped %d file(s) directly in %s: images must sit in a class folder", loose, shown))
 	}
 	if other > 0 {
 		d.Notes = append(d.Notes, fmt.Sprintf("skipped %d file(s) that are not images or are hidden", other))
@@ -126,27 +142,28 @@ func LoadImageFolder(dir string) (*Dataset, error) {
 
 // readClass decodes the images of one class folder and returns how many it
 // read and how many files it skipped.
-func (d *Dataset) readClass(root, class string) (n, skipped int, err error) {
-	entries, err := os.ReadDir(filepath.Join(root, class))
+func (d *Dataset) readClass(fsys fs.FS, root, class string, pathOf func(class, name string) string) (n, skipped int, err error) {
+	entries, err := fs.ReadDir(fsys, path.Join(root, class))
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading images: %w", err)
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() {
+		if e.IsDir() || strings.HasPrefix(name, ".") || !imageExts[strings.ToLower(path.Ext(name))] {
 			skipped++
 			continue
 		}
-		if strings.HasPrefix(name, ".") || !imageExts[strings.ToLower(filepath.Ext(name))] {
-			skipped++
-			continue
+		shown := pathOf(class, name)
+		f, err := fsys.Open(path.Join(root, class, name))
+		if err != nil {
+			return 0, 0, fmt.Errorf("reading image: %w", err)
 		}
-		path := filepath.Join(root, class, name)
-		img, err := decodeImage(path)
+		img, err := decodeImage(f, shown)
+		f.Close()
 		if err != nil {
 			return 0, 0, err
 		}
-		d.Items = append(d.Items, DatasetItem{Path: path, Rel: class + "/" + name, Class: class, Image: img})
+		d.Items = append(d.Items, DatasetItem{Path: shown, Rel: class + "/" + name, Class: class, Image: img})
 		n++
 	}
 	return n, skipped, nil
@@ -160,7 +177,12 @@ func LoadImageFiles(paths []string) (*Dataset, error) {
 	}
 	d := &Dataset{}
 	for _, p := range paths {
-		img, err := decodeImage(p)
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("reading image: %w", err)
+		}
+		img, err := decodeImage(f, p)
+		f.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -169,24 +191,27 @@ func LoadImageFiles(paths []string) (*Dataset, error) {
 	return d, nil
 }
 
-// decodeImage decodes one image file, bounding its size before decoding.
-func decodeImage(path string) (image.Image, error) {
-	f, err := os.Open(path)
+// maxImageBytes bounds the size of one image file.
+const maxImageBytes = 256 << 20
+
+// decodeImage decodes one image file, named path in messages, bounding its
+// size before decoding.
+func decodeImage(f io.Reader, path string) (image.Image, error) {
+	data, err := io.ReadAll(io.LimitReader(f, maxImageBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading image: %w", err)
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	defer f.Close()
-	cfg, _, err := image.DecodeConfig(f)
+	if len(data) > maxImageBytes {
+		return nil, fmt.Errorf("%s is larger than advlab's limit of %d bytes for an image", path, maxImageBytes)
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a readable image: %v", path, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
 		return nil, fmt.Errorf("%s: a %dx%d image is outside advlab's limit of %d pixels", path, cfg.Width, cfg.Height, maxImagePixels)
 	}
-	if _, err := f.Seek(0, 0); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	img, _, err := image.Decode(f)
+	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a readable image: %v", path, err)
 	}

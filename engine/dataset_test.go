@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // grayPNG encodes a w×h image whose every pixel is v.
@@ -249,5 +250,28 @@ func TestDatasetSubset(t *testing.T) {
 	}
 	if d.Subset(100) != d {
 		t.Error("a subset larger than the set is not the set")
+	}
+}
+
+func TestLoadImageFS(t *testing.T) {
+	fsys := fstest.MapFS{
+		"samples/b/1.png":   {Data: grayPNG(t, 3, 3, 10)},
+		"samples/a/2.png":   {Data: grayPNG(t, 3, 3, 20)},
+		"samples/a/x.txt":   {Data: []byte("no")},
+		"samples/c/bad.gif": {Data: []byte("GIF89a")},
+	}
+	if _, err := LoadImageFS(fsys, "samples"); err == nil || !strings.Contains(err.Error(), "samples/c/bad.gif is not a readable image") {
+		t.Fatalf("bad image: %v", err)
+	}
+	delete(fsys, "samples/c/bad.gif")
+	d, err := LoadImageFS(fsys, "samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Len() != 2 || d.Items[0].Path != "samples/a/2.png" || d.Items[1].Rel != "b/1.png" || len(d.Notes) != 1 {
+		t.Errorf("dataset %+v", d)
+	}
+	if _, err := LoadImageFS(fsys, "nope"); err == nil {
+		t.Error("a missing root was accepted")
 	}
 }
