@@ -1,16 +1,54 @@
 // Package gui is advlab's Fyne workbench: a thin layer over engine and imgops
 // that loads models and images, drives attacks and patch training, and shows
 // their results.
+//
+// The workbench reaches the engine only through the interfaces of
+// backend.go; backend_engine.go implements them with the engine, and the
+// tests with fakes. Long work runs on goroutines of its own and reaches the
+// widgets through ui (fyne.Do) and throttles (async.go).
 package gui
 
 import (
+	"os"
+	"strings"
+
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/widget"
 )
 
+// DemoEnv names the environment variable that scripts the workbench at
+// start-up (as the --demo=MODE argument does): "compare" trains a short
+// patch on the demo model, pastes it on every sample image and opens the
+// comparison view; "train" only trains. scripts/screenshot uses it.
+const DemoEnv = "ADVLAB_DEMO"
+
 // New builds the workbench into w. args are the command-line arguments that
-// were not a CLI command (model or image paths to open).
+// were not a CLI command: .onnx models, an image folder or image, a patch
+// PNG to open, and --demo=MODE (see DemoEnv).
 func New(a fyne.App, w fyne.Window, args []string) {
-	w.SetContent(widget.NewLabel("advlab"))
+	wb := newWorkbench(a, w, NewEngineBackend())
 	w.Resize(fyne.NewSize(1280, 800))
+	demo := os.Getenv(DemoEnv)
+	var paths []string
+	for _, arg := range args {
+		if v, ok := strings.CutPrefix(arg, "--demo="); ok {
+			demo = v
+			continue
+		}
+		paths = append(paths, arg)
+	}
+	w.SetOnClosed(wb.close)
+	if demo != "" {
+		wb.scriptDemo(demo)
+	}
+	wb.start(paths)
+}
+
+// close stops running work and releases the models when the window closes.
+func (wb *Workbench) close() {
+	for _, cancel := range []func(){wb.train.stop, wb.attackPanel.stopIfRunning, wb.eval.stopIfRunning} {
+		cancel()
+	}
+	for _, m := range wb.models {
+		wb.be.CloseModel(m)
+	}
 }

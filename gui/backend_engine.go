@@ -1,0 +1,465 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"sync"
+
+	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/imgops"
+)
+
+// engineBackend is the Backend of the real application: engine for models,
+// image sets and attacks, imgops for patches and export.
+type engineBackend struct{}
+
+// NewEngineBackend returns the Backend that runs the engine.
+func NewEngineBackend() Backend { return engineBackend{} }
+
+// engineModel is an engine.Model as the workbench sees it. The lock makes
+// it safe to share between the canvas's predictions and a running attack:
+// engine classifiers are for one goroutine at a time.
+type engineModel struct {
+	m  *engine.Model
+	mu sync.Mutex
+}
+
+func (em *engineModel) Name() string     { return em.m.Name() }
+func (em *engineModel) Labels() []string { return em.m.Labels() }
+
+func (em *engineModel) Details() ModelDetails {
+	m := em.m
+	return ModelDetails{
+		Path: m.Path, Channels: m.Input.Channels, Height: m.Input.Height, Width: m.Input.Width,
+		Layout: string(m.Input.Layout), Preprocessing: describePreprocess(m.Pre),
+		Architecture: m.Info.Architecture, Parameters: m.Info.Parameters,
+	}
+}
+
+// describePreprocess says in one line how [0,1] pixels reach the model.
+func describePreprocess(p engine.Preprocess) string {
+	if p.IsIdentity() {
+		return "none: pixels in [0, 1]"
+	}
+	s := ""
+	if p.Range != [2]float32{0, 1} {
+		s = fmt.Sprintf("range [%g, %g]", p.Range[0], p.Range[1])
+	} else {
+		s = "range [0, 1]"
+	}
+	norm := false
+	for i := range p.Mean {
+		if p.Mean[i] != 0 || p.Std[i] != 1 {
+			norm = true
+		}
+	}
+	if norm {
+		s += fmt.Sprintf(", mean %s, std %s", floats(p.Mean), floats(p.Std))
+	}
+	return s
+}
+
+func floats(v []float32) string {
+	s := "("
+	for i, x := range v {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%.3g", x)
+	}
+	return s + ")"
+}
+
+// locked is an engine.Classifier that takes the model's lock for every call,
+// so that an attack and the canvas's predictions can interleave.
+type locked struct{ em *engineModel }
+
+func (l locked) Name() string                  { return l.em.m.Name() }
+func (l locked) Labels() []string              { return l.em.m.Labels() }
+func (l locked) InputShape() engine.ImageShape { return l.em.m.InputShape() }
+
+func (l locked) Logits(ctx context.Context, images []float32, n int) ([]float32, error) {
+	l.em.mu.Lock()
+	defer l.em.mu.Unlock()
+	return l.em.m.Logits(ctx, images, n)
+}
+
+func (l locked) Gradient(ctx context.Context, loss engine.LossKind, images []float32, targets []int64) (engine.Gradients, error) {
+	l.em.mu.Lock()
+	defer l.em.mu.Unlock()
+	return l.em.m.Gradient(ctx, loss, images, targets)
+}
+
+func asEngine(m Model) (*engineModel, error) {
+	em, ok := m.(*engineModel)
+	if !ok {
+		return nil, fmt.Errorf("model %q was not loaded by the engine", m.Name())
+	}
+	return em, nil
+}
+
+// DemoModel loads the embedded demo model.
+func (engineBackend) DemoModel(ctx context.Context) (Model, error) {
+	m, err := engine.DefaultModel()
+	if err != nil {
+		return nil, fmt.Errorf("loading the demo model: %w; open an .onnx model with File › Open model", err)
+	}
+	return checkModel(ctx, m)
+}
+
+// LoadModel loads an ONNX classifier and runs it once on a grey image, so
+// that a graph ONNX Runtime cannot run (an unsupported operator) fails here,
+// in the open dialog, rather than at the first prediction.
+func (engineBackend) LoadModel(ctx context.Context, path string) (Model, error) {
+	m, err := engine.LoadModel(path)
+	if err != nil {
+		return nil, err
+	}
+	return checkModel(ctx, m)
+}
+
+func checkModel(ctx context.Context, m *engine.Model) (Model, error) {
+	x := make([]float32, m.InputShape().Size())
+	for i := range x {
+		x[i] = 0.5
+	}
+	if _, err := m.Logits(ctx, x, 1); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return &engineModel{m: m}, nil
+}
+
+// CloseModel releases the model's ONNX Runtime sessions.
+func (engineBackend) CloseModel(m Model) {
+	if em, err := asEngine(m); err == nil {
+		em.mu.Lock()
+		em.m.Close()
+		em.mu.Unlock()
+	}
+}
+
+// Predict resizes img to the model's input and returns its softmax.
+func (engineBackend) Predict(ctx context.Context, m Model, img image.Image) (Prediction, error) {
+	em, err := asEngine(m)
+	if err != nil {
+		return Prediction{}, err
+	}
+	s := em.m.InputShape()
+	x, _ := imgops.ImageToTensor(img, s.Channels, s.Height, s.Width)
+	z, err := locked{em}.Logits(ctx, x, 1)
+	if err != nil {
+		return Prediction{}, err
+	}
+	return Prediction{Probs: softmax(z)}, nil
+}
+
+// softmax turns one row of logits into probabilities.
+func softmax(z []float32) []float32 {
+	m := math.Inf(-1)
+	for _, v := range z {
+		m = math.Max(m, float64(v))
+	}
+	p := make([]float32, len(z))
+	var sum float64
+	for i, v := range z {
+		e := math.Exp(float64(v) - m)
+		p[i] = float32(e)
+		sum += e
+	}
+	for i := range p {
+		p[i] = float32(float64(p[i]) / sum)
+	}
+	return p
+}
+
+// DemoImages returns the embedded demo samples.
+func (engineBackend) DemoImages(ctx context.Context) (*ImageSet, error) {
+	return nil, errors.New("the embedded demo images are not built yet (zoo.DefaultSamples); open a folder of images with File › Open image folder")
+}
+
+// LoadImages reads an ImageFolder folder, or one image file.
+func (engineBackend) LoadImages(ctx context.Context, path string) (*ImageSet, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading images: %w", err)
+	}
+	var ds *engine.Dataset
+	if st.IsDir() {
+		ds, err = engine.LoadImageFolder(path)
+	} else {
+		ds, err = engine.LoadImageFiles([]string{path})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return imageSetOf(path, ds), nil
+}
+
+func imageSetOf(name string, ds *engine.Dataset) *ImageSet {
+	set := &ImageSet{Name: name, Notes: ds.Notes}
+	for _, it := range ds.Items {
+		set.Samples = append(set.Samples, Sample{Name: it.Rel, Class: it.Class, Image: it.Image})
+	}
+	return set
+}
+
+// tensorOf lays samples out as one NCHW batch of shape.
+func tensorOf(samples []Sample, s engine.ImageShape) []float32 {
+	size := s.Size()
+	x := make([]float32, len(samples)*size)
+	for i, sm := range samples {
+		t, _ := imgops.ImageToTensor(sm.Image, s.Channels, s.Height, s.Width)
+		copy(x[i*size:], t)
+	}
+	return x
+}
+
+// imagesOf returns the n images of an NCHW batch.
+func imagesOf(x []float32, n int, s engine.ImageShape) ([]image.Image, error) {
+	out := make([]image.Image, n)
+	for i := range out {
+		img, err := imgops.TensorToImage(x[i*s.Size():(i+1)*s.Size()], s.Channels, s.Height, s.Width)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = img
+	}
+	return out, nil
+}
+
+// newAttack builds the engine attack req asks for.
+func newAttack(req AttackRequest) (engine.Attack, error) {
+	norm := engine.LInf
+	if req.Norm != "" {
+		var err error
+		if norm, err = engine.ParseNorm(req.Norm); err != nil {
+			return nil, err
+		}
+	}
+	switch req.Method {
+	case MethodFGSM:
+		o := engine.DefaultFGSMOptions()
+		o.Eps, o.Norm = req.Eps, norm
+		return engine.NewFGSM(&o)
+	case MethodPGD:
+		o := engine.DefaultPGDOptions()
+		o.Eps, o.Norm, o.Seed = req.Eps, norm, req.Seed
+		if req.Steps > 0 {
+			o.Steps = req.Steps
+		}
+		return engine.NewPGD(&o)
+	case MethodCW:
+		o := engine.DefaultCWOptions()
+		o.Confidence = req.Confidence
+		if req.Steps > 0 {
+			o.Steps = req.Steps
+		}
+		return engine.NewCW(&o)
+	case MethodDeepFool:
+		o := engine.DefaultDeepFoolOptions()
+		if req.Norm != "" {
+			o.Norm = norm
+		}
+		if req.Steps > 0 {
+			o.Steps = req.Steps
+		}
+		return engine.NewDeepFool(&o)
+	case MethodLBFGS:
+		o := engine.DefaultLBFGSOptions()
+		o.Seed = req.Seed
+		if req.Steps > 0 {
+			o.MaxIterations = req.Steps
+		}
+		return engine.NewLBFGS(&o)
+	case MethodSquare:
+		o := engine.DefaultSquareOptions()
+		o.Eps, o.Seed = req.Eps, req.Seed
+		if req.Steps > 0 {
+			o.Queries = req.Steps
+		}
+		return engine.NewSquare(&o)
+	}
+	return nil, fmt.Errorf("unknown attack %q", req.Method)
+}
+
+// RunAttack crafts adversarials against the source model with the engine's
+// attacks (or pastes the patch), then classifies clean and adversarial images
+// with every model.
+func (b engineBackend) RunAttack(ctx context.Context, req AttackRequest, progress func(AttackProgress)) (*AttackResult, error) {
+	src, err := asEngine(req.Source)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.Samples) == 0 {
+		return nil, errors.New("no images to attack; open an image folder first")
+	}
+	shape := src.m.InputShape()
+	n := len(req.Samples)
+	x := tensorOf(req.Samples, shape)
+	labels := make([]int, n)
+	for i, sm := range req.Samples {
+		labels[i] = -1
+		if sm.Class != "" {
+			if k, err := engine.ClassIndex(src.m.Labels(), sm.Class); err == nil {
+				labels[i] = k
+			}
+		}
+	}
+	batch := req.Batch
+	if batch <= 0 {
+		batch = 16
+	}
+	res := &AttackResult{Method: req.Method, Models: req.Models, Source: -1}
+	for i, m := range req.Models {
+		if m == req.Source {
+			res.Source = i
+		}
+	}
+	if res.Source < 0 {
+		res.Models = append([]Model{req.Source}, req.Models...)
+		res.Source = 0
+	}
+
+	var adv []float32
+	var success []bool
+	var samples []engine.SampleResult
+	var runErr error
+	if req.Method == MethodPatch {
+		adv, runErr = pastePatch(req, x, shape)
+	} else {
+		a, err := newAttack(req)
+		if err != nil {
+			return nil, err
+		}
+		var r engine.Result
+		r, runErr = engine.RunBatched(ctx, a, locked{src}, x, labels, req.Target, batch, func(p engine.Progress) {
+			if progress != nil {
+				text := fmt.Sprintf("%s: batch %d/%d, step %d/%d, %d/%d fooled", p.Attack, p.Batch, p.Batches, p.Step, p.Steps, p.Succeeded, p.Images)
+				if p.Phase != "" {
+					text += ", " + p.Phase
+				}
+				progress(AttackProgress{Fraction: p.Fraction, Text: text})
+			}
+		})
+		adv, samples = r.Adversarial, r.Samples
+		for _, s := range samples {
+			success = append(success, s.Success)
+		}
+	}
+	done := len(adv) / shape.Size()
+	if done == 0 {
+		if runErr == nil {
+			runErr = errors.New("the attack returned no images")
+		}
+		return nil, runErr
+	}
+	cleanImgs, err := imagesOf(x, done, shape)
+	if err != nil {
+		return nil, err
+	}
+	advImgs, err := imagesOf(adv, done, shape)
+	if err != nil {
+		return nil, err
+	}
+	res.Items = make([]AttackItem, done)
+	for i := range res.Items {
+		res.Items[i] = AttackItem{Sample: i, Clean: cleanImgs[i], Adversarial: advImgs[i],
+			CleanPred: make([]Prediction, len(res.Models)), AdvPred: make([]Prediction, len(res.Models))}
+		if i < len(samples) {
+			res.Items[i].L2, res.Items[i].Linf = samples[i].L2, samples[i].Linf
+		}
+	}
+	// Classify with every model (the source too: the adversarials are
+	// re-read as 8-bit images, as they would be saved).
+	pctx := context.WithoutCancel(ctx)
+	for j, m := range res.Models {
+		em, err := asEngine(m)
+		if err != nil {
+			return nil, err
+		}
+		s := em.m.InputShape()
+		for i := range res.Items {
+			it := &res.Items[i]
+			cleanX, _ := imgops.ImageToTensor(req.Samples[i].Image, s.Channels, s.Height, s.Width)
+			advX, _ := imgops.ImageToTensor(it.Adversarial, s.Channels, s.Height, s.Width)
+			z, err := locked{em}.Logits(pctx, append(cleanX, advX...), 2)
+			if err != nil {
+				return nil, err
+			}
+			k := len(z) / 2
+			it.CleanPred[j] = Prediction{Probs: softmax(z[:k])}
+			it.AdvPred[j] = Prediction{Probs: softmax(z[k:])}
+		}
+	}
+	for i := range res.Items {
+		it := &res.Items[i]
+		if i < len(success) {
+			it.Success = success[i]
+		} else if req.Target >= 0 {
+			it.Success = it.AdvPred[res.Source].Class() == req.Target
+		} else {
+			it.Success = it.Flipped(res.Source)
+		}
+	}
+	return res, runErr
+}
+
+// pastePatch applies req.Patch at req.Placement to every image of x.
+func pastePatch(req AttackRequest, x []float32, s engine.ImageShape) ([]float32, error) {
+	if req.Patch == nil {
+		return nil, errors.New("no patch: train one in the Patch tab or open a patch file")
+	}
+	n := len(x) / s.Size()
+	ts := make([]imgops.Transform, n)
+	for i := range ts {
+		ts[i] = req.Placement.Transform(req.Patch, s.Width, s.Height)
+	}
+	comp, err := imgops.Apply(req.Patch, x, n, s.Channels, s.Height, s.Width, ts)
+	if err != nil {
+		return nil, err
+	}
+	return comp.Images, nil
+}
+
+// TrainPatch needs the engine's patch trainer.
+func (engineBackend) TrainPatch(ctx context.Context, req TrainRequest, progress func(TrainProgress)) (*imgops.Patch, error) {
+	return nil, errors.New("patch training is not in this build yet (engine.TrainPatch); open a trained patch with File › Open patch")
+}
+
+// EvaluatePatch needs the engine's patch evaluation.
+func (engineBackend) EvaluatePatch(ctx context.Context, req EvalRequest, progress func(float64)) ([]EvalCurve, error) {
+	return nil, errors.New("patch evaluation is not in this build yet (engine.EvaluatePatch)")
+}
+
+// LoadPatch reads a patch file.
+func (engineBackend) LoadPatch(path string) (*imgops.Patch, imgops.PatchMeta, error) {
+	return imgops.LoadPatch(path)
+}
+
+// SavePatch writes a patch file.
+func (engineBackend) SavePatch(path string, p *imgops.Patch, meta imgops.PatchMeta) error {
+	return imgops.SavePatch(path, p, meta)
+}
+
+// ExportPatch writes a printable PDF page or a PNG with its DPI.
+func (engineBackend) ExportPatch(path string, p *imgops.Patch, meta imgops.PatchMeta, s PrintSettings) error {
+	paper, err := imgops.ParsePaper(s.Paper)
+	if err != nil {
+		return err
+	}
+	o := imgops.PrintOptions{SizeMM: s.SizeMM, DPI: s.DPI, Paper: paper}
+	if s.Format == "pdf" {
+		return imgops.WritePDF(path, p, meta, o)
+	}
+	return imgops.WritePrintPNG(path, p, meta, o)
+}
+
+// SaveImage writes img as a PNG.
+func (engineBackend) SaveImage(path string, img image.Image) error {
+	return imgops.WritePNG(path, img, 0, nil)
+}

@@ -1,0 +1,136 @@
+package gui
+
+import (
+	"image"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/advlab/advlab/imgops"
+)
+
+func samePatch(a, b *imgops.Patch) bool {
+	if a == nil || b == nil || a.W != b.W || a.H != b.H || len(a.Pix) != len(b.Pix) {
+		return false
+	}
+	for i := range a.Pix {
+		if a.Pix[i] != b.Pix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestComparisonShowsEveryModelAndTheFlips(t *testing.T) {
+	be := newFakeBackend()
+	wb, files := newTestWorkbench(t, be)
+	wb.openModel("/m/second.onnx")
+	wb.tasks.Wait()
+	wb.selectModel(0)
+	wb.rightTabs.Select(wb.attackTab)
+	wb.attackPanel.method.SetSelected(methodName(MethodPGD))
+	wb.attackPanel.scope.SetSelected(scopeAll)
+	test.Tap(wb.attackPanel.run)
+	wb.tasks.Wait()
+
+	req := be.attacks[0]
+	if req.Method != MethodPGD || req.Source != wb.models[0] || len(req.Models) != 2 || len(req.Samples) != 6 {
+		t.Fatalf("request: %s on %v, %d models, %d images", req.Method, req.Source, len(req.Models), len(req.Samples))
+	}
+	if req.Eps != 8.0/255 || req.Steps != 40 || req.Norm != "inf" || req.Target != -1 {
+		t.Errorf("request parameters: eps %v steps %d norm %q target %d", req.Eps, req.Steps, req.Norm, req.Target)
+	}
+	if wb.centerTabs.Selected() != wb.compareTab {
+		t.Error("the comparison view did not open")
+	}
+	cv := wb.compare
+	res := cv.res
+	it := res.Items[cv.item]
+	if cv.clean.Image() != it.Clean || cv.adv.Image() != it.Adversarial || cv.pert.Image() == nil {
+		t.Error("the side-by-side columns do not show the item's images")
+	}
+	for _, m := range wb.models {
+		for _, c := range []string{cv.cleanCap.Text, cv.advCap.Text} {
+			if !strings.Contains(c, m.Name()+":") {
+				t.Errorf("caption %q lacks model %s", c, m.Name())
+			}
+		}
+	}
+	if it.Flipped(0) != strings.Contains(strings.Split(cv.advCap.Text, "\n")[0], "flipped") {
+		t.Errorf("caption %q does not say whether the top class flipped", cv.advCap.Text)
+	}
+	// Grid: every fooled image marked; the success rate in the summary.
+	cv.mode.SetSelected(modeGrid)
+	marks := cv.flippedMarks()
+	n := 0
+	for i, f := range marks {
+		if f != res.Items[i].Flipped(res.Source) {
+			t.Errorf("grid mark %d = %v", i, f)
+		}
+		if f {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d images marked flipped; the fake fools every other one of 6", n)
+	}
+	if !strings.Contains(cv.summary.Text, "fake-signs (attacked) 3/6 = 50%") || !strings.Contains(cv.summary.Text, "second (transfer)") {
+		t.Errorf("summary = %q", cv.summary.Text)
+	}
+	if cv.body.Objects[0] != cv.grid {
+		t.Error("grid mode does not show the grid")
+	}
+	// Tapping a grid cell shows that image side by side.
+	cv.grid.Select(4)
+	if cv.body.Objects[0] != cv.side || cv.item != 4 || wb.current != 4 {
+		t.Errorf("after tapping cell 4: item %d, current %d", cv.item, wb.current)
+	}
+
+	// Saving the comparison renders it to a PNG through the exporter.
+	img, err := cv.renderSide()
+	if err != nil || img.Bounds().Dx() < 1000 {
+		t.Fatalf("renderSide: %v, %v", img.Bounds(), err)
+	}
+	files.save = "/out/cmp.png"
+	wb.saveComparisonDialog()
+	files.folder = "/out/adv"
+	wb.saveAdversarialDialog()
+	wb.tasks.Wait()
+	if len(be.saved) != 1+6 || !contains(be.saved, "/out/cmp.png") || !contains(be.saved, "/out/adv/0003_no-entry_img_pgd.png") {
+		t.Errorf("saved %v", be.saved)
+	}
+}
+
+func TestPatchAttackUsesTheCanvasPlacement(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	pl := Placement{CX: 0.3, CY: 0.6, Area: 0.12, AngleDeg: 20}
+	wb.view.SetPlacement(pl)
+	wb.selectImage(2)
+	wb.attackPanel.method.SetSelected(methodName(MethodPatch))
+	wb.attackPanel.scope.SetSelected(scopeOne)
+	wb.attackPanel.toggle()
+	wb.tasks.Wait()
+	req := be.attacks[0]
+	if req.Placement != pl || !samePatch(req.Patch, wb.patch) || len(req.Samples) != 1 {
+		t.Errorf("patch attack: placement %+v, %d samples", req.Placement, len(req.Samples))
+	}
+	if got := wb.compare.res.Items[0].Sample; got != 2 {
+		t.Errorf("result item is sample %d; want the current image 2", got)
+	}
+}
+
+func TestHeatMap(t *testing.T) {
+	a := image.NewNRGBA(image.Rect(0, 0, 2, 1))
+	b := image.NewNRGBA(image.Rect(0, 0, 2, 1))
+	copy(a.Pix, []uint8{10, 10, 10, 255, 10, 10, 10, 255})
+	copy(b.Pix, []uint8{10, 10, 10, 255, 10, 61, 10, 255}) // 51 = 0.2 of full scale
+	h := heatMap(a, b, 5)
+	if got := h.NRGBAAt(0, 0); got != infernoStops[0] {
+		t.Errorf("unchanged pixel = %v; want inferno's black", got)
+	}
+	if got := h.NRGBAAt(1, 0); got != infernoStops[len(infernoStops)-1] {
+		t.Errorf("pixel changed by 0.2, ×5 = %v; want inferno's top", got)
+	}
+}

@@ -1,0 +1,236 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// evalPanel is the Evaluate tab (scales, placements, Start/Stop) and the
+// Evaluation view it fills: the current patch's success rate against its
+// scale, one line per loaded model.
+type evalPanel struct {
+	wb *Workbench
+
+	target     *widget.Select
+	areaMin    *numField
+	areaMax    *numField
+	points     *numField
+	placements *numField
+	maxAngle   *numField
+	seed       *numField
+
+	run      *widget.Button
+	progress *widget.ProgressBar
+	fraction binding.Float
+	content  fyne.CanvasObject
+
+	plot        *plotView
+	table       *widget.Label
+	plotContent fyne.CanvasObject
+
+	running bool
+	cancel  context.CancelFunc
+	curves  []EvalCurve
+}
+
+func newEvalPanel(wb *Workbench) *evalPanel {
+	p := wb.prefs
+	ep := &evalPanel{wb: wb}
+	ep.target = widget.NewSelect(nil, func(s string) {
+		if s != "" {
+			p.setText("eval.target", s)
+		}
+	})
+	ep.areaMin = newNumField(p, "eval.areaMin", "Smallest scale", "2", 0.1, 100, false)
+	ep.areaMax = newNumField(p, "eval.areaMax", "Largest scale", "30", 0.1, 100, false)
+	ep.points = newNumField(p, "eval.points", "Scales", "8", 2, 100, true)
+	ep.placements = newNumField(p, "eval.placements", "Placements", "4", 1, 1000, true)
+	ep.maxAngle = newNumField(p, "eval.maxAngle", "Rotation range", "22.5", 0, 180, false)
+	ep.seed = newNumField(p, "eval.seed", "Seed", "7", 0, 1<<53, true)
+	ep.run = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), ep.toggle)
+	ep.run.Importance = widget.HighImportance
+	ep.fraction = binding.NewFloat()
+	ep.progress = widget.NewProgressBarWithData(ep.fraction)
+	info := widget.NewLabel("Pastes the current patch at random places and rotations, at each scale, on every image, and counts how often each model then sees the target.")
+	info.Wrapping = fyne.TextWrapWord
+	info.SizeName = theme.SizeNameCaptionText
+	form := widget.NewForm(
+		widget.NewFormItem("Target", ep.target),
+		widget.NewFormItem("Scale min (% area)", ep.areaMin.Entry),
+		widget.NewFormItem("Scale max (% area)", ep.areaMax.Entry),
+		widget.NewFormItem("Scales", ep.points.Entry),
+		widget.NewFormItem("Placements", ep.placements.Entry),
+		widget.NewFormItem("Rotation ± (°)", ep.maxAngle.Entry),
+		widget.NewFormItem("Seed", ep.seed.Entry),
+	)
+	ep.content = container.NewVScroll(container.NewVBox(form, ep.run, ep.progress, info))
+
+	ep.plot = newPlotView("Success rate vs patch scale", fyne.NewSize(320, 240))
+	ep.plot.XLabel = "patch scale (% of the image's area)"
+	ep.plot.XFormat = func(v float64) string { return trimFloat(100*v) + "%" }
+	ep.plot.YMin, ep.plot.YMax = 0, 1
+	ep.plot.YFormat = percent
+	ep.plot.markers = true
+	ep.table = widget.NewLabel("Run Evaluate (right) to measure the current patch.")
+	ep.table.Wrapping = fyne.TextWrapWord
+	ep.plotContent = container.NewBorder(nil, ep.table, nil, nil, ep.plot)
+	return ep
+}
+
+// SetModel offers m's labels as targets, defaulting to the patch's.
+func (ep *evalPanel) SetModel(m Model) {
+	opts := []string{untargeted}
+	if m != nil {
+		opts = append(opts, m.Labels()...)
+	}
+	ep.target.SetOptions(opts)
+	want := ep.wb.prefs.text("eval.target", "")
+	if want == "" && ep.wb.patchMeta.Target != "" {
+		want = ep.wb.patchMeta.Target
+	}
+	if !contains(opts, want) {
+		want = ep.wb.prefs.text("train.target", untargeted)
+	}
+	if !contains(opts, want) {
+		want = untargeted
+	}
+	ep.target.SetSelected(want)
+}
+
+// areas spreads n scales geometrically over [lo, hi].
+func areas(lo, hi float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = lo * math.Pow(hi/lo, float64(i)/float64(n-1))
+	}
+	return out
+}
+
+func (ep *evalPanel) request() (EvalRequest, error) {
+	wb := ep.wb
+	var req EvalRequest
+	if wb.patch == nil {
+		return req, errors.New("there is no patch; train one in the Patch tab or open one with File › Open patch")
+	}
+	if len(wb.models) == 0 {
+		return req, errors.New("no model is loaded; open an .onnx classifier first (Ctrl+O)")
+	}
+	if wb.images == nil || len(wb.images.Samples) == 0 {
+		return req, errors.New("no images are loaded; open a folder of images first (Ctrl+Shift+O)")
+	}
+	lo, e1 := ep.areaMin.Value()
+	hi, e2 := ep.areaMax.Value()
+	n, e3 := ep.points.Int()
+	pl, e4 := ep.placements.Int()
+	ang, e5 := ep.maxAngle.Value()
+	seed, e6 := ep.seed.Value()
+	if err := firstErr(e1, e2, e3, e4, e5, e6); err != nil {
+		return req, err
+	}
+	if lo >= hi {
+		return req, fmt.Errorf("the smallest scale (%g%%) must be below the largest (%g%%)", lo, hi)
+	}
+	req = EvalRequest{Patch: wb.patch.Clone(), Models: append([]Model(nil), wb.models...), Samples: wb.images.Samples,
+		Areas: areas(lo/100, hi/100, n), Placements: pl, MaxAngleDeg: ang, Seed: uint64(seed)}
+	if ep.target.Selected != untargeted {
+		req.Target = ep.target.Selected
+	}
+	return req, nil
+}
+
+func (ep *evalPanel) toggle() {
+	if ep.running {
+		if ep.cancel != nil {
+			ep.cancel()
+			ep.run.Disable()
+		}
+		return
+	}
+	ep.start()
+}
+
+func (ep *evalPanel) setRunning(on bool) {
+	ep.running = on
+	ep.run.Enable()
+	if on {
+		ep.run.SetText("Stop")
+		ep.run.SetIcon(theme.MediaStopIcon())
+		ep.run.Importance = widget.DangerImportance
+	} else {
+		ep.run.SetText("Start")
+		ep.run.SetIcon(theme.MediaPlayIcon())
+		ep.run.Importance = widget.HighImportance
+		ep.cancel = nil
+	}
+	ep.run.Refresh()
+}
+
+func (ep *evalPanel) start() {
+	wb := ep.wb
+	req, err := ep.request()
+	if err != nil {
+		wb.showError("Evaluating the patch", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ep.cancel = cancel
+	ep.setRunning(true)
+	ep.fraction.Set(0)
+	wb.centerTabs.Select(wb.evalTab)
+	end := wb.begin("Evaluating the patch…")
+	thr := newThrottle(frameInterval, &wb.tasks)
+	wb.tasks.Go(func() {
+		defer cancel()
+		curves, err := wb.be.EvaluatePatch(ctx, req, func(f float64) { ep.fraction.Set(f) })
+		thr.Do(func() {
+			end()
+			ep.setRunning(false)
+			switch {
+			case errors.Is(err, context.Canceled):
+				wb.setStatus("Evaluation stopped")
+			case err != nil:
+				wb.showError("Evaluating the patch", err)
+			default:
+				ep.fraction.Set(1)
+				ep.SetCurves(curves)
+				wb.setStatus("Evaluated the patch at " + fmt.Sprint(len(req.Areas)) + " scales")
+			}
+		})
+	})
+}
+
+// SetCurves plots curves and tabulates them.
+func (ep *evalPanel) SetCurves(curves []EvalCurve) {
+	ep.curves = curves
+	var ss []series
+	var lines []string
+	for i, c := range curves {
+		ss = append(ss, series{Name: c.Model, Color: seriesColor(i), X: c.Areas, Y: c.SuccessRate})
+		var cells []string
+		for k := range c.Areas {
+			cells = append(cells, fmt.Sprintf("%.3g%%: %.0f%%", 100*c.Areas[k], 100*c.SuccessRate[k]))
+		}
+		lines = append(lines, c.Model+" — "+strings.Join(cells, ", "))
+	}
+	if len(curves) > 0 {
+		ep.plot.XMin, ep.plot.XMax = curves[0].Areas[0], curves[0].Areas[len(curves[0].Areas)-1]
+	}
+	ep.plot.SetSeries(ss)
+	ep.table.SetText(strings.Join(lines, "\n"))
+}
+
+// stopIfRunning cancels a running evaluation.
+func (ep *evalPanel) stopIfRunning() {
+	if ep.cancel != nil {
+		ep.cancel()
+	}
+}

@@ -1,0 +1,69 @@
+package gui
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+)
+
+func TestEvaluationPlotsEveryModel(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	wb.openModel("/m/second.onnx")
+	wb.tasks.Wait()
+	wb.rightTabs.Select(wb.evTab)
+	if wb.centerTabs.Selected() != wb.evalTab {
+		t.Error("the Evaluate tab did not bring up the evaluation view")
+	}
+	wb.eval.points.Entry.SetText("5")
+	test.Tap(wb.eval.run)
+	wb.tasks.Wait()
+
+	req := be.evals[0]
+	if len(req.Areas) != 5 || math.Abs(req.Areas[0]-0.02) > 1e-9 || math.Abs(req.Areas[4]-0.3) > 1e-9 {
+		t.Errorf("areas = %v; want 5 from 2%% to 30%%", req.Areas)
+	}
+	if len(req.Models) != 2 || !samePatch(req.Patch, wb.patch) {
+		t.Errorf("request: %d models", len(req.Models))
+	}
+	if got := len(wb.eval.plot.Series); got != 2 {
+		t.Fatalf("plot has %d series; want one per model", got)
+	}
+	if wb.eval.plot.Series[1].Name != "second" || len(wb.eval.plot.Series[0].Y) != 5 {
+		t.Errorf("series = %+v", wb.eval.plot.Series)
+	}
+	if !strings.Contains(wb.eval.table.Text, "fake-signs") {
+		t.Errorf("table = %q", wb.eval.table.Text)
+	}
+}
+
+func TestTicks(t *testing.T) {
+	got := ticks(0, 1, 4)
+	want := []float64{0, 0.25, 0.5, 0.75, 1}
+	if len(got) != len(want) {
+		t.Fatalf("ticks(0,1,4) = %v", got)
+	}
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Fatalf("ticks(0,1,4) = %v", got)
+		}
+	}
+}
+
+func TestPlotDrawsThinnedLines(t *testing.T) {
+	test.NewTempApp(t)
+	p := newPlotView("loss", plotMinForTest)
+	x := make([]float64, 5000)
+	y := make([]float64, 5000)
+	for i := range x {
+		x[i], y[i] = float64(i), math.Sin(float64(i)/300)
+	}
+	p.SetSeries([]series{{Name: "a", Color: seriesColor(0), X: x, Y: y}})
+	p.Resize(plotMinForTest)
+	r := test.WidgetRenderer(p)
+	if n := len(r.Objects()); n < 100 || n > plotMaxPoints+60 {
+		t.Errorf("plot of 5000 points has %d objects; want about %d", n, plotMaxPoints)
+	}
+}

@@ -1,0 +1,317 @@
+package gui
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+	"golang.org/x/image/draw"
+
+	"github.com/advlab/advlab/imgops"
+)
+
+// Export choices.
+const (
+	formatPDF   = "PDF page with cut marks"
+	formatPNG   = "PNG at a resolution (DPI)"
+	paperA4     = "A4"
+	paperLetter = "Letter"
+)
+
+// unitsMM converts the dialog's units to millimetres.
+var unitsMM = map[string]float64{"cm": 10, "mm": 1, "in": 25.4}
+
+// The PDF page's layout as imgops draws it, for the preview.
+const (
+	previewMargin = 12.0 // mm
+	previewFooter = 30.0 // mm, caption, scale bar and swatches
+	previewCutGap = 2.0
+	previewCutLen = 5.0
+	previewHeight = 300 // pixels
+)
+
+// exportDialog asks how to print the patch: PDF page or PNG, its size in
+// cm, mm or inches, the resolution and the paper, with a preview of the page
+// at scale.
+type exportDialog struct {
+	wb    *Workbench
+	patch *imgops.Patch
+	meta  imgops.PatchMeta
+
+	format  *widget.RadioGroup
+	size    *widget.Entry
+	unit    *widget.Select
+	dpi     *widget.SelectEntry
+	paper   *widget.Select
+	info    *widget.Label
+	preview *imageView
+	content fyne.CanvasObject
+	dlg     dialog.Dialog
+}
+
+// newExportDialog builds the dialog for p with the remembered values.
+func newExportDialog(wb *Workbench, p *imgops.Patch, meta imgops.PatchMeta) *exportDialog {
+	pr := wb.prefs
+	ed := &exportDialog{wb: wb, patch: p, meta: meta}
+	ed.info = widget.NewLabel("")
+	ed.preview = newImageView(nil, fyne.NewSize(previewHeight*210/297, previewHeight))
+	ed.format = widget.NewRadioGroup([]string{formatPDF, formatPNG}, func(s string) { pr.setText("export.format", s); ed.update() })
+	ed.size = widget.NewEntry()
+	ed.size.SetText(pr.text("export.size", "5"))
+	ed.size.Validator = func(string) error { _, err := ed.sizeMM(); return err }
+	ed.size.OnChanged = func(s string) {
+		if _, err := ed.sizeMM(); err == nil {
+			pr.setText("export.size", strings.TrimSpace(s))
+		}
+		ed.update()
+	}
+	ed.unit = widget.NewSelect([]string{"cm", "mm", "in"}, func(s string) { pr.setText("export.unit", s); ed.update() })
+	ed.dpi = widget.NewSelectEntry([]string{"150", "300", "600"})
+	ed.dpi.SetText(pr.text("export.dpi", "300"))
+	ed.dpi.OnChanged = func(s string) {
+		if _, err := ed.dpiValue(); err == nil {
+			pr.setText("export.dpi", strings.TrimSpace(s))
+		}
+		ed.update()
+	}
+	ed.paper = widget.NewSelect([]string{paperA4, paperLetter}, func(s string) { pr.setText("export.paper", s); ed.update() })
+	ed.unit.SetSelected(pr.text("export.unit", "cm"))
+	ed.paper.SetSelected(pr.text("export.paper", paperA4))
+	ed.format.SetSelected(pr.text("export.format", formatPDF))
+
+	form := widget.NewForm(
+		widget.NewFormItem("Format", ed.format),
+		widget.NewFormItem("Longer side", container.NewBorder(nil, nil, nil, ed.unit, ed.size)),
+		widget.NewFormItem("Resolution (dpi)", ed.dpi),
+		widget.NewFormItem("Paper", ed.paper),
+	)
+	ed.content = container.NewBorder(nil, nil, nil, container.NewCenter(ed.preview), container.NewVBox(form, ed.info))
+	ed.update()
+	return ed
+}
+
+// sizeMM parses the size field in its unit.
+func (ed *exportDialog) sizeMM() (float64, error) {
+	s := strings.TrimSpace(ed.size.Text)
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("size %q: type a positive number of %s, e.g. 5", s, ed.unitName())
+	}
+	return v * unitsMM[ed.unitName()], nil
+}
+
+func (ed *exportDialog) unitName() string {
+	if ed.unit == nil || ed.unit.Selected == "" {
+		return "cm"
+	}
+	return ed.unit.Selected
+}
+
+func (ed *exportDialog) dpiValue() (float64, error) {
+	s := strings.TrimSpace(ed.dpi.Text)
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 50 || v > 2400 {
+		return 0, fmt.Errorf("resolution %q: type 50 to 2400 dots per inch (300 suits most printers)", s)
+	}
+	return v, nil
+}
+
+// Settings reads the dialog.
+func (ed *exportDialog) Settings() (PrintSettings, error) {
+	mm, err := ed.sizeMM()
+	if err != nil {
+		return PrintSettings{}, err
+	}
+	dpi, err := ed.dpiValue()
+	if err != nil {
+		return PrintSettings{}, err
+	}
+	s := PrintSettings{Format: "pdf", SizeMM: mm, DPI: dpi, Paper: "a4"}
+	if ed.format.Selected == formatPNG {
+		s.Format = "png"
+	}
+	if ed.paper.Selected == paperLetter {
+		s.Paper = "letter"
+	}
+	if s.Format == "pdf" {
+		pw, ph := paperSize(s.Paper)
+		if w, h := ed.printedMM(mm); w > pw-2*previewMargin || h > ph-2*previewMargin-previewFooter {
+			return s, fmt.Errorf("a %.1f × %.1f cm patch does not fit on %s with its margins; make it smaller or export a PNG", w/10, h/10, strings.ToUpper(s.Paper))
+		}
+	}
+	return s, nil
+}
+
+func paperSize(p string) (w, h float64) {
+	pp, _ := imgops.ParsePaper(p)
+	return pp.Size()
+}
+
+// printedMM is the patch's printed width and height when its longer side is
+// mm.
+func (ed *exportDialog) printedMM(mm float64) (w, h float64) {
+	long := float64(max(ed.patch.W, ed.patch.H))
+	return mm * float64(ed.patch.W) / long, mm * float64(ed.patch.H) / long
+}
+
+// update refreshes the size readout and the preview.
+func (ed *exportDialog) update() {
+	if ed.info == nil || ed.paper == nil || ed.format == nil || ed.dpi == nil {
+		return // still being built
+	}
+	if ed.format.Selected == formatPNG {
+		ed.paper.Disable()
+	} else {
+		ed.paper.Enable()
+	}
+	s, err := ed.Settings()
+	if err != nil {
+		ed.info.SetText(err.Error())
+		ed.info.Wrapping = fyne.TextWrapWord
+		return
+	}
+	w, h := ed.printedMM(s.SizeMM)
+	wpx, hpx := int(math.Round(w/25.4*s.DPI)), int(math.Round(h/25.4*s.DPI))
+	ed.info.SetText(fmt.Sprintf("%.1f × %.1f cm (%.2f × %.2f in)\n%d × %d pixels at %g dpi", w/10, h/10, w/25.4, h/25.4, wpx, hpx, s.DPI))
+	ed.preview.SetImage(ed.previewImage(s))
+}
+
+// previewImage draws the page (PDF) or the patch on white (PNG) at scale.
+func (ed *exportDialog) previewImage(s PrintSettings) image.Image {
+	pw, ph := paperSize(s.Paper)
+	w, h := ed.printedMM(s.SizeMM)
+	if s.Format == "png" {
+		pw, ph = w*1.2, h*1.2
+	}
+	k := float64(previewHeight) / ph // pixels per mm
+	page := image.NewNRGBA(image.Rect(0, 0, int(math.Round(pw*k)), previewHeight))
+	draw.Draw(page, page.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	grey := color.NRGBA{120, 120, 120, 255}
+	frame(page, page.Bounds(), grey)
+	x0, y0 := (pw-w)/2, (ph-h)/2
+	if s.Format == "pdf" {
+		y0 = previewMargin + (ph-2*previewMargin-previewFooter-h)/2
+	}
+	r := image.Rect(int(x0*k), int(y0*k), int(math.Round((x0+w)*k)), int(math.Round((y0+h)*k)))
+	draw.ApproxBiLinear.Scale(page, r, ed.patch.Image(), ed.patch.Image().Bounds(), draw.Over, nil)
+	if s.Format == "pdf" {
+		cutMarks(page, x0*k, y0*k, (x0+w)*k, (y0+h)*k, previewCutGap*k, previewCutLen*k)
+		// The footer's scale bar and caption, as grey bars.
+		fy := int((ph - previewMargin - previewFooter/2) * k)
+		fill(page, image.Rect(int(previewMargin*k), fy, int((previewMargin+50)*k), fy+2), color.Black)
+		fill(page, image.Rect(int(previewMargin*k), fy+6, int((pw-previewMargin)*k*0.7), fy+8), grey)
+	}
+	return page
+}
+
+func fill(img *image.NRGBA, r image.Rectangle, c color.Color) {
+	draw.Draw(img, r.Intersect(img.Bounds()), image.NewUniform(c), image.Point{}, draw.Src)
+}
+
+func frame(img *image.NRGBA, r image.Rectangle, c color.Color) {
+	fill(img, image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+1), c)
+	fill(img, image.Rect(r.Min.X, r.Max.Y-1, r.Max.X, r.Max.Y), c)
+	fill(img, image.Rect(r.Min.X, r.Min.Y, r.Min.X+1, r.Max.Y), c)
+	fill(img, image.Rect(r.Max.X-1, r.Min.Y, r.Max.X, r.Max.Y), c)
+}
+
+// cutMarks draws corner marks around the box (x0,y0)-(x1,y1), gap away from
+// it and length long, as the PDF does.
+func cutMarks(img *image.NRGBA, x0, y0, x1, y1, gap, length float64) {
+	i := func(v float64) int { return int(math.Round(v)) }
+	for _, y := range []float64{y0, y1} {
+		fill(img, image.Rect(i(x0-gap-length), i(y), i(x0-gap), i(y)+1), color.Black)
+		fill(img, image.Rect(i(x1+gap), i(y), i(x1+gap+length), i(y)+1), color.Black)
+	}
+	for _, x := range []float64{x0, x1} {
+		fill(img, image.Rect(i(x), i(y0-gap-length), i(x)+1, i(y0-gap)), color.Black)
+		fill(img, image.Rect(i(x), i(y1+gap), i(x)+1, i(y1+gap+length)), color.Black)
+	}
+}
+
+// Show shows the dialog; Export asks for a file and writes it.
+func (ed *exportDialog) Show() {
+	ed.dlg = dialog.NewCustomConfirm("Export the patch for printing", "Export…", "Cancel", ed.content, func(ok bool) {
+		if ok {
+			ed.confirm()
+		}
+	}, ed.wb.win)
+	ed.dlg.Show()
+}
+
+// confirm asks where to write and exports there.
+func (ed *exportDialog) confirm() {
+	s, err := ed.Settings()
+	if err != nil {
+		ed.wb.showError("Exporting the patch", err)
+		return
+	}
+	name := "patch." + s.Format
+	if ed.meta.Target != "" {
+		name = "patch-" + strings.ReplaceAll(strings.ToLower(ed.meta.Target), " ", "-") + "." + s.Format
+	}
+	ed.wb.files.SaveFile("Export the patch as "+strings.ToUpper(s.Format), name, func(path string) {
+		ed.wb.exportPatch(path, ed.patch, ed.meta, s)
+	})
+}
+
+// showExportDialog opens the export dialog for the current patch.
+func (wb *Workbench) showExportDialog() *exportDialog {
+	if wb.patch == nil {
+		wb.showError("Exporting the patch", errors.New("there is no patch; train one in the Patch tab or open one with File › Open patch"))
+		return nil
+	}
+	ed := newExportDialog(wb, wb.patch.Clone(), wb.patchMeta)
+	ed.Show()
+	return ed
+}
+
+// exportPatch writes the patch for printing off the UI goroutine.
+func (wb *Workbench) exportPatch(path string, p *imgops.Patch, meta imgops.PatchMeta, s PrintSettings) {
+	end := wb.begin("Exporting the patch…")
+	wb.tasks.Go(func() {
+		err := wb.be.ExportPatch(path, p, meta, s)
+		ui(func() {
+			end()
+			if err != nil {
+				wb.showError("Exporting the patch", err)
+				return
+			}
+			wb.setStatus(fmt.Sprintf("Wrote %s: %.1f cm at %g dpi", path, s.SizeMM/10, s.DPI))
+		})
+	})
+}
+
+// savePatchDialog saves the current patch as a patch file (its own
+// resolution, metadata included), to open again later.
+func (wb *Workbench) savePatchDialog() {
+	if wb.patch == nil {
+		wb.showError("Saving the patch", errors.New("there is no patch yet; train one first"))
+		return
+	}
+	p, meta := wb.patch.Clone(), wb.patchMeta
+	wb.files.SaveFile("Save the patch", "patch.png", func(path string) {
+		end := wb.begin("Saving the patch…")
+		wb.tasks.Go(func() {
+			err := wb.be.SavePatch(path, p, meta)
+			ui(func() {
+				end()
+				if err != nil {
+					wb.showError("Saving the patch", err)
+					return
+				}
+				wb.prefs.addRecent(prefRecentPatches, path)
+				wb.win.SetMainMenu(wb.mainMenu())
+				wb.setStatus("Saved the patch to " + path)
+			})
+		})
+	})
+}

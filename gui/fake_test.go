@@ -1,0 +1,316 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/advlab/advlab/imgops"
+)
+
+// fakeModel is a classifier whose class k's logit is 12 times the mean
+// brightness of the k-th vertical stripe of the image: moving a bright patch
+// across a dark image moves the top class with it.
+type fakeModel struct {
+	name   string
+	labels []string
+	side   int
+}
+
+func (m *fakeModel) Name() string     { return m.name }
+func (m *fakeModel) Labels() []string { return m.labels }
+func (m *fakeModel) Details() ModelDetails {
+	return ModelDetails{Channels: 3, Height: m.side, Width: m.side, Layout: "NCHW", Preprocessing: "none: pixels in [0, 1]"}
+}
+
+func (m *fakeModel) predict(img image.Image) Prediction {
+	x, _ := imgops.ImageToTensor(img, 3, m.side, m.side)
+	k := len(m.labels)
+	z := make([]float32, k)
+	n := m.side * m.side
+	for i := 0; i < m.side; i++ {
+		for j := 0; j < m.side; j++ {
+			c := j * k / m.side
+			v := (x[i*m.side+j] + x[n+i*m.side+j] + x[2*n+i*m.side+j]) / 3
+			z[c] += v * 12 * float32(k) / float32(n)
+		}
+	}
+	return Prediction{Probs: softmax(z)}
+}
+
+var signLabels = []string{"stop", "yield", "speed-30", "no-entry", "priority"}
+
+// fakeBackend implements Backend without the engine, recording what the
+// workbench asked of it.
+type fakeBackend struct {
+	mu sync.Mutex
+
+	demoErr   error
+	loadErr   error
+	stepDelay time.Duration
+	steps     []TrainProgress // every progress report sent
+	lastPatch *imgops.Patch   // the patch of the last report
+	trainReqs []TrainRequest
+	attacks   []AttackRequest
+	evals     []EvalRequest
+	exports   []fakeExport
+	saved     []string
+	loaded    []string
+	predicts  int
+}
+
+type fakeExport struct {
+	Path     string
+	Settings PrintSettings
+	Target   string
+}
+
+func newFakeBackend() *fakeBackend { return &fakeBackend{stepDelay: time.Millisecond} }
+
+func (b *fakeBackend) DemoModel(ctx context.Context) (Model, error) {
+	if b.demoErr != nil {
+		return nil, b.demoErr
+	}
+	return &fakeModel{name: "fake-signs", labels: signLabels, side: 32}, nil
+}
+
+func (b *fakeBackend) LoadModel(ctx context.Context, path string) (Model, error) {
+	b.mu.Lock()
+	b.loaded = append(b.loaded, path)
+	b.mu.Unlock()
+	if b.loadErr != nil {
+		return nil, b.loadErr
+	}
+	return &fakeModel{name: "second", labels: signLabels, side: 24}, nil
+}
+
+func (b *fakeBackend) CloseModel(Model) {}
+
+func (b *fakeBackend) Predict(ctx context.Context, m Model, img image.Image) (Prediction, error) {
+	b.mu.Lock()
+	b.predicts++
+	b.mu.Unlock()
+	return m.(*fakeModel).predict(img), nil
+}
+
+// darkImage is a dark w×h image with a faint gradient, so images differ.
+func darkImage(w, h int, tint uint8) image.Image {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.NRGBA{tint, 20, uint8(10 + x), 255})
+		}
+	}
+	return img
+}
+
+func (b *fakeBackend) DemoImages(ctx context.Context) (*ImageSet, error) {
+	set := &ImageSet{Name: "demo samples"}
+	for i := 0; i < 6; i++ {
+		set.Samples = append(set.Samples, Sample{Name: signLabels[i%5] + "/img.png", Class: signLabels[i%5], Image: darkImage(48, 48, uint8(10*i))})
+	}
+	return set, nil
+}
+
+func (b *fakeBackend) LoadImages(ctx context.Context, path string) (*ImageSet, error) {
+	b.mu.Lock()
+	b.loaded = append(b.loaded, path)
+	b.mu.Unlock()
+	if b.loadErr != nil {
+		return nil, b.loadErr
+	}
+	return &ImageSet{Name: path, Samples: []Sample{{Name: "a/1.png", Class: "a", Image: darkImage(40, 30, 0)}}}, nil
+}
+
+// RunAttack brightens a square in the left of every image: the fake models
+// then see class 0.
+func (b *fakeBackend) RunAttack(ctx context.Context, req AttackRequest, progress func(AttackProgress)) (*AttackResult, error) {
+	b.mu.Lock()
+	b.attacks = append(b.attacks, req)
+	b.mu.Unlock()
+	res := &AttackResult{Method: req.Method, Models: req.Models}
+	for i, m := range req.Models {
+		if m == req.Source {
+			res.Source = i
+		}
+	}
+	for i, s := range req.Samples {
+		progress(AttackProgress{Fraction: float64(i) / float64(len(req.Samples)), Text: "fake"})
+		clean := fitImage(s.Image, 32)
+		adv := image.NewNRGBA(clean.Bounds())
+		copy(adv.Pix, clean.Pix)
+		if i%2 == 0 { // every other image is fooled
+			for y := 0; y < 32; y++ {
+				for x := 0; x < 6; x++ {
+					adv.Set(x, y, color.White)
+				}
+			}
+		}
+		it := AttackItem{Sample: i, Clean: clean, Adversarial: adv}
+		for _, m := range req.Models {
+			it.CleanPred = append(it.CleanPred, m.(*fakeModel).predict(clean))
+			it.AdvPred = append(it.AdvPred, m.(*fakeModel).predict(adv))
+		}
+		it.Success = it.Flipped(res.Source)
+		res.Items = append(res.Items, it)
+	}
+	return res, nil
+}
+
+// TrainPatch sends one report per step, each with a patch filled with
+// step/steps, until the steps are done or ctx is cancelled.
+func (b *fakeBackend) TrainPatch(ctx context.Context, req TrainRequest, progress func(TrainProgress)) (*imgops.Patch, error) {
+	b.mu.Lock()
+	b.trainReqs = append(b.trainReqs, req)
+	b.mu.Unlock()
+	start := time.Now()
+	var last *imgops.Patch
+	for step := 1; step <= req.Steps; step++ {
+		select {
+		case <-ctx.Done():
+			return last, ctx.Err()
+		case <-time.After(b.stepDelay):
+		}
+		p := imgops.NewGreyPatch(imgops.CircleMask(req.Size))
+		for i := range p.Pix {
+			p.Pix[i] = float32(step) / float32(req.Steps)
+		}
+		pr := TrainProgress{Step: step, Steps: req.Steps, Loss: 1 / float64(step), SuccessRate: float64(step) / float64(req.Steps), Patch: p, Elapsed: time.Since(start)}
+		b.mu.Lock()
+		b.steps = append(b.steps, pr)
+		b.lastPatch = p.Clone()
+		b.mu.Unlock()
+		progress(pr)
+		last = p
+	}
+	return last, nil
+}
+
+func (b *fakeBackend) EvaluatePatch(ctx context.Context, req EvalRequest, progress func(float64)) ([]EvalCurve, error) {
+	b.mu.Lock()
+	b.evals = append(b.evals, req)
+	b.mu.Unlock()
+	var out []EvalCurve
+	for i, m := range req.Models {
+		c := EvalCurve{Model: m.Name(), Areas: req.Areas}
+		for _, a := range req.Areas {
+			c.SuccessRate = append(c.SuccessRate, math.Min(1, a*3/float64(i+1)))
+		}
+		out = append(out, c)
+		progress(float64(i+1) / float64(len(req.Models)))
+	}
+	return out, nil
+}
+
+func (b *fakeBackend) LoadPatch(path string) (*imgops.Patch, imgops.PatchMeta, error) {
+	if b.loadErr != nil {
+		return nil, imgops.PatchMeta{}, b.loadErr
+	}
+	return imgops.NewNoisePatch(imgops.RectMask(20, 10), 3), imgops.PatchMeta{Target: "yield"}, nil
+}
+
+func (b *fakeBackend) SavePatch(path string, p *imgops.Patch, meta imgops.PatchMeta) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.saved = append(b.saved, path)
+	return nil
+}
+
+func (b *fakeBackend) ExportPatch(path string, p *imgops.Patch, meta imgops.PatchMeta, s PrintSettings) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.exports = append(b.exports, fakeExport{Path: path, Settings: s, Target: meta.Target})
+	return nil
+}
+
+func (b *fakeBackend) SaveImage(path string, img image.Image) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.saved = append(b.saved, path)
+	return nil
+}
+
+// fakeFiles answers the file dialogs with fixed paths and records the asks.
+type fakeFiles struct {
+	open, folder, save string
+	asked              []string
+}
+
+func (f *fakeFiles) OpenFile(title string, exts []string, cb func(string)) {
+	f.asked = append(f.asked, "open "+title)
+	if f.open != "" {
+		cb(f.open)
+	}
+}
+
+func (f *fakeFiles) OpenFolder(title string, cb func(string)) {
+	f.asked = append(f.asked, "folder "+title)
+	if f.folder != "" {
+		cb(f.folder)
+	}
+}
+
+func (f *fakeFiles) SaveFile(title, name string, cb func(string)) {
+	f.asked = append(f.asked, "save "+name)
+	if f.save != "" {
+		cb(f.save)
+	}
+}
+
+// newTestWorkbench opens the workbench on be in a test window of the real
+// size, loads the demo and waits for it.
+func newTestWorkbench(tb testing.TB, be Backend) (*Workbench, *fakeFiles) {
+	tb.Helper()
+	a := test.NewTempApp(tb)
+	w := test.NewTempWindow(tb, widget.NewLabel(""))
+	wb := newWorkbench(a, w, be)
+	files := &fakeFiles{}
+	wb.files = files
+	w.Resize(fyne.NewSize(1280, 800))
+	wb.start(nil)
+	wb.tasks.Wait()
+	tb.Cleanup(wb.tasks.Wait)
+	return wb, files
+}
+
+// waitFor polls cond until it holds or a second has passed.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// topDialogText returns the texts of the labels in the window's top
+// overlay (a dialog), or "" when none is shown.
+func topDialogText(w fyne.Window) string {
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		return ""
+	}
+	s := ""
+	for _, o := range test.LaidOutObjects(top) {
+		switch l := o.(type) {
+		case *widget.Label:
+			s += l.Text + "\n"
+		case *widget.RichText:
+			s += l.String() + "\n"
+		}
+	}
+	return s
+}
+
+var errBoom = errors.New("boom: the file is not an ONNX model; export it again")

@@ -1,0 +1,137 @@
+package gui
+
+import (
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// The workbench's keyboard shortcuts. F5 has no modifier, so it is not a
+// Fyne shortcut: the canvas's typed-key handler (and the patch canvas, when
+// focused) take it.
+var (
+	scOpenModel  = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault}
+	scOpenFolder = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+	scRun        = &desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault}
+	scRunEnter   = &desktop.CustomShortcut{KeyName: fyne.KeyEnter, Modifier: fyne.KeyModifierShortcutDefault}
+	scExport     = &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: fyne.KeyModifierShortcutDefault}
+)
+
+// shortcutHelp lists the shortcuts for the About dialog.
+const shortcutHelp = `Ctrl+O        open a model (.onnx)
+Ctrl+Shift+O  open an image folder
+Ctrl+Enter, F5  start or stop the task of the tab on the right
+Ctrl+E        export the patch for printing
+On the canvas: drag to move the patch; drag the corner handle or scroll to
+scale it; drag the top handle, shift+scroll or use the slider to rotate it;
+click to place it; arrows nudge it, + − scale, [ ] rotate.
+Drop .onnx files, image folders or patch PNGs on the window to open them.`
+
+func (wb *Workbench) openModelDialog() {
+	wb.files.OpenFile("Open a model", []string{".onnx"}, wb.openModel)
+}
+
+func (wb *Workbench) openFolderDialog() {
+	wb.files.OpenFolder("Open an image folder (<folder>/<class>/<image>)", wb.openImages)
+}
+
+func (wb *Workbench) openPatchDialog() {
+	wb.files.OpenFile("Open a patch", []string{".png"}, wb.openPatch)
+}
+
+// mainMenu builds the menu bar; it is rebuilt when the recent files change.
+func (wb *Workbench) mainMenu() *fyne.MainMenu {
+	openModel := fyne.NewMenuItem("Open model…", wb.openModelDialog)
+	openModel.Shortcut = scOpenModel
+	openModel.Icon = theme.FileIcon()
+	openFolder := fyne.NewMenuItem("Open image folder…", wb.openFolderDialog)
+	openFolder.Shortcut = scOpenFolder
+	openFolder.Icon = theme.FolderOpenIcon()
+	openPatch := fyne.NewMenuItem("Open patch…", wb.openPatchDialog)
+	recent := fyne.NewMenuItem("Open recent", nil)
+	recent.ChildMenu = wb.recentMenu()
+	export := fyne.NewMenuItem("Export patch for printing…", func() { wb.showExportDialog() })
+	export.Shortcut = scExport
+	export.Icon = theme.DocumentPrintIcon()
+	savePatch := fyne.NewMenuItem("Save patch…", wb.savePatchDialog)
+	saveAdv := fyne.NewMenuItem("Save adversarial images…", wb.saveAdversarialDialog)
+	saveCmp := fyne.NewMenuItem("Save comparison as PNG…", wb.saveComparisonDialog)
+	file := fyne.NewMenu("File", openModel, openFolder, openPatch, recent, fyne.NewMenuItemSeparator(),
+		savePatch, export, saveAdv, saveCmp)
+	run := fyne.NewMenuItem("Start / stop", wb.toggleRun)
+	run.Shortcut = scRun
+	run.Icon = theme.MediaPlayIcon()
+	tasks := fyne.NewMenu("Run", run,
+		fyne.NewMenuItem("Train a patch", func() { wb.rightTabs.Select(wb.patchTab) }),
+		fyne.NewMenuItem("Attack", func() { wb.rightTabs.Select(wb.attackTab) }),
+		fyne.NewMenuItem("Evaluate the patch", func() { wb.rightTabs.Select(wb.evTab) }))
+	help := fyne.NewMenu("Help", fyne.NewMenuItem("About advlab", wb.showAbout))
+	return fyne.NewMainMenu(file, tasks, help)
+}
+
+// recentMenu lists the remembered models, folders and patches.
+func (wb *Workbench) recentMenu() *fyne.Menu {
+	var items []*fyne.MenuItem
+	add := func(key string, open func(string)) {
+		for _, p := range wb.prefs.recent(key) {
+			items = append(items, fyne.NewMenuItem(filepath.Base(p)+"  —  "+filepath.Dir(p), func() { open(p) }))
+		}
+	}
+	add(prefRecentModels, wb.openModel)
+	add(prefRecentFolders, wb.openImages)
+	add(prefRecentPatches, wb.openPatch)
+	if len(items) == 0 {
+		none := fyne.NewMenuItem("(none yet)", nil)
+		none.Disabled = true
+		items = append(items, none)
+	}
+	return fyne.NewMenu("Open recent", items...)
+}
+
+// toolbar is the row of the most used actions.
+func (wb *Workbench) toolbar() fyne.CanvasObject {
+	wb.toolbarRun = widget.NewToolbarAction(theme.MediaPlayIcon(), wb.toggleRun)
+	return widget.NewToolbar(
+		widget.NewToolbarAction(theme.FileIcon(), wb.openModelDialog),
+		widget.NewToolbarAction(theme.FolderOpenIcon(), wb.openFolderDialog),
+		widget.NewToolbarAction(theme.FileImageIcon(), wb.openPatchDialog),
+		widget.NewToolbarSeparator(),
+		wb.toolbarRun,
+		widget.NewToolbarAction(theme.DocumentPrintIcon(), func() { wb.showExportDialog() }),
+		widget.NewToolbarSpacer(),
+		widget.NewToolbarAction(theme.HelpIcon(), wb.showAbout),
+	)
+}
+
+// addShortcuts registers the shortcuts on the window's canvas, so that they
+// work whether or not the menu bar is shown (and in tests).
+func (wb *Workbench) addShortcuts() {
+	c := wb.win.Canvas()
+	c.AddShortcut(scOpenModel, func(fyne.Shortcut) { wb.openModelDialog() })
+	c.AddShortcut(scOpenFolder, func(fyne.Shortcut) { wb.openFolderDialog() })
+	c.AddShortcut(scRun, func(fyne.Shortcut) { wb.toggleRun() })
+	c.AddShortcut(scRunEnter, func(fyne.Shortcut) { wb.toggleRun() })
+	c.AddShortcut(scExport, func(fyne.Shortcut) { wb.showExportDialog() })
+	c.SetOnTypedKey(wb.typedKey)
+}
+
+// showAbout says what advlab is and lists the shortcuts.
+func (wb *Workbench) showAbout() {
+	md := wb.app.Metadata()
+	version := md.Version
+	if version == "" {
+		version = "development build"
+	}
+	title := widget.NewLabelWithStyle("advlab "+version, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	text := widget.NewLabel("A workbench for the security of image classifiers: adversarial examples (L-BFGS, FGSM, PGD, C&W, DeepFool, Square) and adversarial patches (Brown et al. 2017) against ONNX models.")
+	text.Wrapping = fyne.TextWrapWord
+	keys := widget.NewLabelWithStyle(shortcutHelp, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	d := dialog.NewCustom("About advlab", "Close", container.NewVBox(title, text, widget.NewSeparator(), keys), wb.win)
+	d.Resize(fyne.NewSize(640, 0))
+	d.Show()
+}

@@ -1,0 +1,136 @@
+package gui
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// modelsPanel lists the loaded models (name and input size; a button to
+// remove one) and describes the selected one: input, preprocessing, origin
+// and labels.
+type modelsPanel struct {
+	wb *Workbench
+
+	list    *widget.List
+	details *widget.Label
+	labels  *widget.List
+	labelsH *widget.Label
+	content fyne.CanvasObject
+}
+
+func newModelsPanel(wb *Workbench) *modelsPanel {
+	mp := &modelsPanel{wb: wb}
+	mp.list = &widget.List{
+		Length:     func() int { return len(wb.models) },
+		CreateItem: mp.createRow,
+		UpdateItem: mp.updateRow,
+		OnSelected: mp.onSelected,
+	}
+	mp.list.ExtendBaseWidget(mp.list)
+	mp.details = widget.NewLabel("No model loaded.\nOpen an .onnx classifier with File › Open model (Ctrl+O) or drop one on the window.")
+	mp.details.Wrapping = fyne.TextWrapWord
+	mp.details.TextStyle = fyne.TextStyle{}
+	mp.labelsH = widget.NewLabelWithStyle("Labels", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	mp.labels = widget.NewList(
+		func() int { return len(mp.selectedLabels()) },
+		func() fyne.CanvasObject { return widget.NewLabel("label") },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			ls := mp.selectedLabels()
+			if id < len(ls) {
+				o.(*widget.Label).SetText(fmt.Sprintf("%d  %s", id, ls[id]))
+			}
+		})
+	header := widget.NewLabelWithStyle("Models", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	top := container.NewBorder(header, nil, nil, nil, mp.list)
+	bottom := container.NewBorder(container.NewVBox(mp.details, mp.labelsH), nil, nil, nil, mp.labels)
+	split := container.NewVSplit(top, bottom)
+	split.Offset = 0.35
+	mp.content = split
+	return mp
+}
+
+func (mp *modelsPanel) createRow() fyne.CanvasObject {
+	name := widget.NewLabelWithStyle("model", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	name.Truncation = fyne.TextTruncateEllipsis
+	info := widget.NewLabel("3×224×224")
+	info.SizeName = theme.SizeNameCaptionText
+	info.Truncation = fyne.TextTruncateEllipsis
+	remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), nil)
+	remove.Importance = widget.LowImportance
+	return container.NewBorder(nil, nil, nil, remove, container.NewVBox(name, info))
+}
+
+func (mp *modelsPanel) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
+	if id >= len(mp.wb.models) {
+		return
+	}
+	m := mp.wb.models[id]
+	c := o.(*fyne.Container)
+	texts := c.Objects[0].(*fyne.Container).Objects
+	texts[0].(*widget.Label).SetText(m.Name())
+	d := m.Details()
+	texts[1].(*widget.Label).SetText(fmt.Sprintf("%d×%d×%d · %d classes", d.Channels, d.Height, d.Width, len(m.Labels())))
+	c.Objects[1].(*widget.Button).OnTapped = func() { mp.wb.removeModel(m) }
+}
+
+func (mp *modelsPanel) onSelected(id widget.ListItemID) {
+	if id < len(mp.wb.models) {
+		mp.wb.selectModel(id)
+	}
+}
+
+func (mp *modelsPanel) selectedLabels() []string {
+	if m := mp.wb.selectedModel(); m != nil {
+		return m.Labels()
+	}
+	return nil
+}
+
+// Refresh shows the current list and selection.
+func (mp *modelsPanel) Refresh() {
+	mp.list.Refresh()
+	m := mp.wb.selectedModel()
+	if m == nil {
+		mp.list.UnselectAll()
+		mp.details.SetText("No model loaded.\nOpen an .onnx classifier with File › Open model (Ctrl+O) or drop one on the window.")
+		mp.labelsH.SetText("Labels")
+		mp.labels.Refresh()
+		return
+	}
+	mp.list.Select(mp.wb.selected)
+	mp.details.SetText(describeModel(m))
+	mp.labelsH.SetText(fmt.Sprintf("Labels (%d)", len(m.Labels())))
+	mp.labels.Refresh()
+	mp.labels.ScrollToTop()
+}
+
+// describeModel is the selected model's description.
+func describeModel(m Model) string {
+	d := m.Details()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Input: %d×%d×%d", d.Channels, d.Height, d.Width)
+	if d.Layout != "" {
+		fmt.Fprintf(&b, " (%s)", d.Layout)
+	}
+	if d.Preprocessing != "" {
+		fmt.Fprintf(&b, "\nPreprocessing: %s", d.Preprocessing)
+	}
+	if d.Architecture != "" {
+		fmt.Fprintf(&b, "\nArchitecture: %s", d.Architecture)
+		if d.Parameters > 0 {
+			fmt.Fprintf(&b, ", %.2gM parameters", float64(d.Parameters)/1e6)
+		}
+	}
+	if d.Path != "" {
+		fmt.Fprintf(&b, "\nFile: %s", filepath.Base(d.Path))
+	} else {
+		b.WriteString("\nFile: embedded demo model")
+	}
+	return b.String()
+}

@@ -1,0 +1,69 @@
+package gui
+
+import (
+	"fmt"
+	"math"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// placementBar sits under the canvas: sliders for the patch's scale (as a
+// percentage of the image's area, on a log scale so that small patches get
+// as much travel as large ones) and rotation, a reset button, and a readout.
+type placementBar struct {
+	wb       *Workbench
+	scale    *widget.Slider
+	rotation *widget.Slider
+	readout  *widget.Label
+	content  fyne.CanvasObject
+	updating bool
+}
+
+func newPlacementBar(wb *Workbench) *placementBar {
+	pb := &placementBar{wb: wb}
+	pb.scale = widget.NewSlider(math.Log(minArea), math.Log(maxArea))
+	pb.scale.Step = 0.01
+	pb.scale.OnChanged = func(v float64) {
+		if pb.updating {
+			return
+		}
+		pl := wb.view.Placement()
+		pl.Area = math.Exp(v)
+		wb.view.SetPlacement(pl)
+	}
+	pb.rotation = widget.NewSlider(-180, 180)
+	pb.rotation.Step = 1
+	pb.rotation.OnChanged = func(v float64) {
+		if pb.updating {
+			return
+		}
+		pl := wb.view.Placement()
+		pl.AngleDeg = v
+		wb.view.SetPlacement(pl)
+	}
+	reset := widget.NewButtonWithIcon("", theme.ViewRestoreIcon(), func() {
+		wb.view.SetPlacement(DefaultPlacement)
+	})
+	reset.Importance = widget.LowImportance
+	pb.readout = widget.NewLabel("")
+	pb.readout.SizeName = theme.SizeNameCaptionText
+	sliders := container.New(layout.NewFormLayout(),
+		widget.NewLabel("Scale"), pb.scale,
+		widget.NewLabel("Rotation"), pb.rotation)
+	pb.content = container.NewBorder(nil, nil, nil, container.NewHBox(pb.readout, reset), sliders)
+	pb.Show(wb.view.Placement())
+	return pb
+}
+
+// Show sets the sliders and readout to pl without moving the patch.
+func (pb *placementBar) Show(pl Placement) {
+	pb.updating = true
+	pb.scale.SetValue(math.Log(pl.Area))
+	pb.rotation.SetValue(pl.AngleDeg)
+	pb.updating = false
+	pb.readout.SetText(fmt.Sprintf("%.1f%% of the image, %+.0f°, at (%.2f, %.2f)", 100*pl.Area, pl.AngleDeg, pl.CX, pl.CY))
+}

@@ -1,0 +1,77 @@
+package gui
+
+import (
+	"fmt"
+	"image"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// thumbSide is the size of a thumbnail, in pixels and canvas units.
+const thumbSide = 64
+
+// thumbStrip shows the current image set as a grid of thumbnails (virtual,
+// so that a set of thousands costs only the visible cells); tapping one makes
+// it the canvas's image.
+type thumbStrip struct {
+	wb *Workbench
+
+	grid    *widget.GridWrap
+	caption *widget.Label
+	content fyne.CanvasObject
+}
+
+// makeThumbs shrinks every image of a set for the strip; it runs with the
+// loading, off the UI goroutine.
+func makeThumbs(set *ImageSet) []image.Image {
+	out := make([]image.Image, len(set.Samples))
+	for i, s := range set.Samples {
+		out[i] = fitImage(s.Image, thumbSide)
+	}
+	return out
+}
+
+func newThumbStrip(wb *Workbench) *thumbStrip {
+	ts := &thumbStrip{wb: wb}
+	ts.grid = widget.NewGridWrap(
+		func() int { return len(wb.thumbs) },
+		func() fyne.CanvasObject {
+			return newImageView(nil, fyne.NewSize(thumbSide, thumbSide))
+		},
+		func(id widget.GridWrapItemID, o fyne.CanvasObject) {
+			if id < len(wb.thumbs) {
+				o.(*imageView).SetImage(wb.thumbs[id])
+			}
+		})
+	ts.grid.OnSelected = func(id widget.GridWrapItemID) { wb.selectImage(id) }
+	ts.caption = widget.NewLabel("No images")
+	ts.caption.SizeName = theme.SizeNameCaptionText
+	ts.caption.Truncation = fyne.TextTruncateEllipsis
+	header := widget.NewLabelWithStyle("Images", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	ts.content = container.NewBorder(container.NewVBox(header, ts.caption), nil, nil, nil, ts.grid)
+	return ts
+}
+
+// Refresh shows the current set and selection.
+func (ts *thumbStrip) Refresh() {
+	set := ts.wb.images
+	ts.grid.UnselectAll()
+	ts.grid.Refresh()
+	if set == nil {
+		ts.caption.SetText("No images: open a folder with Ctrl+Shift+O")
+		return
+	}
+	name := set.Name
+	if name != "demo samples" {
+		name = filepath.Base(name)
+	}
+	ts.caption.SetText(fmt.Sprintf("%s · %d images", name, len(set.Samples)))
+	if ts.wb.current >= 0 {
+		ts.grid.Select(ts.wb.current)
+		ts.grid.ScrollTo(ts.wb.current)
+	}
+}

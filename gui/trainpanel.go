@@ -1,0 +1,423 @@
+package gui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/advlab/advlab/imgops"
+)
+
+// Training choices offered beside the numeric fields.
+const (
+	againstSelected = "Selected model"
+	againstAll      = "All loaded models"
+)
+
+var maskChoices = []string{MaskCircle, MaskEllipse, MaskRect, MaskPNG}
+
+// trainPanel is the Patch tab: the parameters of Brown et al.'s patch
+// training, Start/Stop, a progress bar with the time left, the patch as it
+// evolves, and live plots of the loss and the success rate.
+type trainPanel struct {
+	wb *Workbench
+
+	target   *widget.Select
+	against  *widget.RadioGroup
+	mask     *widget.Select
+	maskPath string
+	size     *numField
+	maxAngle *numField
+	scaleMin *numField
+	scaleMax *numField
+	steps    *numField
+	batch    *numField
+	lr       *numField
+	tv       *numField
+	nps      *numField
+	seed     *numField
+
+	start    *widget.Button
+	save     *widget.Button
+	progress *widget.ProgressBar
+	fraction binding.Float
+	eta      *widget.Label
+	preview  *imageView
+	lossPlot *plotView
+	ratePlot *plotView
+	content  fyne.CanvasObject
+
+	running bool
+	cancel  context.CancelFunc
+	// adjust, when set, edits every request before it runs (the scripted
+	// demo shortens training with it); onFinished is told when a run ends.
+	adjust     func(*TrainRequest)
+	onFinished func(error)
+
+	mu      sync.Mutex // guards the series, appended by the trainer
+	lossX   []float64
+	lossY   []float64
+	rateY   []float64
+	lastRun *trainRun
+}
+
+// trainRun is what a finished (or stopped) training left.
+type trainRun struct {
+	Steps, Done int
+	Err         error
+}
+
+func newTrainPanel(wb *Workbench) *trainPanel {
+	p := wb.prefs
+	tp := &trainPanel{wb: wb}
+	tp.target = widget.NewSelect(nil, func(s string) {
+		if s != "" { // not cleared for want of a model
+			p.setText("train.target", s)
+		}
+	})
+	tp.target.PlaceHolder = "(load a model)"
+	tp.against = widget.NewRadioGroup([]string{againstSelected, againstAll}, func(s string) { p.setText("train.against", s) })
+	tp.against.Horizontal = false
+	tp.against.SetSelected(p.text("train.against", againstSelected))
+	tp.mask = widget.NewSelect(maskChoices, tp.onMask)
+	tp.mask.SetSelected(p.text("train.mask", MaskCircle))
+	tp.maskPath = p.text("train.maskPath", "")
+	tp.size = newNumField(p, "train.size", "Patch size", "64", 4, 1024, true)
+	tp.maxAngle = newNumField(p, "train.maxAngle", "Rotation range", "22.5", 0, 180, false)
+	tp.scaleMin = newNumField(p, "train.scaleMin", "Smallest scale", "5", 0.1, 100, false)
+	tp.scaleMax = newNumField(p, "train.scaleMax", "Largest scale", "25", 0.1, 100, false)
+	tp.steps = newNumField(p, "train.steps", "Steps", "300", 1, 1e6, true)
+	tp.batch = newNumField(p, "train.batch", "Batch", "16", 1, 4096, true)
+	tp.lr = newNumField(p, "train.lr", "Learning rate", "0.05", 1e-6, 10, false)
+	tp.tv = newNumField(p, "train.tv", "TV weight", "0.0001", 0, 1e3, false)
+	tp.nps = newNumField(p, "train.nps", "NPS weight", "0", 0, 1e3, false)
+	tp.seed = newNumField(p, "train.seed", "Seed", "1", 0, 1<<53, true)
+
+	tp.start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), tp.toggle)
+	tp.start.Importance = widget.HighImportance
+	tp.save = widget.NewButtonWithIcon("Save patch…", theme.DocumentSaveIcon(), wb.savePatchDialog)
+	tp.fraction = binding.NewFloat()
+	tp.progress = widget.NewProgressBarWithData(tp.fraction)
+	tp.eta = widget.NewLabel("")
+	tp.eta.SizeName = theme.SizeNameCaptionText
+	tp.preview = newImageView(nil, fyne.NewSize(96, 96))
+	tp.lossPlot = newPlotView("Loss", fyne.NewSize(200, 120))
+	tp.lossPlot.XLabel = "step"
+	tp.ratePlot = newPlotView("Success rate", fyne.NewSize(200, 120))
+	tp.ratePlot.YMin, tp.ratePlot.YMax = 0, 1
+	tp.ratePlot.YFormat = percent
+	tp.ratePlot.XLabel = "step"
+
+	form := widget.NewForm(
+		widget.NewFormItem("Target class", tp.target),
+		widget.NewFormItem("Train against", tp.against),
+		widget.NewFormItem("Mask", tp.mask),
+		widget.NewFormItem("Size (px)", tp.size.Entry),
+		widget.NewFormItem("Rotation ± (°)", tp.maxAngle.Entry),
+		widget.NewFormItem("Scale min (% area)", tp.scaleMin.Entry),
+		widget.NewFormItem("Scale max (% area)", tp.scaleMax.Entry),
+		widget.NewFormItem("Steps", tp.steps.Entry),
+		widget.NewFormItem("Batch", tp.batch.Entry),
+		widget.NewFormItem("Learning rate", tp.lr.Entry),
+		widget.NewFormItem("TV weight", tp.tv.Entry),
+		widget.NewFormItem("NPS weight", tp.nps.Entry),
+		widget.NewFormItem("Seed", tp.seed.Entry),
+	)
+	buttons := container.NewGridWithColumns(2, tp.start, tp.save)
+	live := container.NewBorder(nil, nil, tp.preview, nil, container.NewVBox(tp.progress, tp.eta))
+	tp.content = container.NewVScroll(container.NewVBox(form, buttons, live, tp.lossPlot, tp.ratePlot))
+	return tp
+}
+
+func (tp *trainPanel) onMask(s string) {
+	p := tp.wb.prefs
+	if s != MaskPNG {
+		p.setText("train.mask", s)
+		return
+	}
+	if tp.wb.files == nil { // during construction
+		return
+	}
+	tp.wb.files.OpenFile("Mask outline (PNG with transparency)", []string{".png"}, func(path string) {
+		tp.maskPath = path
+		p.setText("train.mask", MaskPNG)
+		p.setText("train.maskPath", path)
+	})
+}
+
+// SetModel offers m's labels as targets, keeping the remembered one.
+func (tp *trainPanel) SetModel(m Model) {
+	if m == nil {
+		tp.target.SetOptions(nil)
+		tp.target.ClearSelected()
+		return
+	}
+	labels := m.Labels()
+	tp.target.SetOptions(labels)
+	want := tp.wb.prefs.text("train.target", "")
+	for _, l := range labels {
+		if l == want {
+			tp.target.SetSelected(l)
+			return
+		}
+	}
+	if len(labels) > 0 && !contains(labels, tp.target.Selected) {
+		tp.target.SetSelected(labels[0])
+	}
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// ShowPatch shows p in the panel's preview.
+func (tp *trainPanel) ShowPatch(p *imgops.Patch) {
+	if p == nil {
+		tp.preview.SetImage(nil)
+		return
+	}
+	tp.preview.SetImage(p.Thumbnail(96))
+}
+
+// request reads the form.
+func (tp *trainPanel) request() (TrainRequest, error) {
+	wb := tp.wb
+	var req TrainRequest
+	m := wb.selectedModel()
+	if m == nil {
+		return req, errors.New("no model is loaded; open an .onnx classifier first (Ctrl+O)")
+	}
+	if wb.images == nil || len(wb.images.Samples) == 0 {
+		return req, errors.New("no images are loaded; open a folder of images first (Ctrl+Shift+O)")
+	}
+	if tp.target.Selected == "" {
+		return req, errors.New("choose the target class the patch should make the model see")
+	}
+	var errs [12]error
+	req.Size, errs[0] = tp.size.Int()
+	req.MaxAngleDeg, errs[1] = tp.maxAngle.Value()
+	req.ScaleMin, errs[2] = tp.scaleMin.Value()
+	req.ScaleMax, errs[3] = tp.scaleMax.Value()
+	req.Steps, errs[4] = tp.steps.Int()
+	req.Batch, errs[5] = tp.batch.Int()
+	req.LearningRate, errs[6] = tp.lr.Value()
+	req.TVWeight, errs[7] = tp.tv.Value()
+	req.NPSWeight, errs[8] = tp.nps.Value()
+	seed, err := tp.seed.Value()
+	errs[9], req.Seed = err, uint64(seed)
+	if err := firstErr(errs[:]...); err != nil {
+		return req, err
+	}
+	if req.ScaleMin > req.ScaleMax {
+		return req, fmt.Errorf("the smallest scale (%g%%) is larger than the largest (%g%%); swap them", req.ScaleMin, req.ScaleMax)
+	}
+	req.ScaleMin, req.ScaleMax = req.ScaleMin/100, req.ScaleMax/100
+	req.Target = tp.target.Selected
+	req.Mask = tp.mask.Selected
+	if req.Mask == MaskPNG {
+		if tp.maskPath == "" {
+			return req, errors.New("the PNG mask has no file; choose Mask › png again and pick a PNG with transparency")
+		}
+		req.MaskPath = tp.maskPath
+	}
+	req.Models = []Model{m}
+	if tp.against.Selected == againstAll {
+		req.Models = append(req.Models, without(wb.models, m)...)
+	}
+	req.Samples = wb.images.Samples
+	return req, nil
+}
+
+func without(ms []Model, x Model) []Model {
+	var out []Model
+	for _, m := range ms {
+		if m != x {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// toggle starts training, or stops it.
+func (tp *trainPanel) toggle() {
+	if tp.running {
+		tp.stop()
+		return
+	}
+	tp.startTraining()
+}
+
+// stop cancels the training; the patch of the last finished step stays.
+func (tp *trainPanel) stop() {
+	if tp.cancel != nil {
+		tp.cancel()
+		tp.start.SetText("Stopping…")
+		tp.start.Disable()
+	}
+}
+
+func (tp *trainPanel) setRunning(on bool) {
+	tp.running = on
+	tp.start.Enable()
+	if on {
+		tp.start.SetText("Stop")
+		tp.start.SetIcon(theme.MediaStopIcon())
+		tp.start.Importance = widget.DangerImportance
+	} else {
+		tp.start.SetText("Start")
+		tp.start.SetIcon(theme.MediaPlayIcon())
+		tp.start.Importance = widget.HighImportance
+		tp.cancel = nil
+	}
+	tp.start.Refresh()
+}
+
+// startTraining runs the trainer off the UI goroutine. Its progress lands in
+// the series at every step and reaches the widgets through a throttle; the
+// end goes through the same throttle, so that it is never overtaken by a
+// late progress update.
+func (tp *trainPanel) startTraining() {
+	wb := tp.wb
+	req, err := tp.request()
+	if err != nil {
+		wb.showError("Training the patch", err)
+		return
+	}
+	if tp.adjust != nil {
+		tp.adjust(&req)
+	}
+	if wb.patch != nil && wb.patch.W == req.Size && wb.patchMeta.Target == req.Target && len(wb.patchMeta.Models) > 0 {
+		req.Init = wb.patch.Clone() // continue where the last run stopped
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tp.cancel = cancel
+	tp.setRunning(true)
+	tp.mu.Lock()
+	tp.lossX, tp.lossY, tp.rateY = nil, nil, nil
+	tp.mu.Unlock()
+	tp.fraction.Set(0)
+	tp.eta.SetText("Starting…")
+	tp.redrawPlots()
+	end := wb.begin(fmt.Sprintf("Training a patch for %q…", req.Target))
+	meta := patchMetaFor(req)
+	thr := newThrottle(frameInterval, &wb.tasks)
+	wb.tasks.Go(func() {
+		defer cancel()
+		var last *imgops.Patch
+		done := 0
+		p, err := wb.be.TrainPatch(ctx, req, func(pr TrainProgress) {
+			tp.mu.Lock()
+			tp.lossX = append(tp.lossX, float64(pr.Step))
+			tp.lossY = append(tp.lossY, pr.Loss)
+			tp.rateY = append(tp.rateY, pr.SuccessRate)
+			tp.mu.Unlock()
+			tp.fraction.Set(float64(pr.Step) / float64(max(pr.Steps, 1)))
+			done = pr.Step
+			if pr.Patch == nil {
+				return
+			}
+			last = pr.Patch.Clone()
+			snap, prog := last, pr
+			thr.Do(func() {
+				tp.eta.SetText(etaText(prog))
+				tp.redrawPlots()
+				wb.setPatch(snap, meta)
+			})
+		})
+		if p == nil {
+			p = last
+		}
+		run := &trainRun{Steps: req.Steps, Done: done, Err: err}
+		thr.Do(func() {
+			end()
+			tp.lastRun = run
+			tp.setRunning(false)
+			tp.redrawPlots()
+			if p != nil {
+				wb.setPatch(p, meta)
+			}
+			switch {
+			case errors.Is(err, context.Canceled):
+				tp.eta.SetText(fmt.Sprintf("Stopped at step %d of %d; the patch is kept", done, req.Steps))
+				wb.setStatus("Training stopped; the last patch is kept")
+			case err != nil:
+				tp.eta.SetText("Failed")
+				wb.showError("Training the patch", err)
+			default:
+				tp.fraction.Set(1)
+				tp.eta.SetText(fmt.Sprintf("Done: %d steps", req.Steps))
+				wb.setStatus(fmt.Sprintf("Trained a patch for %q; drag it on the canvas, or compare in the Attack tab", req.Target))
+			}
+			if tp.onFinished != nil {
+				tp.onFinished(err)
+			}
+		})
+	})
+}
+
+// etaText says how far training is and how long it has left.
+func etaText(pr TrainProgress) string {
+	s := fmt.Sprintf("Step %d/%d · loss %.3g · success %.0f%%", pr.Step, pr.Steps, pr.Loss, 100*pr.SuccessRate)
+	if pr.Step > 0 && pr.Elapsed > 0 {
+		left := time.Duration(float64(pr.Elapsed) / float64(pr.Step) * float64(pr.Steps-pr.Step))
+		s += " · " + shortDuration(left) + " left"
+	}
+	return s
+}
+
+// shortDuration formats d as "1m05s" or "12s".
+func shortDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d >= time.Minute {
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%ds", int(math.Max(0, d.Seconds())))
+}
+
+// redrawPlots shows the series collected so far.
+func (tp *trainPanel) redrawPlots() {
+	tp.mu.Lock()
+	x := append([]float64(nil), tp.lossX...)
+	loss := append([]float64(nil), tp.lossY...)
+	rate := append([]float64(nil), tp.rateY...)
+	tp.mu.Unlock()
+	tp.lossPlot.SetSeries([]series{{Name: "loss", Color: seriesColor(0), X: x, Y: loss}})
+	tp.ratePlot.SetSeries([]series{{Name: "success rate", Color: seriesColor(2), X: x, Y: rate}})
+}
+
+// patchMetaFor records in a patch file what the patch was trained for.
+func patchMetaFor(req TrainRequest) imgops.PatchMeta {
+	meta := imgops.PatchMeta{Target: req.Target, MaskShape: req.Mask}
+	for _, m := range req.Models {
+		meta.Models = append(meta.Models, m.Name())
+	}
+	if len(req.Models) > 0 {
+		for i, l := range req.Models[0].Labels() {
+			if l == req.Target {
+				meta.TargetIndex = &i
+				break
+			}
+		}
+	}
+	meta.Training, _ = json.Marshal(map[string]any{
+		"size": req.Size, "max_angle_deg": req.MaxAngleDeg, "scale_min": req.ScaleMin, "scale_max": req.ScaleMax,
+		"steps": req.Steps, "batch": req.Batch, "learning_rate": req.LearningRate,
+		"tv_weight": req.TVWeight, "nps_weight": req.NPSWeight, "seed": req.Seed,
+	})
+	return meta
+}

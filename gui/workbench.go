@@ -1,0 +1,571 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/advlab/advlab/imgops"
+)
+
+// predictDelay is how long the patch must rest before the models classify
+// the canvas again.
+const predictDelay = 60 * time.Millisecond
+
+// Workbench is advlab's main window: models on the left with the image set's
+// thumbnails, the canvas (or the comparison, or the evaluation) in the
+// centre, the parameters of the task at hand on the right. Its fields are
+// owned by the UI goroutine; background work reads copies taken before it
+// starts and reports through ui and throttles.
+type Workbench struct {
+	app   fyne.App
+	win   fyne.Window
+	be    Backend
+	prefs prefs
+	files fileChooser
+	tasks tasks
+
+	models    []Model
+	selected  int // index into models, -1 when none
+	images    *ImageSet
+	thumbs    []image.Image
+	current   int // index into images.Samples, -1 when none
+	patch     *imgops.Patch
+	patchMeta imgops.PatchMeta
+	attack    *AttackResult
+
+	modelsPanel *modelsPanel
+	thumbStrip  *thumbStrip
+	view        *patchView
+	placeBar    *placementBar
+	preds       *predictionsPanel
+	train       *trainPanel
+	attackPanel *attackPanel
+	compare     *compareView
+	eval        *evalPanel
+
+	centerTabs, rightTabs      *container.AppTabs
+	canvasTab, compareTab      *container.TabItem
+	evalTab                    *container.TabItem
+	patchTab, attackTab, evTab *container.TabItem
+	status                     *widget.Label
+	activity                   *widget.Activity
+	busy                       int
+	toolbarRun                 *widget.ToolbarAction
+
+	predictDebounce *debouncer
+	predictMu       sync.Mutex
+	predictCancel   context.CancelFunc
+	predictGen      int
+
+	// onDemoLoaded is called (on the UI goroutine) when the start-up loading
+	// has finished; the scripted demo hooks in here.
+	onDemoLoaded func()
+}
+
+// newWorkbench builds the window's content with be as the engine. It loads
+// nothing: call start for that.
+func newWorkbench(a fyne.App, w fyne.Window, be Backend) *Workbench {
+	wb := &Workbench{app: a, win: w, be: be, prefs: prefs{a.Preferences()}, selected: -1, current: -1}
+	wb.files = dialogChooser{wb}
+	wb.predictDebounce = newDebouncer(predictDelay, &wb.tasks)
+	wb.build()
+	return wb
+}
+
+func (wb *Workbench) build() {
+	wb.modelsPanel = newModelsPanel(wb)
+	wb.thumbStrip = newThumbStrip(wb)
+	wb.view = newPatchView()
+	wb.view.onChanged = func(pl Placement) {
+		wb.placeBar.Show(pl)
+		wb.schedulePredict()
+	}
+	wb.view.onTypedKey = wb.typedKey
+	wb.placeBar = newPlacementBar(wb)
+	wb.preds = newPredictionsPanel()
+	wb.train = newTrainPanel(wb)
+	wb.attackPanel = newAttackPanel(wb)
+	wb.compare = newCompareView(wb)
+	wb.eval = newEvalPanel(wb)
+
+	canvasArea := container.NewBorder(nil, wb.placeBar.content, nil, nil, wb.view)
+	canvasSplit := container.NewHSplit(canvasArea, wb.preds.content)
+	canvasSplit.Offset = 0.68
+	wb.canvasTab = container.NewTabItem("Canvas", canvasSplit)
+	wb.compareTab = container.NewTabItem("Compare", wb.compare.content)
+	wb.evalTab = container.NewTabItem("Evaluation", wb.eval.plotContent)
+	wb.centerTabs = container.NewAppTabs(wb.canvasTab, wb.compareTab, wb.evalTab)
+
+	wb.patchTab = container.NewTabItem("Patch", wb.train.content)
+	wb.attackTab = container.NewTabItem("Attack", wb.attackPanel.content)
+	wb.evTab = container.NewTabItem("Evaluate", wb.eval.content)
+	wb.rightTabs = container.NewAppTabs(wb.patchTab, wb.attackTab, wb.evTab)
+	wb.rightTabs.OnSelected = func(t *container.TabItem) {
+		switch t {
+		case wb.patchTab:
+			wb.centerTabs.Select(wb.canvasTab)
+		case wb.attackTab:
+			if wb.attack != nil {
+				wb.centerTabs.Select(wb.compareTab)
+			}
+		case wb.evTab:
+			wb.centerTabs.Select(wb.evalTab)
+		}
+	}
+
+	left := container.NewVSplit(wb.modelsPanel.content, wb.thumbStrip.content)
+	left.Offset = 0.55
+	inner := container.NewHSplit(wb.centerTabs, wb.rightTabs)
+	inner.Offset = 0.7
+	outer := container.NewHSplit(left, inner)
+	outer.Offset = 0.2
+
+	wb.status = widget.NewLabel("Ready")
+	wb.status.Truncation = fyne.TextTruncateEllipsis
+	wb.activity = widget.NewActivity()
+	wb.activity.Hide()
+	statusBar := container.NewBorder(nil, nil, wb.activity, nil, wb.status)
+
+	wb.win.SetContent(container.NewBorder(wb.toolbar(), statusBar, nil, nil, outer))
+	wb.win.SetMainMenu(wb.mainMenu())
+	wb.addShortcuts()
+	wb.win.SetOnDropped(wb.onDropped)
+	wb.refreshModels()
+}
+
+// begin shows the activity indicator and text in the status bar until the
+// returned function is called; calls nest.
+func (wb *Workbench) begin(text string) (end func()) {
+	wb.busy++
+	wb.activity.Show()
+	wb.activity.Start()
+	wb.status.SetText(text)
+	once := sync.Once{}
+	return func() {
+		once.Do(func() {
+			wb.busy--
+			if wb.busy == 0 {
+				wb.activity.Stop()
+				wb.activity.Hide()
+			}
+		})
+	}
+}
+
+// setStatus shows text in the status bar.
+func (wb *Workbench) setStatus(text string) { wb.status.SetText(text) }
+
+// showError shows err in a dialog, from any goroutine. what says what failed
+// ("Opening the model"); the error itself says why and what to do.
+func (wb *Workbench) showError(what string, err error) {
+	if err == nil {
+		return
+	}
+	ui(func() {
+		wb.status.SetText(what + " failed")
+		dialog.ShowError(fmt.Errorf("%s: %w", what, err), wb.win)
+	})
+}
+
+// start loads the demo model and samples, then the paths given on the
+// command line, all off the UI goroutine.
+func (wb *Workbench) start(paths []string) {
+	var models, folders, patches []string
+	for _, p := range paths {
+		switch kindOf(p) {
+		case kindModel:
+			models = append(models, p)
+		case kindFolder, kindImage:
+			folders = append(folders, p)
+		case kindPatch:
+			patches = append(patches, p)
+		}
+	}
+	end := wb.begin("Loading the demo model and sample images…")
+	wb.setPatch(imgops.NewNoisePatch(imgops.CircleMask(48), 1), imgops.PatchMeta{})
+	ctx := context.Background()
+	wb.tasks.Go(func() {
+		var errs []error
+		var loaded []Model
+		if len(models) == 0 {
+			m, err := wb.be.DemoModel(ctx)
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				loaded = append(loaded, m)
+			}
+		}
+		for _, p := range models {
+			m, err := wb.be.LoadModel(ctx, p)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", p, err))
+				continue
+			}
+			loaded = append(loaded, m)
+		}
+		var set *ImageSet
+		var err error
+		if len(folders) == 0 {
+			set, err = wb.be.DemoImages(ctx)
+		} else {
+			set, err = wb.be.LoadImages(ctx, folders[0])
+		}
+		var thumbs []image.Image
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			thumbs = makeThumbs(set)
+		}
+		var patch *imgops.Patch
+		var meta imgops.PatchMeta
+		for _, p := range patches {
+			if patch, meta, err = wb.be.LoadPatch(p); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		ui(func() {
+			end()
+			for _, m := range loaded {
+				wb.addModel(m)
+			}
+			if set != nil {
+				wb.setImages(set, thumbs)
+			}
+			if patch != nil {
+				wb.setPatch(patch, meta)
+			}
+			if len(errs) > 0 {
+				wb.showError("Loading at start-up", errors.Join(errs...))
+			} else {
+				wb.setStatus("Ready: press Start in the Patch tab (Ctrl+Enter) to train a patch")
+			}
+			if wb.onDemoLoaded != nil {
+				wb.onDemoLoaded()
+			}
+		})
+	})
+}
+
+// Models.
+
+func (wb *Workbench) selectedModel() Model {
+	if wb.selected >= 0 && wb.selected < len(wb.models) {
+		return wb.models[wb.selected]
+	}
+	return nil
+}
+
+// addModel adds m to the loaded models and selects it.
+func (wb *Workbench) addModel(m Model) {
+	wb.models = append(wb.models, m)
+	wb.selected = len(wb.models) - 1
+	wb.refreshModels()
+}
+
+// removeModel unloads m.
+func (wb *Workbench) removeModel(m Model) {
+	for i, x := range wb.models {
+		if x != m {
+			continue
+		}
+		wb.models = append(wb.models[:i:i], wb.models[i+1:]...)
+		if wb.selected >= len(wb.models) {
+			wb.selected = len(wb.models) - 1
+		}
+		wb.tasks.Go(func() { wb.be.CloseModel(m) })
+		wb.refreshModels()
+		return
+	}
+}
+
+// selectModel makes models[i] the model the panels work with.
+func (wb *Workbench) selectModel(i int) {
+	if i == wb.selected {
+		return
+	}
+	wb.selected = i
+	wb.refreshModels()
+}
+
+// refreshModels shows the models and selection everywhere they appear.
+func (wb *Workbench) refreshModels() {
+	wb.modelsPanel.Refresh()
+	wb.preds.SetModels(wb.models)
+	wb.train.SetModel(wb.selectedModel())
+	wb.attackPanel.SetModel(wb.selectedModel())
+	wb.eval.SetModel(wb.selectedModel())
+	wb.schedulePredict()
+}
+
+// openModel loads the model at path off the UI goroutine.
+func (wb *Workbench) openModel(path string) {
+	end := wb.begin("Loading " + filepath.Base(path) + "…")
+	wb.tasks.Go(func() {
+		m, err := wb.be.LoadModel(context.Background(), path)
+		ui(func() {
+			end()
+			if err != nil {
+				wb.prefs.removeRecent(prefRecentModels, path)
+				wb.win.SetMainMenu(wb.mainMenu())
+				wb.showError("Opening the model "+filepath.Base(path), err)
+				return
+			}
+			wb.prefs.addRecent(prefRecentModels, path)
+			wb.win.SetMainMenu(wb.mainMenu())
+			wb.addModel(m)
+			wb.setStatus("Loaded " + m.Name())
+		})
+	})
+}
+
+// Images.
+
+// openImages loads the folder (or image file) at path off the UI goroutine.
+func (wb *Workbench) openImages(path string) {
+	end := wb.begin("Reading images from " + filepath.Base(path) + "…")
+	wb.tasks.Go(func() {
+		set, err := wb.be.LoadImages(context.Background(), path)
+		var thumbs []image.Image
+		if err == nil {
+			thumbs = makeThumbs(set)
+		}
+		ui(func() {
+			end()
+			if err != nil {
+				wb.prefs.removeRecent(prefRecentFolders, path)
+				wb.win.SetMainMenu(wb.mainMenu())
+				wb.showError("Opening the images "+filepath.Base(path), err)
+				return
+			}
+			wb.prefs.addRecent(prefRecentFolders, path)
+			wb.win.SetMainMenu(wb.mainMenu())
+			wb.setImages(set, thumbs)
+			msg := fmt.Sprintf("Read %d images from %s", len(set.Samples), filepath.Base(path))
+			if len(set.Notes) > 0 {
+				msg += " (" + strings.Join(set.Notes, "; ") + ")"
+			}
+			wb.setStatus(msg)
+		})
+	})
+}
+
+// setImages makes set the current image set.
+func (wb *Workbench) setImages(set *ImageSet, thumbs []image.Image) {
+	wb.images, wb.thumbs, wb.current = set, thumbs, -1
+	if len(set.Samples) > 0 {
+		wb.current = 0
+	}
+	wb.thumbStrip.Refresh()
+	wb.showCurrentImage()
+}
+
+// selectImage makes sample i the canvas's image.
+func (wb *Workbench) selectImage(i int) {
+	if wb.images == nil || i < 0 || i >= len(wb.images.Samples) || i == wb.current {
+		return
+	}
+	wb.current = i
+	wb.showCurrentImage()
+	wb.compare.ShowSample(i)
+}
+
+func (wb *Workbench) currentSample() *Sample {
+	if wb.images == nil || wb.current < 0 || wb.current >= len(wb.images.Samples) {
+		return nil
+	}
+	return &wb.images.Samples[wb.current]
+}
+
+func (wb *Workbench) showCurrentImage() {
+	if s := wb.currentSample(); s != nil {
+		wb.view.SetImage(s.Image)
+	} else {
+		wb.view.SetImage(nil)
+	}
+	wb.schedulePredict()
+}
+
+// Patch.
+
+// setPatch makes p the current patch, on the canvas and in the panels.
+func (wb *Workbench) setPatch(p *imgops.Patch, meta imgops.PatchMeta) {
+	wb.patch, wb.patchMeta = p, meta
+	wb.view.SetPatch(p)
+	wb.train.ShowPatch(p)
+	wb.schedulePredict()
+}
+
+// openPatch loads a patch file.
+func (wb *Workbench) openPatch(path string) {
+	end := wb.begin("Reading the patch " + filepath.Base(path) + "…")
+	wb.tasks.Go(func() {
+		p, meta, err := wb.be.LoadPatch(path)
+		ui(func() {
+			end()
+			if err != nil {
+				wb.prefs.removeRecent(prefRecentPatches, path)
+				wb.win.SetMainMenu(wb.mainMenu())
+				wb.showError("Opening the patch "+filepath.Base(path), err)
+				return
+			}
+			wb.prefs.addRecent(prefRecentPatches, path)
+			wb.win.SetMainMenu(wb.mainMenu())
+			wb.setPatch(p, meta)
+			msg := fmt.Sprintf("Opened a %d×%d patch", p.W, p.H)
+			if meta.Target != "" {
+				msg += " targeting " + meta.Target
+			}
+			wb.setStatus(msg)
+		})
+	})
+}
+
+// Predictions.
+
+// schedulePredict asks every model to classify the canvas once the patch
+// has rested for predictDelay.
+func (wb *Workbench) schedulePredict() {
+	wb.predictDebounce.Trigger(func() { ui(wb.predictNow) })
+}
+
+// predictNow classifies the canvas's composite with every model off the UI
+// goroutine; an older request still running is cancelled, and its results,
+// if any arrive, are dropped.
+func (wb *Workbench) predictNow() {
+	img := wb.view.Composite()
+	models := append([]Model(nil), wb.models...)
+	if img == nil || len(models) == 0 {
+		return
+	}
+	wb.predictMu.Lock()
+	if wb.predictCancel != nil {
+		wb.predictCancel()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	wb.predictCancel = cancel
+	wb.predictGen++
+	gen := wb.predictGen
+	wb.predictMu.Unlock()
+	wb.tasks.Go(func() {
+		defer cancel()
+		for _, m := range models {
+			p, err := wb.be.Predict(ctx, m, img)
+			if ctx.Err() != nil {
+				return
+			}
+			ui(func() {
+				wb.predictMu.Lock()
+				stale := gen != wb.predictGen
+				wb.predictMu.Unlock()
+				if !stale {
+					wb.preds.Set(m, p, err)
+				}
+			})
+		}
+	})
+}
+
+// Running tasks.
+
+// toggleRun starts or stops the task of the selected right-hand tab.
+func (wb *Workbench) toggleRun() {
+	switch wb.rightTabs.Selected() {
+	case wb.patchTab:
+		wb.train.toggle()
+	case wb.attackTab:
+		wb.attackPanel.toggle()
+	case wb.evTab:
+		wb.eval.toggle()
+	}
+}
+
+// typedKey handles keys no focused widget took.
+func (wb *Workbench) typedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyF5 {
+		wb.toggleRun()
+	}
+}
+
+// Drag and drop.
+
+type fileKind int
+
+const (
+	kindUnknown fileKind = iota
+	kindModel
+	kindFolder
+	kindImage
+	kindPatch
+)
+
+// kindOf guesses what a path is: a model (.onnx), a folder of images, a
+// patch (a PNG carrying advlab's patch metadata) or an image.
+func kindOf(path string) fileKind {
+	st, err := os.Stat(path)
+	if err != nil {
+		return kindUnknown
+	}
+	if st.IsDir() {
+		return kindFolder
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".onnx":
+		return kindModel
+	case ".png":
+		if isPatchFile(path) {
+			return kindPatch
+		}
+		return kindImage
+	case ".jpg", ".jpeg", ".gif", ".bmp", ".webp":
+		return kindImage
+	}
+	return kindUnknown
+}
+
+// isPatchFile reports whether a PNG carries advlab's patch metadata.
+func isPatchFile(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	info, err := imgops.ReadPNGInfo(data)
+	if err != nil {
+		return false
+	}
+	_, ok := info.Text[imgops.PatchKeyword]
+	return ok
+}
+
+// onDropped opens dropped .onnx files as models, folders and images as the
+// image set, and patch files as the patch.
+func (wb *Workbench) onDropped(_ fyne.Position, uris []fyne.URI) {
+	var unknown []string
+	for _, u := range uris {
+		p := u.Path()
+		switch kindOf(p) {
+		case kindModel:
+			wb.openModel(p)
+		case kindFolder, kindImage:
+			wb.openImages(p)
+		case kindPatch:
+			wb.openPatch(p)
+		default:
+			unknown = append(unknown, filepath.Base(p))
+		}
+	}
+	if len(unknown) > 0 {
+		wb.showError("Opening dropped files", fmt.Errorf("advlab does not know what to do with %s; drop .onnx models, image folders, images or patch PNGs", strings.Join(unknown, ", ")))
+	}
+}

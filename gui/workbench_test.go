@@ -1,0 +1,185 @@
+package gui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+)
+
+func TestOpensOnTheDemo(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+
+	if len(wb.models) != 1 || wb.models[0].Name() != "fake-signs" || wb.selected != 0 {
+		t.Fatalf("models = %v, selected %d; want the demo model selected", wb.models, wb.selected)
+	}
+	if wb.images == nil || len(wb.thumbs) != 6 || wb.current != 0 {
+		t.Fatalf("images: %d thumbnails, current %d; want the 6 demo samples, the first shown", len(wb.thumbs), wb.current)
+	}
+	if wb.patch == nil || wb.view.Composite() == nil {
+		t.Fatal("the canvas shows no patch on the first image")
+	}
+	if got := wb.preds.Top(wb.models[0]); got == "" {
+		t.Error("the predictions panel is empty after loading")
+	}
+	if !strings.Contains(wb.modelsPanel.details.Text, "Input: 3×32×32") {
+		t.Errorf("model details = %q; want the input size", wb.modelsPanel.details.Text)
+	}
+	if got := wb.train.target.Options; len(got) != len(signLabels) {
+		t.Errorf("target choices = %v; want the model's labels", got)
+	}
+	if wb.busy != 0 || wb.activity.Visible() {
+		t.Error("the activity indicator still spins after loading")
+	}
+	if top := wb.win.Canvas().Overlays().Top(); top != nil {
+		t.Errorf("a dialog is open after a clean start: %s", topDialogText(wb.win))
+	}
+}
+
+func TestDemoModelErrorKeepsTheSessionUsable(t *testing.T) {
+	be := newFakeBackend()
+	be.demoErr = errBoom
+	wb, files := newTestWorkbench(t, be)
+
+	if msg := topDialogText(wb.win); !strings.Contains(msg, "boom") {
+		t.Fatalf("dialog = %q; want the loader's error", msg)
+	}
+	if len(wb.models) != 0 || wb.images == nil {
+		t.Fatalf("models %d, images %v; want no model but the images", len(wb.models), wb.images)
+	}
+	// The user can still open a model.
+	files.open = "/models/other.onnx"
+	wb.openModelDialog()
+	wb.tasks.Wait()
+	if len(wb.models) != 1 || wb.models[0].Name() != "second" {
+		t.Fatalf("after opening a model: %v", wb.models)
+	}
+	if got := wb.prefs.recent(prefRecentModels); len(got) == 0 || got[0] != "/models/other.onnx" {
+		t.Errorf("recent models = %v", got)
+	}
+}
+
+func TestUnreadableModelShowsWhatToDo(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	be.loadErr = errBoom
+	wb.openModel("/tmp/broken.onnx")
+	wb.tasks.Wait()
+	msg := topDialogText(wb.win)
+	if !strings.Contains(msg, "broken.onnx") || !strings.Contains(msg, "export it again") {
+		t.Errorf("dialog = %q; want the file and the engine's advice", msg)
+	}
+	if len(wb.models) != 1 {
+		t.Errorf("the demo model was lost: %v", wb.models)
+	}
+}
+
+func TestSecondModelGetsItsOwnPredictions(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	wb.openModel("/m/second.onnx")
+	wb.tasks.Wait()
+	if len(wb.preds.cards) != 2 {
+		t.Fatalf("%d prediction cards; want one per model", len(wb.preds.cards))
+	}
+	for _, m := range wb.models {
+		if wb.preds.Top(m) == "" {
+			t.Errorf("no prediction for %s", m.Name())
+		}
+	}
+	wb.removeModel(wb.models[1])
+	wb.tasks.Wait()
+	if len(wb.models) != 1 || len(wb.preds.cards) != 1 || wb.selected != 0 {
+		t.Errorf("after removing: %d models, %d cards, selected %d", len(wb.models), len(wb.preds.cards), wb.selected)
+	}
+}
+
+func TestDroppedFilesOpen(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "net.onnx")
+	os.WriteFile(model, []byte("x"), 0o644)
+	images := filepath.Join(dir, "images")
+	os.Mkdir(images, 0o755)
+	odd := filepath.Join(dir, "notes.txt")
+	os.WriteFile(odd, []byte("x"), 0o644)
+
+	wb.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(model), storage.NewFileURI(images)})
+	wb.tasks.Wait()
+	if len(wb.models) != 2 {
+		t.Errorf("dropping a model: %d models", len(wb.models))
+	}
+	if wb.images == nil || wb.images.Name != images {
+		t.Errorf("dropping a folder: images = %+v", wb.images)
+	}
+	wb.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(odd)})
+	wb.tasks.Wait()
+	if msg := topDialogText(wb.win); !strings.Contains(msg, "notes.txt") {
+		t.Errorf("dropping a text file: dialog %q", msg)
+	}
+}
+
+func TestShortcuts(t *testing.T) {
+	be := newFakeBackend()
+	wb, files := newTestWorkbench(t, be)
+	c := wb.win.Canvas().(fyne.Shortcutable)
+
+	c.TypedShortcut(scOpenModel)
+	c.TypedShortcut(scOpenFolder)
+	if len(files.asked) != 2 || !strings.HasPrefix(files.asked[0], "open Open a model") || !strings.HasPrefix(files.asked[1], "folder ") {
+		t.Errorf("Ctrl+O, Ctrl+Shift+O asked %q", files.asked)
+	}
+
+	c.TypedShortcut(scRun) // Ctrl+Enter starts training …
+	if !wb.train.running {
+		t.Fatal("Ctrl+Enter did not start training")
+	}
+	wb.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyF5}) // … F5 stops it
+	wb.tasks.Wait()
+	if wb.train.running {
+		t.Error("F5 did not stop training")
+	}
+
+	c.TypedShortcut(scExport)
+	if msg := topDialogText(wb.win); !strings.Contains(msg, "cm") {
+		t.Errorf("Ctrl+E: dialog %q; want the export dialog", msg)
+	}
+}
+
+func TestThumbnailSelectsTheImage(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	before := wb.view.Composite()
+	wb.thumbStrip.grid.Select(3)
+	wb.tasks.Wait()
+	if wb.current != 3 {
+		t.Fatalf("current = %d; want 3", wb.current)
+	}
+	if wb.view.Composite() == before {
+		t.Error("the canvas did not change image")
+	}
+}
+
+func TestPreferencesRemembered(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	wb.train.steps.Entry.SetText("")
+	test.Type(wb.train.steps.Entry, "1234")
+	wb.train.target.SetSelected("yield")
+
+	again := newWorkbench(wb.app, test.NewTempWindow(t, nil), be)
+	again.start(nil)
+	again.tasks.Wait()
+	if got := again.train.steps.Entry.Text; got != "1234" {
+		t.Errorf("steps = %q after reopening; want 1234", got)
+	}
+	if got := again.train.target.Selected; got != "yield" {
+		t.Errorf("target = %q after reopening; want yield", got)
+	}
+}
