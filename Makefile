@@ -27,5 +27,26 @@ fixtures:
 bench: deps fixtures
 	$(GO) test -run '^$$' -bench . -benchtime 5x $(PKGS)
 
+# A Linux desktop bundle, dist/advlab.tar.xz (binary, .desktop file, icon and
+# an install Makefile), made by `fyne package` from the top-level FyneApp.toml
+# (name, app ID, version, icon). fyne reads FyneApp.toml from --src, which
+# must then be the top level rather than cmd/advlab, so the binary is built
+# first, with the build tag that FyneApp.toml's [Migrations] fyneDo stands
+# for, and handed over with --exe. dist/ also gets the unpacked binary with
+# the ONNX Runtime library beside it, where advlab looks first.
+FYNE := $(GO) run fyne.io/tools/cmd/fyne@v1.7.4
+package: deps
+	rm -rf dist && mkdir -p dist
+	$(GO) build -tags migrated_fynedo -trimpath -ldflags "-s -w" -o dist/advlab ./cmd/advlab
+	cd dist && $(FYNE) package --os linux --src $(CURDIR) --exe $(CURDIR)/dist/advlab --release
+	cp third_party/onnxruntime/linux-$$($(GO) env GOARCH)/libonnxruntime.so.1 dist/
+	@ls -l dist
+
+# docs/screenshot.png: the real window under Xvfb, scripted by ADVLAB_DEMO=compare
+# to train a short patch and open the comparison view (see scripts/screenshot).
+screenshot: build
+	@scripts/install-deps --gui-tools
+	ADVLAB=$(CURDIR)/$(BIN) scripts/screenshot docs/screenshot.png
+
 clean:
 	rm -rf bin dist

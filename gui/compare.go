@@ -82,13 +82,12 @@ func newCompareView(wb *Workbench) *compareView {
 		cv.mode.SetSelected(modeSide)
 	}
 
-	saveCmp := widget.NewButtonWithIcon("Save comparison…", theme.DocumentSaveIcon(), wb.saveComparisonDialog)
-	saveAdv := widget.NewButtonWithIcon("Save adversarial images…", theme.FolderOpenIcon(), wb.saveAdversarialDialog)
-	bar := container.NewHBox(cv.mode, widget.NewSeparator(), widget.NewLabel("Amplify"),
-		container.NewGridWrap(fyne.NewSize(120, cv.amp.MinSize().Height), cv.amp), cv.ampText,
-		layout.NewSpacer(), saveCmp, saveAdv)
+	saveCmp := widget.NewButtonWithIcon("Save PNG…", theme.DocumentSaveIcon(), wb.saveComparisonDialog)
+	saveAdv := widget.NewButtonWithIcon("Save images…", theme.FolderOpenIcon(), wb.saveAdversarialDialog)
+	bar := container.NewHBox(cv.mode, layout.NewSpacer(), saveCmp, saveAdv)
+	ampRow := container.NewBorder(nil, nil, widget.NewLabel("Amplify perturbation"), cv.ampText, cv.amp)
 	cv.body = container.NewStack(cv.side)
-	cv.content = container.NewBorder(container.NewVBox(bar, cv.summary), nil, nil, nil, cv.body)
+	cv.content = container.NewBorder(container.NewVBox(bar, ampRow, cv.summary), nil, nil, nil, cv.body)
 	cv.mode.SetSelected(modeSide)
 	return cv
 }

@@ -54,7 +54,7 @@ func newPlacementBar(wb *Workbench) *placementBar {
 	sliders := container.New(layout.NewFormLayout(),
 		widget.NewLabel("Scale"), pb.scale,
 		widget.NewLabel("Rotation"), pb.rotation)
-	pb.content = container.NewBorder(nil, nil, nil, container.NewHBox(pb.readout, reset), sliders)
+	pb.content = container.NewBorder(nil, container.NewBorder(nil, nil, nil, reset, pb.readout), nil, nil, sliders)
 	pb.Show(wb.view.Placement())
 	return pb
 }

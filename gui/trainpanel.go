@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -18,12 +19,7 @@ import (
 	"github.com/advlab/advlab/imgops"
 )
 
-// Training choices offered beside the numeric fields.
-const (
-	againstSelected = "Selected model"
-	againstAll      = "All loaded models"
-)
-
+// maskChoices are the patch outlines the Patch tab offers.
 var maskChoices = []string{MaskCircle, MaskEllipse, MaskRect, MaskPNG}
 
 // trainPanel is the Patch tab: the parameters of Brown et al.'s patch
@@ -33,7 +29,7 @@ type trainPanel struct {
 	wb *Workbench
 
 	target   *widget.Select
-	against  *widget.RadioGroup
+	against  *widget.Check
 	mask     *widget.Select
 	maskPath string
 	size     *numField
@@ -86,9 +82,8 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 		}
 	})
 	tp.target.PlaceHolder = "(load a model)"
-	tp.against = widget.NewRadioGroup([]string{againstSelected, againstAll}, func(s string) { p.setText("train.against", s) })
-	tp.against.Horizontal = false
-	tp.against.SetSelected(p.text("train.against", againstSelected))
+	tp.against = widget.NewCheck("every loaded model", func(on bool) { p.setText("train.against", strconv.FormatBool(on)) })
+	tp.against.SetChecked(p.text("train.against", "false") == "true")
 	tp.mask = widget.NewSelect(maskChoices, tp.onMask)
 	tp.mask.SetSelected(p.text("train.mask", MaskCircle))
 	tp.maskPath = p.text("train.maskPath", "")
@@ -120,7 +115,7 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 
 	form := widget.NewForm(
 		widget.NewFormItem("Target class", tp.target),
-		widget.NewFormItem("Train against", tp.against),
+		widget.NewFormItem("Against", tp.against),
 		widget.NewFormItem("Mask", tp.mask),
 		widget.NewFormItem("Size (px)", tp.size.Entry),
 		widget.NewFormItem("Rotation ± (°)", tp.maxAngle.Entry),
@@ -236,7 +231,7 @@ func (tp *trainPanel) request() (TrainRequest, error) {
 		req.MaskPath = tp.maskPath
 	}
 	req.Models = []Model{m}
-	if tp.against.Selected == againstAll {
+	if tp.against.Checked {
 		req.Models = append(req.Models, without(wb.models, m)...)
 	}
 	req.Samples = wb.images.Samples

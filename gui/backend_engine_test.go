@@ -1,0 +1,140 @@
+package gui
+
+import (
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/imgops"
+)
+
+// fixtureModel returns a small real ONNX classifier from the engine's
+// fixtures (make fixtures), skipping when it or ONNX Runtime is missing.
+func fixtureModel(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join("..", "testdata-cache", "archs", "mobilenet_v3_small", "model.onnx")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("no fixture model (run make fixtures):", err)
+	}
+	if err := engine.InitRuntime(); err != nil {
+		t.Skip("no ONNX Runtime:", err)
+	}
+	return path
+}
+
+// writeFolder writes an ImageFolder of two classes ("0", "1") of two
+// images each.
+func writeFolder(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for c := 0; c < 2; c++ {
+		os.MkdirAll(filepath.Join(dir, string(rune('0'+c))), 0o755)
+		for i := 0; i < 2; i++ {
+			img := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+			for y := 0; y < 64; y++ {
+				for x := 0; x < 64; x++ {
+					img.Set(x, y, color.NRGBA{uint8(x * 4), uint8(y * 4 * (c + 1)), uint8(60 * i), 255})
+				}
+			}
+			f, _ := os.Create(filepath.Join(dir, string(rune('0'+c)), string(rune('a'+i))+".png"))
+			png.Encode(f, img)
+			f.Close()
+		}
+	}
+	return dir
+}
+
+func TestEngineBackendLoadsPredictsAndAttacks(t *testing.T) {
+	path := fixtureModel(t)
+	be := NewEngineBackend()
+	ctx := context.Background()
+	m, err := be.LoadModel(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.CloseModel(m)
+	d := m.Details()
+	if d.Channels != 3 || d.Height <= 0 || d.Preprocessing == "" || len(m.Labels()) == 0 {
+		t.Errorf("details %+v, %d labels", d, len(m.Labels()))
+	}
+
+	set, err := be.LoadImages(ctx, writeFolder(t))
+	if err != nil || len(set.Samples) != 4 || set.Samples[0].Class != "0" {
+		t.Fatalf("LoadImages: %v, %+v", err, set)
+	}
+	p, err := be.Predict(ctx, m, set.Samples[0].Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float32
+	for _, v := range p.Probs {
+		sum += v
+	}
+	if len(p.Probs) != len(m.Labels()) || sum < 0.999 || sum > 1.001 {
+		t.Errorf("probabilities: %d classes, sum %v", len(p.Probs), sum)
+	}
+
+	var reports int
+	// Square needs only logits, so this holds whatever the state of the
+	// engine's gradient graphs.
+	res, err := be.RunAttack(ctx, AttackRequest{Method: MethodSquare, Source: m, Models: []Model{m}, Samples: set.Samples,
+		Target: -1, Eps: 16.0 / 255, Steps: 20, Batch: 2}, func(AttackProgress) { reports++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 4 || reports == 0 {
+		t.Fatalf("%d items, %d progress reports", len(res.Items), reports)
+	}
+	it := res.Items[0]
+	if it.Adversarial.Bounds().Dx() != d.Width || it.Linf > 16.0/255+1e-6 || len(it.AdvPred) != 1 {
+		t.Errorf("item 0: %v, L∞ %v, %d predictions", it.Adversarial.Bounds(), it.Linf, len(it.AdvPred))
+	}
+
+	patch := imgops.NewNoisePatch(imgops.CircleMask(16), 1)
+	res, err = be.RunAttack(ctx, AttackRequest{Method: MethodPatch, Source: m, Models: []Model{m}, Samples: set.Samples[:1],
+		Target: -1, Patch: patch, Placement: DefaultPlacement}, nil)
+	if err != nil || len(res.Items) != 1 {
+		t.Fatalf("patch attack: %v", err)
+	}
+	if l2, _ := perturbationNorms(res.Items[0].Clean, res.Items[0].Adversarial); l2 == 0 {
+		t.Error("the patch changed nothing")
+	}
+}
+
+func TestEngineBackendPatchFiles(t *testing.T) {
+	be := NewEngineBackend()
+	dir := t.TempDir()
+	p := imgops.NewNoisePatch(imgops.CircleMask(20), 2)
+	meta := imgops.PatchMeta{Target: "stop"}
+	file := filepath.Join(dir, "p.png")
+	if err := be.SavePatch(file, p, meta); err != nil {
+		t.Fatal(err)
+	}
+	if kindOf(file) != kindPatch {
+		t.Error("a saved patch is not recognised as one when dropped")
+	}
+	q, got, err := be.LoadPatch(file)
+	if err != nil || q.W != 20 || got.Target != "stop" {
+		t.Fatalf("LoadPatch: %v, %dpx, %+v", err, q.W, got)
+	}
+	for _, s := range []PrintSettings{{Format: "pdf", SizeMM: 50, DPI: 300, Paper: "a4"}, {Format: "png", SizeMM: 50, DPI: 300}} {
+		out := filepath.Join(dir, "out."+s.Format)
+		if err := be.ExportPatch(out, p, meta, s); err != nil {
+			t.Fatalf("%s: %v", s.Format, err)
+		}
+		if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+			t.Errorf("%s: nothing written", s.Format)
+		}
+	}
+	if err := be.ExportPatch(filepath.Join(dir, "x.pdf"), p, meta, PrintSettings{Format: "pdf", SizeMM: 50, DPI: 300, Paper: "tabloid"}); err == nil {
+		t.Error("an unknown paper was accepted")
+	}
+	if _, err := be.LoadImages(context.Background(), filepath.Join(dir, "missing")); err == nil {
+		t.Error("a missing folder loaded")
+	}
+}
