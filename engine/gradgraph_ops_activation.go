@@ -1,0 +1,154 @@
+package engine
+
+import (
+	"math"
+)
+
+// Backward rules of activations. Piecewise rules take the derivative on the
+// open pieces and 0 at the kinks (like PyTorch: relu'(0) = 0; Clip passes
+// the gradient only where min < x < max).
+
+// bwdRelu: dy where y > 0. It reads the output, not the input, so ONNX
+// Runtime can still fuse the Conv, BatchNormalization and Relu before it.
+func bwdRelu(c *bwdCtx) error {
+	pos := c.op("Greater", []string{c.out(0), c.f32(0)})
+	c.give(0, c.op("Where", []string{pos, c.dy[0], c.f32(0)}))
+	return nil
+}
+
+// bwdLeakyRelu: dy where x > 0, alpha·dy elsewhere.
+func bwdLeakyRelu(c *bwdCtx) error {
+	alpha := nodeFloat(c.n, "alpha", 0.01)
+	pos := c.op("Greater", []string{c.in(0), c.f32(0)})
+	c.give(0, c.op("Where", []string{pos, c.dy[0], c.op("Mul", []string{c.dy[0], c.f32(alpha)})}))
+	return nil
+}
+
+// bwdPRelu: dy where x ≥ 0, slope·dy elsewhere (slope broadcasts to x).
+func bwdPRelu(c *bwdCtx) error {
+	neg := c.op("Less", []string{c.in(0), c.f32(0)})
+	c.give(0, c.op("Where", []string{neg, c.op("Mul", []string{c.dy[0], c.in(1)}), c.dy[0]}))
+	return nil
+}
+
+// bwdSigmoid: dy·y·(1−y).
+func bwdSigmoid(c *bwdCtx) error {
+	y := c.out(0)
+	d := c.op("Mul", []string{y, c.op("Sub", []string{c.f32(1), y})})
+	c.give(0, c.op("Mul", []string{c.dy[0], d}))
+	return nil
+}
+
+// bwdTanh: dy·(1−y²).
+func bwdTanh(c *bwdCtx) error {
+	y := c.out(0)
+	d := c.op("Sub", []string{c.f32(1), c.op("Mul", []string{y, y})})
+	c.give(0, c.op("Mul", []string{c.dy[0], d}))
+	return nil
+}
+
+// bwdErf: dy·2/√π·exp(−x²).
+func bwdErf(c *bwdCtx) error {
+	x := c.in(0)
+	e := c.op("Exp", []string{c.op("Neg", []string{c.op("Mul", []string{x, x})})})
+	d := c.op("Mul", []string{e, c.f32(float32(2 / math.Sqrt(math.Pi)))})
+	c.give(0, c.op("Mul", []string{c.dy[0], d}))
+	return nil
+}
+
+// bwdGelu: the exact Gelu's derivative is Φ(x) + x·φ(x); the tanh
+// approximation's is 0.5(1+t) + 0.5x(1−t²)·√(2/π)(1+3·0.044715x²), with
+// t = tanh(√(2/π)(x+0.044715x³)).
+func bwdGelu(c *bwdCtx) error {
+	x := c.in(0)
+	xx := c.op("Mul", []string{x, x})
+	var d string
+	if nodeString(c.n, "approximate", "none") == "tanh" {
+		k := float32(math.Sqrt(2 / math.Pi))
+		cube := c.op("Add", []string{x, c.op("Mul", []string{c.op("Mul", []string{xx, x}), c.f32(0.044715)})})
+		t := c.op("Tanh", []string{c.op("Mul", []string{cube, c.f32(k)})})
+		left := c.op("Mul", []string{c.op("Add", []string{t, c.f32(1)}), c.f32(0.5)})
+		sech2 := c.op("Sub", []string{c.f32(1), c.op("Mul", []string{t, t})})
+		inner := c.op("Add", []string{c.op("Mul", []string{xx, c.f32(3 * 0.044715)}), c.f32(1)})
+		right := c.op("Mul", []string{c.op("Mul", []string{x, sech2}), c.op("Mul", []string{inner, c.f32(0.5 * k)})})
+		d = c.op("Add", []string{left, right})
+	} else {
+		phiBig := c.op("Mul", []string{c.op("Add", []string{c.op("Erf", []string{c.op("Mul", []string{x, c.f32(float32(1 / math.Sqrt2))})}), c.f32(1)}), c.f32(0.5)})
+		phi := c.op("Mul", []string{c.op("Exp", []string{c.op("Mul", []string{xx, c.f32(-0.5)})}), c.f32(float32(1 / math.Sqrt(2*math.Pi)))})
+		d = c.op("Add", []string{phiBig, c.op("Mul", []string{x, phi})})
+	}
+	c.give(0, c.op("Mul", []string{c.dy[0], d}))
+	return nil
+}
+
+// bwdHardSigmoid: alpha·dy where 0 < alpha·x+beta < 1.
+func bwdHardSigmoid(c *bwdCtx) error {
+	alpha := nodeFloat(c.n, "alpha", 0.2)
+	beta := nodeFloat(c.n, "beta", 0.5)
+	t := c.op("Add", []string{c.op("Mul", []string{c.in(0), c.f32(alpha)}), c.f32(beta)})
+	inside := c.op("And", []string{c.op("Greater", []string{t, c.f32(0)}), c.op("Less", []string{t, c.f32(1)})})
+	c.give(0, c.op("Where", []string{inside, c.op("Mul", []string{c.dy[0], c.f32(alpha)}), c.f32(0)}))
+	return nil
+}
+
+// bwdHardSwish: x·hardsigmoid(x) with alpha 1/6, beta 0.5 has derivative 0
+// below −3, x/3+0.5 on [−3,3] and 1 above 3 (PyTorch's choice at the kinks).
+func bwdHardSwish(c *bwdCtx) error {
+	x := c.in(0)
+	d := c.op("Add", []string{c.op("Mul", []string{x, c.f32(float32(1.0 / 3))}), c.f32(0.5)})
+	d = c.op("Where", []string{c.op("Less", []string{x, c.f32(-3)}), c.f32(0), d})
+	d = c.op("Where", []string{c.op("Greater", []string{x, c.f32(3)}), c.f32(1), d})
+	c.give(0, c.op("Mul", []string{c.dy[0], d}))
+	return nil
+}
+
+// bwdClip: dy where min < x < max (either bound may be absent).
+func bwdClip(c *bwdCtx) error {
+	x := c.in(0)
+	mask := ""
+	if lo := c.in(1); lo != "" {
+		mask = c.op("Greater", []string{x, lo})
+	}
+	if hi := c.in(2); hi != "" {
+		below := c.op("Less", []string{x, hi})
+		if mask == "" {
+			mask = below
+		} else {
+			mask = c.op("And", []string{mask, below})
+		}
+	}
+	if mask == "" {
+		c.give(0, c.dy[0])
+		return nil
+	}
+	c.give(0, c.op("Where", []string{mask, c.dy[0], c.f32(0)}))
+	return nil
+}
+
+// softmaxAxis returns the axis of an opset ≥ 13 Softmax or LogSoftmax.
+func softmaxAxis(c *bwdCtx) (int64, error) {
+	return normAxis(nodeInt(c.n, "axis", -1), c.rank(c.in(0)))
+}
+
+// bwdSoftmax: y·(dy − Σ_axis dy·y).
+func bwdSoftmax(c *bwdCtx) error {
+	axis, err := softmaxAxis(c)
+	if err != nil {
+		return err
+	}
+	y := c.out(0)
+	s := c.op("ReduceSum", []string{c.op("Mul", []string{c.dy[0], y}), c.i64s(axis)}, attrI("keepdims", 1))
+	c.give(0, c.op("Mul", []string{y, c.op("Sub", []string{c.dy[0], s})}))
+	return nil
+}
+
+// bwdLogSoftmax: dy − exp(y)·Σ_axis dy.
+func bwdLogSoftmax(c *bwdCtx) error {
+	axis, err := softmaxAxis(c)
+	if err != nil {
+		return err
+	}
+	s := c.op("ReduceSum", []string{c.dy[0], c.i64s(axis)}, attrI("keepdims", 1))
+	c.give(0, c.op("Sub", []string{c.dy[0], c.op("Mul", []string{c.op("Exp", []string{c.out(0)}), s})}))
+	return nil
+}

@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"testing"
+)
+
+// Per-operator gradient checks: element-wise arithmetic and activations.
+// Each case feeds the image [N,3,4,4] (48 values per sample unless the case
+// says otherwise) through the operator under test.
+
+// affine returns x·a + b.
+func affine(g *testGraph, x string, a, b float32) string {
+	return g.op("Add", []string{g.op("Mul", []string{x, g.scalar(a)}), g.scalar(b)})
+}
+
+func TestGradGraphElementwise(t *testing.T) {
+	runGradCases(t, []gradCase{
+		{name: "Add/broadcast channel", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Add", []string{x, g.weight(1, 3, 1, 1)}), 48
+		}},
+		{name: "Add/self", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Add", []string{x, x}), 48
+		}},
+		{name: "Add/operand broadcast over spatial axes", build: func(g *testGraph, x string) (string, int64) {
+			m := g.op("ReduceMean", []string{x}, attrIs("axes", []int64{2, 3}), attrI("keepdims", 1))
+			return g.op("Add", []string{m, g.weight(1, 3, 4, 4)}), 48
+		}},
+		{name: "Sub/second operand broadcast", build: func(g *testGraph, x string) (string, int64) {
+			m := g.op("ReduceMean", []string{x}, attrIs("axes", []int64{1}), attrI("keepdims", 1))
+			return g.op("Sub", []string{g.weight(1, 1, 4), g.op("Sub", []string{x, m})}), 48
+		}},
+		{name: "Mul/broadcast", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Mul", []string{x, g.weight(1, 3, 1, 4)}), 48
+		}},
+		{name: "Mul/self", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Mul", []string{x, x}), 48
+		}},
+		{name: "Mul/both operands broadcast", build: func(g *testGraph, x string) (string, int64) {
+			m := g.op("ReduceMean", []string{x}, attrIs("axes", []int64{3}), attrI("keepdims", 1))
+			return g.op("Mul", []string{m, x}), 48
+		}},
+		{name: "Div/numerator", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Div", []string{x, g.floats([]int64{3, 1, 1}, []float32{1.5, -2, 0.7})}), 48
+		}},
+		{name: "Div/denominator broadcast", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Div", []string{g.weight(1, 3, 1, 1), affine(g, x, 1, 1)}), 48
+		}},
+		{name: "Sum/variadic", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Sum", []string{x, g.op("Mul", []string{x, x}), g.weight(1, 4)}), 48
+		}},
+		{name: "Neg", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Neg", []string{x}), 48
+		}},
+		{name: "Pow/base", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Pow", []string{affine(g, x, 1, 0.5), g.scalar(3)}), 48
+		}},
+		{name: "Pow/exponent", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Pow", []string{g.floats([]int64{3, 1, 1}, []float32{1.5, 2, 0.7}), x}), 48
+		}},
+		{name: "Sqrt", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Sqrt", []string{affine(g, x, 1, 0.5)}), 48
+		}},
+		{name: "Exp", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Exp", []string{x}), 48
+		}},
+		{name: "Log", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Log", []string{affine(g, x, 1, 0.5)}), 48
+		}},
+		{name: "Reciprocal", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Reciprocal", []string{affine(g, x, 1, 0.5)}), 48
+		}},
+		{name: "Abs", kinks: []float32{0.5}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Abs", []string{affine(g, x, 1, -0.5)}), 48
+		}},
+	})
+}
+
+func TestGradGraphActivations(t *testing.T) {
+	runGradCases(t, []gradCase{
+		{name: "Relu", kinks: []float32{0.5}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Relu", []string{affine(g, x, 1, -0.5)}), 48
+		}},
+		{name: "LeakyRelu", kinks: []float32{0.5}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("LeakyRelu", []string{affine(g, x, 1, -0.5)}, attrF("alpha", 0.1)), 48
+		}},
+		{name: "PRelu/per channel", kinks: []float32{0.5}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("PRelu", []string{affine(g, x, 1, -0.5), g.floats([]int64{3, 1, 1}, []float32{0.1, 0.3, -0.2})}), 48
+		}},
+		{name: "Sigmoid", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Sigmoid", []string{affine(g, x, 4, -2)}), 48
+		}},
+		{name: "Tanh", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Tanh", []string{affine(g, x, 2, -1)}), 48
+		}},
+		{name: "Erf", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Erf", []string{affine(g, x, 2, -1)}), 48
+		}},
+		{name: "Gelu/exact", opset: 20, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Gelu", []string{affine(g, x, 4, -2)}), 48
+		}},
+		{name: "Gelu/tanh", opset: 20, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Gelu", []string{affine(g, x, 4, -2)}, attrS("approximate", "tanh")), 48
+		}},
+		{name: "Gelu/PyTorch's Erf pattern", build: func(g *testGraph, x string) (string, int64) {
+			z := affine(g, x, 4, -2)
+			e := g.op("Erf", []string{g.op("Div", []string{z, g.scalar(1.4142135)})})
+			return g.op("Mul", []string{g.op("Mul", []string{z, g.op("Add", []string{e, g.scalar(1)})}), g.scalar(0.5)}), 48
+		}},
+		{name: "HardSigmoid", kinks: []float32{0.25, 0.75}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("HardSigmoid", []string{affine(g, x, 10, -5)}), 48
+		}},
+		{name: "HardSigmoid/alpha beta", kinks: []float32{0.3, 0.8}, build: func(g *testGraph, x string) (string, int64) {
+			// alpha·(10x−5)+beta crosses 0 at x = 0.3 and 1 at x = 0.8.
+			return g.op("HardSigmoid", []string{affine(g, x, 10, -5)}, attrF("alpha", 0.2), attrF("beta", 0.4)), 48
+		}},
+		{name: "HardSwish", kinks: []float32{0.125, 0.875}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("HardSwish", []string{affine(g, x, 8, -4)}), 48
+		}},
+		{name: "Clip/min and max", kinks: []float32{0.2, 0.7}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Clip", []string{x, g.scalar(0.2), g.scalar(0.7)}), 48
+		}},
+		{name: "Clip/max only", kinks: []float32{0.6}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Clip", []string{x, "", g.scalar(0.6)}), 48
+		}},
+		{name: "Clip/min from a Constant", kinks: []float32{0.4}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Clip", []string{x, g.constant(float32Tensor(nil, []float32{0.4}))}), 48
+		}},
+		{name: "Softmax/axis 1", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Softmax", []string{affine(g, x, 3, 0)}, attrI("axis", 1)), 48
+		}},
+		{name: "Softmax/last axis", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Softmax", []string{affine(g, x, 3, 0)}), 48
+		}},
+		{name: "LogSoftmax/axis 2", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("LogSoftmax", []string{affine(g, x, 3, 0)}, attrI("axis", 2)), 48
+		}},
+	})
+}
