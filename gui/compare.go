@@ -65,11 +65,10 @@ func newCompareView(wb *Workbench) *compareView {
 	cv.clean, cv.adv, cv.pert = newImageView(nil, imgMin), newImageView(nil, imgMin), newImageView(nil, imgMin)
 	cv.cleanCap, cv.advCap, cv.pertCap = captionLabel(), captionLabel(), captionLabel()
 	cv.advTitle = boldLabel("Adversarial")
-	cv.side = container.NewGridWithColumns(3,
-		container.NewBorder(boldLabel("Clean"), cv.cleanCap, nil, nil, cv.clean),
-		container.NewBorder(cv.advTitle, cv.advCap, nil, nil, cv.adv),
-		container.NewBorder(boldLabel("Perturbation (heat map)"), cv.pertCap, nil, nil, cv.pert),
-	)
+	cv.side = sideBySide(
+		[3]fyne.CanvasObject{boldLabel("Clean"), cv.advTitle, boldLabel("Perturbation (heat map)")},
+		[3]fyne.CanvasObject{cv.clean, cv.adv, cv.pert},
+		[3]fyne.CanvasObject{cv.cleanCap, cv.advCap, cv.pertCap})
 
 	cv.grid = widget.NewGridWrap(cv.gridLen, cv.gridCreate, cv.gridUpdate)
 	cv.grid.OnSelected = func(id widget.GridWrapItemID) {
@@ -90,6 +89,13 @@ func newCompareView(wb *Workbench) *compareView {
 	cv.content = container.NewBorder(container.NewVBox(bar, ampRow, cv.summary), nil, nil, nil, cv.body)
 	cv.mode.SetSelected(modeSide)
 	return cv
+}
+
+// sideBySide lays three columns out as rows of titles, images and captions,
+// so that the images get the same size whatever the captions' lengths.
+func sideBySide(titles, images, captions [3]fyne.CanvasObject) fyne.CanvasObject {
+	row := func(o [3]fyne.CanvasObject) *fyne.Container { return container.NewGridWithColumns(3, o[:]...) }
+	return container.NewBorder(row(titles), row(captions), nil, nil, row(images))
 }
 
 func boldLabel(s string) *widget.Label {
@@ -143,7 +149,14 @@ func (cv *compareView) ShowSample(i int) {
 func (cv *compareView) summaryText() string {
 	res := cv.res
 	var parts []string
-	for i, m := range res.Models {
+	order := []int{res.Source}
+	for i := range res.Models {
+		if i != res.Source {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		m := res.Models[i]
 		n := 0
 		for _, it := range res.Items {
 			if it.Flipped(i) {
@@ -222,12 +235,12 @@ func predLines(res *AttackResult, preds, ref []Prediction) string {
 		mark := ""
 		if ref != nil {
 			if preds[i].Class() != ref[i].Class() {
-				mark = "  ✗ flipped"
+				mark = " ✗ flipped"
 			} else {
-				mark = "  ✓ same"
+				mark = " ✓"
 			}
 		}
-		lines = append(lines, fmt.Sprintf("%s: %s %.0f%%%s", m.Name(), labelOf(m.Labels(), top[0].Class), 100*top[0].Prob, mark))
+		lines = append(lines, fmt.Sprintf("%s: %s (%.0f%%)%s", m.Name(), labelOf(m.Labels(), top[0].Class), 100*top[0].Prob, mark))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -294,11 +307,10 @@ func (cv *compareView) renderSide() (image.Image, error) {
 	}
 	it := cv.res.Items[cv.item]
 	amp := cv.amplification()
-	min := fyne.NewSize(320, 320)
-	col := func(title string, img image.Image, caption string) fyne.CanvasObject {
-		cap := captionLabel()
-		cap.SetText(caption)
-		return container.NewBorder(boldLabel(title), cap, nil, nil, newImageView(img, min))
+	caption := func(text string) fyne.CanvasObject {
+		l := captionLabel()
+		l.SetText(text)
+		return l
 	}
 	name := ""
 	if s := it.Sample; cv.wb.images != nil && s >= 0 && s < len(cv.wb.images.Samples) {
@@ -306,11 +318,12 @@ func (cv *compareView) renderSide() (image.Image, error) {
 	}
 	title := widget.NewLabelWithStyle(fmt.Sprintf("advlab · %s · %s", methodName(cv.res.Method), name), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l2, linf := perturbationNorms(it.Clean, it.Adversarial)
-	obj := container.NewPadded(container.NewBorder(title, nil, nil, nil, container.NewGridWithColumns(3,
-		col("Clean", it.Clean, predLines(cv.res, it.CleanPred, nil)),
-		col("Adversarial", it.Adversarial, predLines(cv.res, it.AdvPred, it.CleanPred)),
-		col(fmt.Sprintf("Perturbation ×%.0f", amp), heatMap(it.Clean, it.Adversarial, amp),
-			fmt.Sprintf("L2 %.3f · L∞ %.0f/255", l2, linf*255)),
+	min := fyne.NewSize(320, 320)
+	obj := container.NewPadded(container.NewBorder(title, nil, nil, nil, sideBySide(
+		[3]fyne.CanvasObject{boldLabel("Clean"), boldLabel("Adversarial"), boldLabel(fmt.Sprintf("Perturbation ×%.0f", amp))},
+		[3]fyne.CanvasObject{newImageView(it.Clean, min), newImageView(it.Adversarial, min), newImageView(heatMap(it.Clean, it.Adversarial, amp), min)},
+		[3]fyne.CanvasObject{caption(predLines(cv.res, it.CleanPred, nil)), caption(predLines(cv.res, it.AdvPred, it.CleanPred)),
+			caption(fmt.Sprintf("L2 %.3f · L∞ %.0f/255", l2, linf*255))},
 	)))
 	c := software.NewCanvas()
 	c.SetPadded(false)

@@ -16,15 +16,18 @@ const demoReady = "advlab demo: ready"
 
 // scriptDemo drives the workbench once the demo model and images are
 // loaded: "train" trains a short patch; "compare" then pastes it on every
-// sample image and shows the comparison side by side.
+// sample image and shows the comparison side by side; "attack" runs the
+// attack named by ADVLAB_DEMO_METHOD (default pgd) on every image and shows
+// the comparison. ADVLAB_DEMO_VIEW=grid ends on the grid instead of the
+// side-by-side view, ADVLAB_DEMO_VIEW=export on the export dialog.
 func (wb *Workbench) scriptDemo(mode string) {
 	steps := demoSteps
 	if v, err := strconv.Atoi(os.Getenv("ADVLAB_DEMO_STEPS")); err == nil && v > 0 {
 		steps = v
 	}
 	say := func(format string, args ...any) { fmt.Printf("advlab demo: "+format+"\n", args...) }
-	if mode != "train" && mode != "compare" {
-		say("unknown mode %q (want train or compare)", mode)
+	if mode != "train" && mode != "compare" && mode != "attack" {
+		say("unknown mode %q (want train, compare or attack)", mode)
 		return
 	}
 	wb.train.adjust = func(r *TrainRequest) {
@@ -62,11 +65,28 @@ func (wb *Workbench) scriptDemo(mode string) {
 		}
 		wb.compare.mode.SetSelected(modeSide)
 		wb.compare.showItem()
+		switch os.Getenv("ADVLAB_DEMO_VIEW") {
+		case "grid":
+			wb.compare.mode.SetSelected(modeGrid)
+		case "export":
+			wb.showExportDialog()
+		}
 		fmt.Println(demoReady)
 	}
 	wb.onDemoLoaded = func() {
 		if len(wb.models) == 0 || wb.images == nil {
 			say("nothing to train on: the demo model or images did not load")
+			return
+		}
+		if mode == "attack" {
+			method := os.Getenv("ADVLAB_DEMO_METHOD")
+			if method == "" {
+				method = MethodPGD
+			}
+			wb.rightTabs.Select(wb.attackTab)
+			wb.attackPanel.method.SetSelected(methodName(method))
+			wb.attackPanel.scope.SetSelected(scopeAll)
+			wb.attackPanel.startAttack()
 			return
 		}
 		wb.rightTabs.Select(wb.patchTab)

@@ -50,7 +50,7 @@ func newModelsPanel(wb *Workbench) *modelsPanel {
 	top := container.NewBorder(header, nil, nil, nil, mp.list)
 	bottom := container.NewBorder(container.NewVBox(mp.details, mp.labelsH), nil, nil, nil, mp.labels)
 	split := container.NewVSplit(top, bottom)
-	split.Offset = 0.3
+	split.Offset = 0.45
 	mp.content = split
 	return mp
 }

@@ -126,7 +126,7 @@ func (wb *Workbench) build() {
 	}
 
 	left := container.NewVSplit(wb.modelsPanel.content, wb.thumbStrip.content)
-	left.Offset = 0.55
+	left.Offset = 0.6
 	inner := container.NewHSplit(wb.centerTabs, wb.rightTabs)
 	inner.Offset = 0.7
 	outer := container.NewHSplit(left, inner)

@@ -183,3 +183,25 @@ func TestPreferencesRemembered(t *testing.T) {
 		t.Errorf("target = %q after reopening; want yield", got)
 	}
 }
+
+func TestScriptedDemo(t *testing.T) {
+	t.Setenv("ADVLAB_DEMO_STEPS", "7")
+	be := newFakeBackend()
+	a := test.NewTempApp(t)
+	wb := newWorkbench(a, test.NewTempWindow(t, nil), be)
+	wb.scriptDemo("compare")
+	wb.start(nil)
+	wb.tasks.Wait()
+	if len(be.trainReqs) != 1 || be.trainReqs[0].Steps != 7 {
+		t.Fatalf("demo training: %+v", be.trainReqs)
+	}
+	if len(be.attacks) != 1 || be.attacks[0].Method != MethodPatch || len(be.attacks[0].Samples) != 6 {
+		t.Fatalf("demo attack: %+v", be.attacks)
+	}
+	if wb.centerTabs.Selected() != wb.compareTab || wb.compare.mode.Selected != modeSide || wb.compare.res == nil {
+		t.Error("the demo did not end on the side-by-side comparison")
+	}
+	if it := wb.compare.res.Items[wb.compare.item]; !it.Flipped(0) {
+		t.Error("the demo shows an image whose prediction did not flip")
+	}
+}
