@@ -10,6 +10,9 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// onnxAttr is a node attribute, for short.
+type onnxAttr = onnx.AttributeProto
+
 // testGraph builds small ONNX graphs for tests: nodes with generated output
 // names, random or given initializers, one float image input whose first
 // dimension is the dynamic batch "N", and one logits output.

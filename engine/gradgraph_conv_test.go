@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"testing"
+)
+
+// Per-operator gradient checks: convolutions, matrix products and pooling.
+
+// conv adds a Conv of x by a random [out, in/group, k, k] weight.
+func conv(g *testGraph, x string, out, inPerGroup, k int64, attrs ...*onnxAttr) string {
+	w := g.weight(0.5, out, inPerGroup, k, k)
+	return g.op("Conv", []string{x, w}, attrs...)
+}
+
+func TestGradGraphConv(t *testing.T) {
+	img6 := []int64{3, 6, 6}
+	runGradCases(t, []gradCase{
+		{name: "Conv/3x3 pad 1", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 4, 3, 3, attrIs("pads", []int64{1, 1, 1, 1})), 4 * 36
+		}},
+		{name: "Conv/bias", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Conv", []string{x, g.weight(0.5, 4, 3, 3, 3), g.weight(1, 4)}), 4 * 16
+		}},
+		{name: "Conv/stride 2 pad 1 (output_padding 1)", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 4, 3, 3, attrIs("strides", []int64{2, 2}), attrIs("pads", []int64{1, 1, 1, 1})), 4 * 9
+		}},
+		{name: "Conv/stride 3 skips the last row", shape: []int64{3, 7, 7}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 2, 3, 3, attrIs("strides", []int64{3, 3})), 2 * 4
+		}},
+		{name: "Conv/dilation 2", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 2, 3, 3, attrIs("dilations", []int64{2, 2}), attrIs("pads", []int64{2, 1, 1, 2})), 2 * 5 * 5
+		}},
+		{name: "Conv/groups 2", shape: []int64{4, 5, 5}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 6, 2, 3, attrI("group", 2), attrIs("pads", []int64{1, 1, 1, 1})), 6 * 25
+		}},
+		{name: "Conv/depthwise", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 3, attrI("group", 3), attrIs("pads", []int64{1, 1, 1, 1})), 3 * 36
+		}},
+		{name: "Conv/depthwise stride 2", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 3, attrI("group", 3), attrIs("strides", []int64{2, 2}), attrIs("pads", []int64{1, 1, 1, 1})), 3 * 9
+		}},
+		{name: "Conv/depthwise multiplier 2", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 6, 1, 3, attrI("group", 3)), 6 * 16
+		}},
+		{name: "Conv/SAME_UPPER stride 2", shape: []int64{3, 5, 5}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 2, 3, 2, attrS("auto_pad", "SAME_UPPER"), attrIs("strides", []int64{2, 2})), 2 * 9
+		}},
+		{name: "Conv/SAME_LOWER stride 2", shape: []int64{3, 5, 5}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 2, 3, 2, attrS("auto_pad", "SAME_LOWER"), attrIs("strides", []int64{2, 2})), 2 * 9
+		}},
+		{name: "Conv/SAME_UPPER 3x3", shape: []int64{3, 5, 5}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 2, 3, 3, attrS("auto_pad", "SAME_UPPER")), 2 * 25
+		}},
+		{name: "Conv/1-D", build: func(g *testGraph, x string) (string, int64) {
+			r := g.op("Reshape", []string{x, g.ints(0, 3, 16)})
+			return g.op("Conv", []string{r, g.weight(0.5, 2, 3, 3)}, attrIs("strides", []int64{2})), 2 * 7
+		}},
+		{name: "ConvTranspose/stride 2 pad 1 output_padding 1", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("ConvTranspose", []string{x, g.weight(0.5, 3, 2, 3, 3)}, attrIs("strides", []int64{2, 2}),
+				attrIs("pads", []int64{1, 1, 1, 1}), attrIs("output_padding", []int64{1, 1})), 2 * 64
+		}},
+		{name: "ConvTranspose/groups", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("ConvTranspose", []string{x, g.weight(0.5, 3, 1, 3, 3), g.weight(1, 3)}, attrI("group", 3),
+				attrIs("pads", []int64{1, 1, 1, 1})), 3 * 16
+		}},
+		{name: "ConvTranspose/SAME_UPPER stride 2", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("ConvTranspose", []string{x, g.weight(0.5, 3, 2, 3, 3)}, attrIs("strides", []int64{2, 2}),
+				attrS("auto_pad", "SAME_UPPER")), 2 * 64
+		}},
+		{name: "ConvTranspose/output_shape", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("ConvTranspose", []string{x, g.weight(0.5, 3, 2, 3, 3)}, attrIs("strides", []int64{2, 2}),
+				attrIs("output_shape", []int64{8, 8})), 2 * 64
+		}},
+	})
+}
+
+func TestGradGraphMatrix(t *testing.T) {
+	flat := func(g *testGraph, x string) string { return g.op("Flatten", []string{x}) }
+	tr := func(g *testGraph, x string) string { return g.op("Transpose", []string{x}, attrIs("perm", []int64{1, 0})) }
+	runGradCases(t, []gradCase{
+		{name: "Gemm/plain", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Gemm", []string{flat(g, x), g.weight(0.3, 48, 5)}), 5
+		}},
+		{name: "Gemm/transB alpha beta C", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Gemm", []string{flat(g, x), g.weight(0.3, 5, 48), g.weight(1, 5)}, attrI("transB", 1), attrF("alpha", 0.7), attrF("beta", 1.3)), 5
+		}},
+		{name: "Gemm/transA", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Gemm", []string{tr(g, flat(g, x)), g.weight(0.3, 48, 5)}, attrI("transA", 1), attrF("alpha", 1.5)), 5
+		}},
+		{name: "Gemm/B from the image", build: func(g *testGraph, x string) (string, int64) {
+			y := g.op("Gemm", []string{g.weight(0.3, 5, 48), tr(g, flat(g, x))}, attrF("alpha", 0.5))
+			return tr(g, y), 5
+		}},
+		{name: "Gemm/B from the image transposed, A transposed", build: func(g *testGraph, x string) (string, int64) {
+			y := g.op("Gemm", []string{g.weight(0.3, 48, 5), flat(g, x)}, attrI("transA", 1), attrI("transB", 1))
+			return tr(g, y), 5
+		}},
+		{name: "Gemm/C from the image, broadcast", build: func(g *testGraph, x string) (string, int64) {
+			f := flat(g, x)
+			c := g.op("ReduceSum", []string{f, g.ints(1)}, attrI("keepdims", 1))
+			return g.op("Gemm", []string{f, g.weight(0.3, 48, 5), c}, attrF("beta", 0.5)), 5
+		}},
+		{name: "MatMul/batched by a weight", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("MatMul", []string{x, g.weight(0.5, 4, 5)}), 60
+		}},
+		{name: "MatMul/weight first", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("MatMul", []string{g.weight(0.5, 2, 4), x}), 24
+		}},
+		{name: "MatMul/both from the image", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("MatMul", []string{x, g.op("Transpose", []string{x}, attrIs("perm", []int64{0, 1, 3, 2}))}), 48
+		}},
+		{name: "MatMul/broadcast batch", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("MatMul", []string{g.weight(0.5, 3, 4, 4), x}), 48
+		}},
+		{name: "MatMul/broadcast batch both ways", build: func(g *testGraph, x string) (string, int64) {
+			m := g.op("ReduceMean", []string{x}, attrIs("axes", []int64{1}), attrI("keepdims", 1)) // [N,1,4,4]
+			return g.op("MatMul", []string{m, g.weight(0.5, 3, 4, 2)}), 24
+		}},
+		{name: "MatMul/1-D right", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("MatMul", []string{x, g.weight(1, 4)}), 12
+		}},
+		{name: "MatMul/1-D left", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("MatMul", []string{g.weight(1, 4), x}), 12
+		}},
+	})
+}
+
+func TestGradGraphPool(t *testing.T) {
+	img6 := []int64{3, 6, 6}
+	ks := func(k ...int64) *onnxAttr { return attrIs("kernel_shape", k) }
+	st := func(s ...int64) *onnxAttr { return attrIs("strides", s) }
+	pd := func(p ...int64) *onnxAttr { return attrIs("pads", p) }
+	pool := func(op string, attrs ...*onnxAttr) func(g *testGraph, x string) string {
+		return func(g *testGraph, x string) string { return g.op(op, []string{x}, attrs...) }
+	}
+	cases := []struct {
+		name     string
+		shape    []int64
+		f        func(g *testGraph, x string) string
+		features int64
+	}{
+		{"MaxPool/2x2 stride 2", nil, pool("MaxPool", ks(2, 2), st(2, 2)), 12},
+		{"MaxPool/3x3 stride 1 pad 1 overlapping", nil, pool("MaxPool", ks(3, 3), pd(1, 1, 1, 1)), 48},
+		{"MaxPool/3x3 stride 2 ceil_mode", img6, pool("MaxPool", ks(3, 3), st(2, 2), attrI("ceil_mode", 1)), 27},
+		{"MaxPool/asymmetric pads", img6, pool("MaxPool", ks(3, 2), st(2, 2), pd(1, 0, 0, 1)), 27},
+		{"MaxPool/dilation 2", []int64{3, 5, 5}, pool("MaxPool", ks(2, 2), attrIs("dilations", []int64{2, 2})), 27},
+		{"MaxPool/storage_order 1", nil, pool("MaxPool", ks(2, 2), attrI("storage_order", 1)), 27},
+		{"MaxPool/SAME_UPPER", []int64{3, 5, 5}, pool("MaxPool", ks(2, 2), st(2, 2), attrS("auto_pad", "SAME_UPPER")), 27},
+		{"MaxPool/1-D", []int64{3, 4, 4}, func(g *testGraph, x string) string {
+			return g.op("MaxPool", []string{g.op("Reshape", []string{x, g.ints(0, 3, 16)})}, ks(3), st(2))
+		}, 21},
+		{"GlobalMaxPool", nil, pool("GlobalMaxPool"), 3},
+		{"AveragePool/2x2 stride 2", nil, pool("AveragePool", ks(2, 2), st(2, 2)), 12},
+		{"AveragePool/3x3 stride 2 pad 1 count_include_pad 0", img6, pool("AveragePool", ks(3, 3), st(2, 2), pd(1, 1, 1, 1)), 27},
+		{"AveragePool/3x3 stride 2 pad 1 count_include_pad 1", img6, pool("AveragePool", ks(3, 3), st(2, 2), pd(1, 1, 1, 1), attrI("count_include_pad", 1)), 27},
+		{"AveragePool/ceil_mode count_include_pad 0", img6, pool("AveragePool", ks(3, 3), st(2, 2), attrI("ceil_mode", 1)), 27},
+		{"AveragePool/ceil_mode pads count_include_pad 0", img6, pool("AveragePool", ks(3, 3), st(2, 2), pd(1, 1, 1, 1), attrI("ceil_mode", 1)), 48},
+		{"AveragePool/ceil_mode count_include_pad 1", img6, pool("AveragePool", ks(3, 3), st(2, 2), pd(1, 1, 1, 1), attrI("ceil_mode", 1), attrI("count_include_pad", 1)), 48},
+		{"AveragePool/ceil_mode no pads", []int64{3, 5, 5}, pool("AveragePool", ks(2, 2), st(2, 2), attrI("ceil_mode", 1)), 27},
+		{"AveragePool/SAME_UPPER", []int64{3, 5, 5}, pool("AveragePool", ks(2, 2), st(2, 2), attrS("auto_pad", "SAME_UPPER")), 27},
+		{"AveragePool/1-D", nil, func(g *testGraph, x string) string {
+			return g.op("AveragePool", []string{g.op("Reshape", []string{x, g.ints(0, 3, 16)})}, ks(4), st(3), pd(1, 1))
+		}, 15},
+		{"GlobalAveragePool", nil, pool("GlobalAveragePool"), 3},
+	}
+	var gcs []gradCase
+	for _, c := range cases {
+		c := c
+		gcs = append(gcs, gradCase{name: c.name, shape: c.shape, distinct: true, eps: 1e-3,
+			build: func(g *testGraph, x string) (string, int64) { return c.f(g, x), c.features }})
+	}
+	runGradCases(t, gcs)
+}
