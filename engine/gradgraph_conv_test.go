@@ -76,7 +76,9 @@ func TestGradGraphConv(t *testing.T) {
 
 func TestGradGraphMatrix(t *testing.T) {
 	flat := func(g *testGraph, x string) string { return g.op("Flatten", []string{x}) }
-	tr := func(g *testGraph, x string) string { return g.op("Transpose", []string{x}, attrIs("perm", []int64{1, 0})) }
+	tr := func(g *testGraph, x string) string {
+		return g.op("Transpose", []string{x}, attrIs("perm", []int64{1, 0}))
+	}
 	runGradCases(t, []gradCase{
 		{name: "Gemm/plain", build: func(g *testGraph, x string) (string, int64) {
 			return g.op("Gemm", []string{flat(g, x), g.weight(0.3, 48, 5)}), 5

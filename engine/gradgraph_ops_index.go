@@ -131,6 +131,8 @@ func bwdSlice(c *bwdCtx) error {
 		}
 	}
 	g := c.dy[0]
+	yi := c.tinfo(c.out(0))
+	cur := append([]int64(nil), yi.dims...) // g's shape as the axes are undone
 	pads := make([]int64, 2*r)
 	for _, a := range axes {
 		if a.step < 0 {
@@ -155,11 +157,11 @@ func bwdSlice(c *bwdCtx) error {
 					shape[i] = 0 // copy
 				case int64(i) == a.axis:
 					shape[i] = a.count * s
-				case xi.dyn[i]:
+				case yi.dyn[i]:
 					shape[i] = -1
 					dyn++
 				default:
-					shape[i] = xi.dims[i]
+					shape[i] = cur[i]
 				}
 			}
 			if dyn > 1 {
@@ -167,6 +169,7 @@ func bwdSlice(c *bwdCtx) error {
 			}
 			g = c.op("Reshape", []string{u, c.i64s(shape...)})
 			g = c.op("Slice", []string{g, c.i64s(0), c.i64s(span), c.i64s(a.axis)})
+			cur[a.axis] = span
 		}
 		pads[a.axis] = a.lo
 		pads[int(a.axis)+r] = a.dim - a.lo - span

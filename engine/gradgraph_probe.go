@@ -59,6 +59,9 @@ func (x *gradExport) probeBatches() []int {
 // tensor with every AveragePool's attributes, to learn the divisors ONNX
 // Runtime uses at each output position.
 func (x *gradExport) probe() error {
+	if err := InitRuntime(); err != nil {
+		return err
+	}
 	for name, t := range x.inits {
 		info := &tensorInfo{elem: onnx.TensorProto_DataType(t.GetDataType()), dims: t.GetDims(), dyn: make([]bool, len(t.GetDims()))}
 		if n := info.size(); n <= maxProbedInts && (info.elem == onnx.TensorProto_INT64 || info.elem == onnx.TensorProto_INT32) {
@@ -77,6 +80,7 @@ func (x *gradExport) probe() error {
 	// cannot return a rank-0 tensor, and shape arithmetic is full of them.
 	var outputs []string
 	probed := map[string]string{} // probe output → tensor
+	unsq := map[string]*onnx.NodeProto{}
 	zero := int64Tensor([]int64{1}, []int64{0})
 	zero.Name = gradPrefix + "probe/axis0"
 	for _, n := range x.nodes {
@@ -85,7 +89,8 @@ func (x *gradExport) probe() error {
 			if o != "" && probed[p] == "" {
 				probed[p] = o
 				outputs = append(outputs, p)
-				nodes = append(nodes, &onnx.NodeProto{OpType: "Unsqueeze", Input: []string{o, zero.Name}, Output: []string{p}})
+				unsq[p] = &onnx.NodeProto{OpType: "Unsqueeze", Input: []string{o, zero.Name}, Output: []string{p}}
+				nodes = append(nodes, unsq[p])
 			}
 		}
 	}
@@ -115,13 +120,33 @@ func (x *gradExport) probe() error {
 	if err != nil {
 		return err
 	}
+	// ONNX Runtime's Go binding copies float16 and other unusual tensors
+	// wrongly, so those are probed by their Shape, with the type that
+	// ONNX Runtime infers for them.
+	_, infos, err := ort.GetInputOutputInfoWithONNXData(data)
+	if err != nil {
+		return fmt.Errorf("loading the model into ONNX Runtime: %w", err)
+	}
+	shaped := map[string]onnx.TensorProto_DataType{}
+	for _, info := range infos {
+		elem := onnx.TensorProto_DataType(int(info.DataType))
+		if n := unsq[info.Name]; n != nil && !plainElemType(elem) {
+			n.OpType, n.Input = "Shape", n.Input[:1]
+			shaped[info.Name] = elem
+		}
+	}
+	if len(shaped) > 0 {
+		if data, err = proto.Marshal(m); err != nil {
+			return err
+		}
+	}
 	s, err := newSession(data, []string{gradInputName}, outputs)
 	if err != nil {
 		return fmt.Errorf("loading the model into ONNX Runtime: %w", err)
 	}
 	defer s.Destroy()
 	for k, b := range x.probeBatches() {
-		if err := x.probeRun(s, b, k == 0, outputs, probed, avg); err != nil {
+		if err := x.probeRun(s, b, k == 0, outputs, probed, shaped, avg); err != nil {
 			return fmt.Errorf("running the model at batch size %d: %w", b, err)
 		}
 	}
@@ -139,7 +164,7 @@ func (x *gradExport) inputShape(b int) []int64 {
 
 // probeRun runs the probe session once at batch size b and records or
 // compares (first == false) what it sees.
-func (x *gradExport) probeRun(s *ort.DynamicAdvancedSession, b int, first bool, outputs []string, probed, avg map[string]string) error {
+func (x *gradExport) probeRun(s *ort.DynamicAdvancedSession, b int, first bool, outputs []string, probed map[string]string, shaped map[string]onnx.TensorProto_DataType, avg map[string]string) error {
 	shape := x.inputShape(b)
 	c := x.spec.Input.Channels
 	img := make([]float32, b*x.spec.Input.Size())
@@ -172,13 +197,20 @@ func (x *gradExport) probeRun(s *ort.DynamicAdvancedSession, b int, first bool, 
 			}
 		}
 	}()
-	record := func(name string, v ort.Value) error {
+	record := func(p, name string, v ort.Value) error {
 		if v.GetONNXType() != ort.ONNXTypeTensor {
 			return fmt.Errorf("tensor %q is a %v, not a tensor", x.orig(name), v.GetONNXType())
 		}
 		got := &tensorInfo{elem: onnx.TensorProto_DataType(int(v.DataType())), dims: append([]int64(nil), v.GetShape()[1:]...)}
+		if elem, ok := shaped[p]; ok {
+			t, ok := v.(*ort.Tensor[int64])
+			if !ok {
+				return fmt.Errorf("the shape of %q is a %T", x.orig(name), v)
+			}
+			got = &tensorInfo{elem: elem, dims: append([]int64(nil), t.GetData()...)}
+		}
 		got.dyn = make([]bool, len(got.dims))
-		if got.size() <= maxProbedInts {
+		if _, ok := shaped[p]; !ok && got.size() <= maxProbedInts {
 			switch t := v.(type) {
 			case *ort.Tensor[int64]:
 				got.ints = append([]int64{}, t.GetData()...)
@@ -226,7 +258,7 @@ func (x *gradExport) probeRun(s *ort.DynamicAdvancedSession, b int, first bool, 
 			}
 			continue
 		}
-		if err := record(probed[name], outs[i]); err != nil {
+		if err := record(name, probed[name], outs[i]); err != nil {
 			return err
 		}
 	}
@@ -237,4 +269,16 @@ func (x *gradExport) probeRun(s *ort.DynamicAdvancedSession, b int, first bool, 
 		x.info[gradInputName].dyn[0] = true
 	}
 	return nil
+}
+
+// plainElemType reports whether ONNX Runtime's Go binding returns tensors
+// of type t faithfully.
+func plainElemType(t onnx.TensorProto_DataType) bool {
+	switch t {
+	case onnx.TensorProto_FLOAT, onnx.TensorProto_DOUBLE, onnx.TensorProto_BOOL,
+		onnx.TensorProto_INT8, onnx.TensorProto_INT16, onnx.TensorProto_INT32, onnx.TensorProto_INT64,
+		onnx.TensorProto_UINT8, onnx.TensorProto_UINT16, onnx.TensorProto_UINT32, onnx.TensorProto_UINT64:
+		return true
+	}
+	return false
 }

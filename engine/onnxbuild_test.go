@@ -48,6 +48,11 @@ func (g *testGraph) opN(opType string, inputs []string, n int, attrs ...*onnx.At
 	return outs
 }
 
+// opTo adds a node whose one output is called out.
+func (g *testGraph) opTo(opType string, inputs []string, out string, attrs ...*onnx.AttributeProto) {
+	g.nodes = append(g.nodes, &onnx.NodeProto{Name: g.name(opType + "_"), OpType: opType, Input: inputs, Output: []string{out}, Attribute: attrs})
+}
+
 // floats adds a float32 initializer.
 func (g *testGraph) floats(dims []int64, v []float32) string {
 	t := float32Tensor(dims, v)
