@@ -11,14 +11,28 @@ import (
 // about one display frame.
 const frameInterval = 17 * time.Millisecond
 
-// ui runs f on the UI goroutine. Every widget change made from a background
-// goroutine goes through it (or through a throttle), so that no call site
-// forgets fyne.Do.
-func ui(f func()) { fyne.Do(f) }
-
 // tasks tracks the workbench's background goroutines and timers, so that a
-// test can wait until the work it started has landed in the widgets.
-type tasks struct{ wg sync.WaitGroup }
+// test can wait until the work it started has landed in the widgets, and
+// hands functions to the UI goroutine.
+type tasks struct {
+	wg sync.WaitGroup
+	// do runs a function on the UI goroutine; nil means fyne.Do. Tests set
+	// it to a loop that runs the functions one at a time and counts them
+	// in wg, as Fyne's test driver would otherwise run them at once, on the
+	// caller's goroutine, concurrently with each other.
+	do func(func())
+}
+
+// ui runs f on the UI goroutine. Every widget change made from a background
+// goroutine goes through it (or through a throttle, which uses it), so that
+// no call site forgets fyne.Do.
+func (t *tasks) ui(f func()) {
+	if t.do != nil {
+		t.do(f)
+		return
+	}
+	fyne.Do(f)
+}
 
 // Go runs f on a new goroutine.
 func (t *tasks) Go(f func()) {
@@ -70,7 +84,7 @@ func (t *throttle) fire() {
 	t.latest, t.armed, t.last = nil, false, time.Now()
 	t.mu.Unlock()
 	if f != nil {
-		ui(f)
+		t.tasks.ui(f)
 	}
 }
 

@@ -294,8 +294,10 @@ func (ap *attackPanel) startAttack() {
 	wb.tasks.Go(func() {
 		defer cancel()
 		res, err := wb.be.RunAttack(ctx, req, func(p AttackProgress) {
-			ap.fraction.Set(p.Fraction)
-			thr.Do(func() { wb.setStatus(p.Text) })
+			thr.Do(func() {
+				ap.fraction.Set(p.Fraction)
+				wb.setStatus(p.Text)
+			})
 		})
 		thr.Do(func() {
 			end()

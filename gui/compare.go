@@ -378,7 +378,7 @@ func (wb *Workbench) saveImages(what string, imgs map[string]image.Image) {
 				break
 			}
 		}
-		ui(func() {
+		wb.tasks.ui(func() {
 			end()
 			if err != nil {
 				wb.showError(what, err)

@@ -190,7 +190,9 @@ func (ep *evalPanel) start() {
 	thr := newThrottle(frameInterval, &wb.tasks)
 	wb.tasks.Go(func() {
 		defer cancel()
-		curves, err := wb.be.EvaluatePatch(ctx, req, func(f float64) { ep.fraction.Set(f) })
+		curves, err := wb.be.EvaluatePatch(ctx, req, func(f float64) {
+			thr.Do(func() { ep.fraction.Set(f) })
+		})
 		thr.Do(func() {
 			end()
 			ep.setRunning(false)

@@ -279,7 +279,7 @@ func (wb *Workbench) exportPatch(path string, p *imgops.Patch, meta imgops.Patch
 	end := wb.begin("Exporting the patch…")
 	wb.tasks.Go(func() {
 		err := wb.be.ExportPatch(path, p, meta, s)
-		ui(func() {
+		wb.tasks.ui(func() {
 			end()
 			if err != nil {
 				wb.showError("Exporting the patch", err)
@@ -302,7 +302,7 @@ func (wb *Workbench) savePatchDialog() {
 		end := wb.begin("Saving the patch…")
 		wb.tasks.Go(func() {
 			err := wb.be.SavePatch(path, p, meta)
-			ui(func() {
+			wb.tasks.ui(func() {
 				end()
 				if err != nil {
 					wb.showError("Saving the patch", err)

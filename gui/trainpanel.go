@@ -321,7 +321,6 @@ func (tp *trainPanel) startTraining() {
 			tp.lossY = append(tp.lossY, pr.Loss)
 			tp.rateY = append(tp.rateY, pr.SuccessRate)
 			tp.mu.Unlock()
-			tp.fraction.Set(float64(pr.Step) / float64(max(pr.Steps, 1)))
 			done = pr.Step
 			if pr.Patch == nil {
 				return
@@ -329,6 +328,7 @@ func (tp *trainPanel) startTraining() {
 			last = pr.Patch.Clone()
 			snap, prog := last, pr
 			thr.Do(func() {
+				tp.fraction.Set(float64(prog.Step) / float64(max(prog.Steps, 1)))
 				tp.eta.SetText(etaText(prog))
 				tp.redrawPlots()
 				wb.setPatch(snap, meta)

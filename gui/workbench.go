@@ -173,7 +173,7 @@ func (wb *Workbench) showError(what string, err error) {
 	if err == nil {
 		return
 	}
-	ui(func() {
+	wb.tasks.ui(func() {
 		wb.status.SetText(what + " failed")
 		dialog.ShowError(fmt.Errorf("%s: %w", what, err), wb.win)
 	})
@@ -235,7 +235,7 @@ func (wb *Workbench) start(paths []string) {
 				errs = append(errs, err)
 			}
 		}
-		ui(func() {
+		wb.tasks.ui(func() {
 			end()
 			for _, m := range loaded {
 				wb.addModel(m)
@@ -314,7 +314,7 @@ func (wb *Workbench) openModel(path string) {
 	end := wb.begin("Loading " + filepath.Base(path) + "…")
 	wb.tasks.Go(func() {
 		m, err := wb.be.LoadModel(context.Background(), path)
-		ui(func() {
+		wb.tasks.ui(func() {
 			end()
 			if err != nil {
 				wb.prefs.removeRecent(prefRecentModels, path)
@@ -341,7 +341,7 @@ func (wb *Workbench) openImages(path string) {
 		if err == nil {
 			thumbs = makeThumbs(set)
 		}
-		ui(func() {
+		wb.tasks.ui(func() {
 			end()
 			if err != nil {
 				wb.prefs.removeRecent(prefRecentFolders, path)
@@ -412,7 +412,7 @@ func (wb *Workbench) openPatch(path string) {
 	end := wb.begin("Reading the patch " + filepath.Base(path) + "…")
 	wb.tasks.Go(func() {
 		p, meta, err := wb.be.LoadPatch(path)
-		ui(func() {
+		wb.tasks.ui(func() {
 			end()
 			if err != nil {
 				wb.prefs.removeRecent(prefRecentPatches, path)
@@ -437,7 +437,7 @@ func (wb *Workbench) openPatch(path string) {
 // schedulePredict asks every model to classify the canvas once the patch
 // has rested for predictDelay.
 func (wb *Workbench) schedulePredict() {
-	wb.predictDebounce.Trigger(func() { ui(wb.predictNow) })
+	wb.predictDebounce.Trigger(func() { wb.tasks.ui(wb.predictNow) })
 }
 
 // predictNow classifies the canvas's composite with every model off the UI
@@ -465,7 +465,7 @@ func (wb *Workbench) predictNow() {
 			if ctx.Err() != nil {
 				return
 			}
-			ui(func() {
+			wb.tasks.ui(func() {
 				wb.predictMu.Lock()
 				stale := gen != wb.predictGen
 				wb.predictMu.Unlock()
