@@ -14,37 +14,108 @@ const frameInterval = 17 * time.Millisecond
 // tasks tracks the workbench's background goroutines and timers, so that a
 // test can wait until the work it started has landed in the widgets, and
 // hands functions to the UI goroutine.
+//
+// In production ui is fyne.Do. Fyne's test driver would run such functions
+// at once on the background goroutine that asks, concurrently with the test
+// and with each other, which the real event loop never does; so tests call
+// manualLoop, which makes ui queue the functions and Wait run them on the
+// caller's goroutine. The test's goroutine is then the one UI goroutine, as
+// the main goroutine is in the real application.
 type tasks struct {
-	wg sync.WaitGroup
-	// do runs a function on the UI goroutine; nil means fyne.Do. Tests set
-	// it to a loop that runs the functions one at a time and counts them
-	// in wg, as Fyne's test driver would otherwise run them at once, on the
-	// caller's goroutine, concurrently with each other.
-	do func(func())
+	mu      sync.Mutex
+	changed *sync.Cond // signalled when pending drops or queue grows
+	pending int        // goroutines and timers not yet finished
+	manual  bool       // queue UI functions for Wait (tests)
+	queue   []func()
+}
+
+// manualLoop makes ui queue its functions, to be run by Wait and RunQueued on
+// the goroutine that calls them.
+func (t *tasks) manualLoop() {
+	t.mu.Lock()
+	t.manual = true
+	t.mu.Unlock()
+}
+
+func (t *tasks) cond() *sync.Cond {
+	if t.changed == nil {
+		t.changed = sync.NewCond(&t.mu)
+	}
+	return t.changed
 }
 
 // ui runs f on the UI goroutine. Every widget change made from a background
 // goroutine goes through it (or through a throttle, which uses it), so that
 // no call site forgets fyne.Do.
 func (t *tasks) ui(f func()) {
-	if t.do != nil {
-		t.do(f)
+	t.mu.Lock()
+	if t.manual {
+		t.queue = append(t.queue, f)
+		t.cond().Broadcast()
+		t.mu.Unlock()
 		return
 	}
+	t.mu.Unlock()
 	fyne.Do(f)
+}
+
+// add counts one more goroutine or timer; done counts one finished.
+func (t *tasks) add() {
+	t.mu.Lock()
+	t.pending++
+	t.mu.Unlock()
+}
+
+func (t *tasks) done() {
+	t.mu.Lock()
+	t.pending--
+	t.cond().Broadcast()
+	t.mu.Unlock()
 }
 
 // Go runs f on a new goroutine.
 func (t *tasks) Go(f func()) {
-	t.wg.Add(1)
+	t.add()
 	go func() {
-		defer t.wg.Done()
+		defer t.done()
 		f()
 	}()
 }
 
-// Wait blocks until every goroutine and pending timer has finished.
-func (t *tasks) Wait() { t.wg.Wait() }
+// RunQueued runs the UI functions queued so far (manual mode) on the
+// caller's goroutine and returns how many ran.
+func (t *tasks) RunQueued() int {
+	n := 0
+	for {
+		t.mu.Lock()
+		if len(t.queue) == 0 {
+			t.mu.Unlock()
+			return n
+		}
+		f := t.queue[0]
+		t.queue = t.queue[1:]
+		t.mu.Unlock()
+		f()
+		n++
+	}
+}
+
+// Wait blocks until every goroutine and pending timer has finished and, in
+// manual mode, runs the UI functions they queue until none is left.
+func (t *tasks) Wait() {
+	for {
+		t.RunQueued()
+		t.mu.Lock()
+		for t.pending > 0 && len(t.queue) == 0 {
+			t.cond().Wait()
+		}
+		idle := t.pending == 0 && len(t.queue) == 0
+		t.mu.Unlock()
+		if idle {
+			return
+		}
+	}
+}
 
 // throttle hands the latest of the functions given to Do to the UI goroutine,
 // at most once per interval, and always the last one: a producer as fast as a
@@ -73,12 +144,12 @@ func (t *throttle) Do(f func()) {
 		return
 	}
 	t.armed = true
-	t.tasks.wg.Add(1)
+	t.tasks.add()
 	time.AfterFunc(max(0, t.interval-time.Since(t.last)), t.fire)
 }
 
 func (t *throttle) fire() {
-	defer t.tasks.wg.Done()
+	defer t.tasks.done()
 	t.mu.Lock()
 	f := t.latest
 	t.latest, t.armed, t.last = nil, false, time.Now()
@@ -110,11 +181,11 @@ func (d *debouncer) Trigger(f func()) {
 	defer d.mu.Unlock()
 	d.f = f
 	if d.timer != nil && d.timer.Stop() {
-		d.tasks.wg.Done() // the stopped timer will not run
+		d.tasks.done() // the stopped timer will not run
 	}
-	d.tasks.wg.Add(1)
+	d.tasks.add()
 	d.timer = time.AfterFunc(d.delay, func() {
-		defer d.tasks.wg.Done()
+		defer d.tasks.done()
 		d.mu.Lock()
 		f := d.f
 		d.f = nil

@@ -266,60 +266,6 @@ func (f *fakeFiles) SaveFile(title, name string, cb func(string)) {
 	}
 }
 
-// serialUI makes t run UI functions one at a time on a goroutine of their
-// own, as Fyne's event loop does, counting them in t so that t.Wait covers
-// them. Without it the test driver runs each at once on its caller's
-// goroutine, so that a progress update and a finished prediction would
-// change widgets concurrently.
-func serialUI(tb testing.TB, t *tasks) {
-	var mu sync.Mutex
-	var queue []func()
-	cond := sync.NewCond(&mu)
-	stopped := false
-	go func() {
-		for {
-			mu.Lock()
-			for len(queue) == 0 && !stopped {
-				cond.Wait()
-			}
-			if stopped {
-				mu.Unlock()
-				return
-			}
-			f := queue[0]
-			queue = queue[1:]
-			mu.Unlock()
-			f()
-			t.wg.Done()
-		}
-	}()
-	t.do = func(f func()) {
-		t.wg.Add(1)
-		mu.Lock()
-		queue = append(queue, f)
-		cond.Signal()
-		mu.Unlock()
-	}
-	tb.Cleanup(func() {
-		t.Wait()
-		mu.Lock()
-		stopped = true
-		cond.Signal()
-		mu.Unlock()
-	})
-}
-
-// act runs f on the workbench's UI loop and waits for it: what a test does
-// while background work is updating the widgets.
-func act(wb *Workbench, f func()) {
-	done := make(chan struct{})
-	wb.tasks.ui(func() {
-		f()
-		close(done)
-	})
-	<-done
-}
-
 // newTestWorkbench opens the workbench on be in a test window of the real
 // size, loads the demo and waits for it.
 func newTestWorkbench(tb testing.TB, be Backend) (*Workbench, *fakeFiles) {
@@ -327,7 +273,7 @@ func newTestWorkbench(tb testing.TB, be Backend) (*Workbench, *fakeFiles) {
 	a := test.NewTempApp(tb)
 	w := test.NewTempWindow(tb, widget.NewLabel(""))
 	wb := newWorkbench(a, w, be)
-	serialUI(tb, &wb.tasks)
+	wb.tasks.manualLoop()
 	files := &fakeFiles{}
 	wb.files = files
 	w.Resize(fyne.NewSize(1280, 800))

@@ -114,11 +114,11 @@ func TestTapPlacesAndKeysNudge(t *testing.T) {
 	if math.Abs(got.CX-0.26) > 1e-9 || math.Abs(got.Area-pl.Area*1.1) > 1e-9 || got.AngleDeg != 5 {
 		t.Errorf("after →, +, [: %+v", got)
 	}
-	act(wb, func() { wb.view.TypedKey(&fyne.KeyEvent{Name: fyne.KeyF5}) }) // handed on: starts training
+	wb.view.TypedKey(&fyne.KeyEvent{Name: fyne.KeyF5}) // handed on: starts training
 	if !wb.train.running {
 		t.Error("F5 on the focused canvas did not start training")
 	}
-	act(wb, wb.train.stop)
+	wb.train.stop()
 	wb.tasks.Wait()
 }
 

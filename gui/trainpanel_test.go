@@ -56,7 +56,7 @@ func TestStopKeepsTheLastPatch(t *testing.T) {
 		defer be.mu.Unlock()
 		return len(be.steps) >= 5
 	})
-	act(wb, func() { test.Tap(wb.train.start) }) // Stop
+	test.Tap(wb.train.start) // Stop
 	wb.tasks.Wait()
 
 	if wb.train.running || wb.train.start.Text != "Start" || wb.train.start.Disabled() {
@@ -104,7 +104,7 @@ func TestTrainFormErrors(t *testing.T) {
 
 func TestThrottleDeliversTheLast(t *testing.T) {
 	var ts tasks
-	ts.do = func(f func()) { f() }
+	ts.manualLoop()
 	thr := newThrottle(5*time.Millisecond, &ts)
 	got := 0
 	for i := 1; i <= 1000; i++ {

@@ -136,11 +136,11 @@ func TestShortcuts(t *testing.T) {
 		t.Errorf("Ctrl+O, Ctrl+Shift+O asked %q", files.asked)
 	}
 
-	act(wb, func() { c.TypedShortcut(scRun) }) // Ctrl+Enter starts training …
+	c.TypedShortcut(scRun) // Ctrl+Enter starts training …
 	if !wb.train.running {
 		t.Fatal("Ctrl+Enter did not start training")
 	}
-	act(wb, func() { wb.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyF5}) }) // … F5 stops it
+	wb.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyF5}) // … F5 stops it
 	wb.tasks.Wait()
 	if wb.train.running {
 		t.Error("F5 did not stop training")
@@ -174,7 +174,7 @@ func TestPreferencesRemembered(t *testing.T) {
 	wb.train.target.SetSelected("yield")
 
 	again := newWorkbench(wb.app, test.NewTempWindow(t, nil), be)
-	serialUI(t, &again.tasks)
+	again.tasks.manualLoop()
 	again.start(nil)
 	again.tasks.Wait()
 	if got := again.train.steps.Entry.Text; got != "1234" {
@@ -190,7 +190,7 @@ func TestScriptedDemo(t *testing.T) {
 	be := newFakeBackend()
 	a := test.NewTempApp(t)
 	wb := newWorkbench(a, test.NewTempWindow(t, nil), be)
-	serialUI(t, &wb.tasks)
+	wb.tasks.manualLoop()
 	wb.scriptDemo("compare")
 	wb.start(nil)
 	wb.tasks.Wait()
