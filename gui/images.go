@@ -45,9 +45,11 @@ func letterbox(w, h, iw, ih int) image.Rectangle {
 
 // drawFitted draws src scaled to fit a w×h transparent image. Small images
 // are magnified without smoothing, so that a 32×32 input shows its pixels as
-// the model sees them.
-func drawFitted(src image.Image, w, h int) *image.NRGBA {
-	dst := image.NewNRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
+// the model sees them. The result is an RGBA image: x/image/draw scales
+// into RGBA on a fast path (into NRGBA pixel by pixel, ten times slower),
+// and Fyne's painter uploads RGBA textures without converting them.
+func drawFitted(src image.Image, w, h int) *image.RGBA {
+	dst := image.NewRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
 	if src == nil {
 		return dst
 	}

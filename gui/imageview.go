@@ -19,7 +19,7 @@ type imageView struct {
 
 	mu    sync.Mutex // the raster's generator runs on the render thread
 	img   image.Image
-	cache *image.NRGBA
+	cache *image.RGBA
 	key   rasterKey
 
 	raster *canvas.Raster

@@ -58,7 +58,7 @@ type patchView struct {
 
 	mu    sync.Mutex // guards shown for the raster's generator
 	shown image.Image
-	cache *image.NRGBA
+	cache *image.RGBA
 	key   rasterKey
 
 	raster *canvas.Raster
