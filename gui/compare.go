@@ -95,7 +95,42 @@ func newCompareView(wb *Workbench) *compareView {
 // so that the images get the same size whatever the captions' lengths.
 func sideBySide(titles, images, captions [3]fyne.CanvasObject) fyne.CanvasObject {
 	row := func(o [3]fyne.CanvasObject) *fyne.Container { return container.NewGridWithColumns(3, o[:]...) }
-	return container.NewBorder(row(titles), row(captions), nil, nil, row(images))
+	return container.New(comparisonLayout{}, row(titles), row(images), row(captions))
+}
+
+// comparisonLayout stacks the rows of sideBySide from the top: the titles,
+// the images as large squares as the width and height allow, and the
+// captions right under them (a plain border layout would stretch the image
+// row and leave the captions at the bottom, far from their images).
+type comparisonLayout struct{}
+
+func (comparisonLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		m := o.MinSize()
+		s.Width = max(s.Width, m.Width)
+		s.Height += m.Height
+	}
+	return s.AddWidthHeight(0, 2*theme.Padding())
+}
+
+func (comparisonLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if len(objs) != 3 {
+		return
+	}
+	pad := theme.Padding()
+	titles, images, captions := objs[0], objs[1], objs[2]
+	// Wrapped captions know their height only at their width.
+	captions.Resize(fyne.NewSize(size.Width, captions.MinSize().Height))
+	th, ch := titles.MinSize().Height, captions.MinSize().Height
+	side := min(size.Width/3-pad, size.Height-th-ch-2*pad)
+	side = max(side, images.MinSize().Height)
+	titles.Move(fyne.NewPos(0, 0))
+	titles.Resize(fyne.NewSize(size.Width, th))
+	images.Move(fyne.NewPos(0, th+pad))
+	images.Resize(fyne.NewSize(size.Width, side))
+	captions.Move(fyne.NewPos(0, th+pad+side+pad))
+	captions.Resize(fyne.NewSize(size.Width, ch))
 }
 
 func boldLabel(s string) *widget.Label {

@@ -19,7 +19,8 @@ const demoReady = "advlab demo: ready"
 // sample image and shows the comparison side by side; "attack" runs the
 // attack named by ADVLAB_DEMO_METHOD (default pgd) on every image and shows
 // the comparison. ADVLAB_DEMO_VIEW=grid ends on the grid instead of the
-// side-by-side view, ADVLAB_DEMO_VIEW=export on the export dialog.
+// side-by-side view, ADVLAB_DEMO_VIEW=export on the export dialog,
+// ADVLAB_DEMO_VIEW=canvas on the canvas with its predictions.
 func (wb *Workbench) scriptDemo(mode string) {
 	steps := demoSteps
 	if v, err := strconv.Atoi(os.Getenv("ADVLAB_DEMO_STEPS")); err == nil && v > 0 {
@@ -70,6 +71,8 @@ func (wb *Workbench) scriptDemo(mode string) {
 			wb.compare.mode.SetSelected(modeGrid)
 		case "export":
 			wb.showExportDialog()
+		case "canvas":
+			wb.rightTabs.Select(wb.patchTab)
 		}
 		fmt.Println(demoReady)
 	}

@@ -20,7 +20,8 @@ type modelsPanel struct {
 	list    *widget.List
 	details *widget.Label
 	labels  *widget.List
-	labelsH *widget.Label
+	tabs    *container.AppTabs
+	labelsT *container.TabItem
 	content fyne.CanvasObject
 }
 
@@ -36,7 +37,6 @@ func newModelsPanel(wb *Workbench) *modelsPanel {
 	mp.details = widget.NewLabel("No model loaded.\nOpen an .onnx classifier with File › Open model (Ctrl+O) or drop one on the window.")
 	mp.details.Wrapping = fyne.TextWrapWord
 	mp.details.TextStyle = fyne.TextStyle{}
-	mp.labelsH = widget.NewLabelWithStyle("Labels", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	mp.labels = widget.NewList(
 		func() int { return len(mp.selectedLabels()) },
 		func() fyne.CanvasObject { return widget.NewLabel("label") },
@@ -48,8 +48,12 @@ func newModelsPanel(wb *Workbench) *modelsPanel {
 		})
 	header := widget.NewLabelWithStyle("Models", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	top := container.NewBorder(header, nil, nil, nil, mp.list)
-	bottom := container.NewBorder(container.NewVBox(mp.details, mp.labelsH), nil, nil, nil, mp.labels)
-	split := container.NewVSplit(top, bottom)
+	// Details and labels share the bottom as tabs, each scrolling on its
+	// own: a long architecture line or a thousand ImageNet labels then
+	// cannot squeeze the list of models.
+	mp.labelsT = container.NewTabItem("Labels", mp.labels)
+	mp.tabs = container.NewAppTabs(container.NewTabItem("Details", container.NewVScroll(mp.details)), mp.labelsT)
+	split := container.NewVSplit(top, mp.tabs)
 	split.Offset = 0.45
 	mp.content = split
 	return mp
@@ -99,15 +103,22 @@ func (mp *modelsPanel) Refresh() {
 	if m == nil {
 		mp.list.UnselectAll()
 		mp.details.SetText("No model loaded.\nOpen an .onnx classifier with File › Open model (Ctrl+O) or drop one on the window.")
-		mp.labelsH.SetText("Labels")
+		mp.setLabelsTitle("Labels")
 		mp.labels.Refresh()
 		return
 	}
 	mp.list.Select(mp.wb.selected)
 	mp.details.SetText(describeModel(m))
-	mp.labelsH.SetText(fmt.Sprintf("Labels (%d)", len(m.Labels())))
+	mp.setLabelsTitle(fmt.Sprintf("Labels (%d)", len(m.Labels())))
 	mp.labels.Refresh()
 	mp.labels.ScrollToTop()
+}
+
+func (mp *modelsPanel) setLabelsTitle(s string) {
+	if mp.labelsT.Text != s {
+		mp.labelsT.Text = s
+		mp.tabs.Refresh()
+	}
 }
 
 // describeModel is the selected model's description.
