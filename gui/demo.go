@@ -16,7 +16,8 @@ const demoReady = "advlab demo: ready"
 
 // scriptDemo drives the workbench once the demo model and images are
 // loaded: "train" trains a short patch; "compare" then pastes it on every
-// sample image and shows the comparison side by side; "attack" runs the
+// sample image and shows the comparison side by side (a patch file given
+// on the command line is pasted instead of training one); "attack" runs the
 // attack named by ADVLAB_DEMO_METHOD (default pgd) on every image and shows
 // the comparison. ADVLAB_DEMO_VIEW=grid ends on the grid instead of the
 // side-by-side view, ADVLAB_DEMO_VIEW=export on the export dialog,
@@ -35,6 +36,13 @@ func (wb *Workbench) scriptDemo(mode string) {
 		r.Steps = steps
 		r.Init = nil
 	}
+	pasteAndCompare := func() {
+		wb.view.SetPlacement(Placement{CX: 0.62, CY: 0.4, Area: 0.16, AngleDeg: 12})
+		wb.rightTabs.Select(wb.attackTab)
+		wb.attackPanel.method.SetSelected(methodName(MethodPatch))
+		wb.attackPanel.scope.SetSelected(scopeAll)
+		wb.attackPanel.startAttack()
+	}
 	wb.train.onFinished = func(err error) {
 		if err != nil {
 			say("training failed: %v", err)
@@ -45,11 +53,7 @@ func (wb *Workbench) scriptDemo(mode string) {
 			fmt.Println(demoReady)
 			return
 		}
-		wb.view.SetPlacement(Placement{CX: 0.62, CY: 0.4, Area: 0.16, AngleDeg: 12})
-		wb.rightTabs.Select(wb.attackTab)
-		wb.attackPanel.method.SetSelected(methodName(MethodPatch))
-		wb.attackPanel.scope.SetSelected(scopeAll)
-		wb.attackPanel.startAttack()
+		pasteAndCompare()
 	}
 	wb.attackPanel.onFinished = func(res *AttackResult, err error) {
 		if err != nil || res == nil {
@@ -90,6 +94,11 @@ func (wb *Workbench) scriptDemo(mode string) {
 			wb.attackPanel.method.SetSelected(methodName(method))
 			wb.attackPanel.scope.SetSelected(scopeAll)
 			wb.attackPanel.startAttack()
+			return
+		}
+		if mode == "compare" && wb.patchFromFile {
+			say("using the patch given on the command line")
+			pasteAndCompare()
 			return
 		}
 		wb.rightTabs.Select(wb.patchTab)

@@ -17,8 +17,8 @@ import (
 
 // DemoEnv names the environment variable that scripts the workbench at
 // start-up (as the --demo=MODE argument does): "compare" trains a short
-// patch on the demo model, pastes it on every sample image and opens the
-// comparison view; "train" only trains; "attack" runs ADVLAB_DEMO_METHOD
+// patch on the demo model (or takes the patch PNG given on the command
+// line), pastes it on every sample image and opens the comparison view; "train" only trains; "attack" runs ADVLAB_DEMO_METHOD
 // (default pgd) on every image and opens the comparison. It prints
 // "advlab demo: ready" when done. scripts/screenshot uses it.
 const DemoEnv = "ADVLAB_DEMO"

@@ -69,6 +69,8 @@ type Workbench struct {
 	predictCancel   context.CancelFunc
 	predictGen      int
 
+	// patchFromFile is set when the patch came from a file given at start.
+	patchFromFile bool
 	// onDemoLoaded is called (on the UI goroutine) when the start-up loading
 	// has finished; the scripted demo hooks in here.
 	onDemoLoaded func()
@@ -245,6 +247,7 @@ func (wb *Workbench) start(paths []string) {
 			}
 			if patch != nil {
 				wb.setPatch(patch, meta)
+				wb.patchFromFile = true
 			}
 			if len(errs) > 0 {
 				wb.showError("Loading at start-up", errors.Join(errs...))

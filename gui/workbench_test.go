@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+
+	"github.com/advlab/advlab/imgops"
 )
 
 func TestOpensOnTheDemo(t *testing.T) {
@@ -205,5 +207,28 @@ func TestScriptedDemo(t *testing.T) {
 	}
 	if it := wb.compare.res.Items[wb.compare.item]; !it.Flipped(0) {
 		t.Error("the demo shows an image whose prediction did not flip")
+	}
+}
+
+func TestScriptedDemoPastesAGivenPatch(t *testing.T) {
+	be := newFakeBackend()
+	patch := filepath.Join(t.TempDir(), "patch.png")
+	if err := imgops.SavePatch(patch, imgops.NewNoisePatch(imgops.CircleMask(16), 2), imgops.PatchMeta{Target: "yield"}); err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewTempApp(t)
+	wb := newWorkbench(a, test.NewTempWindow(t, nil), be)
+	wb.tasks.manualLoop()
+	wb.scriptDemo("compare")
+	wb.start([]string{patch})
+	wb.tasks.Wait()
+	if len(be.trainReqs) != 0 {
+		t.Error("the demo trained although a patch was given")
+	}
+	if len(be.attacks) != 1 || be.attacks[0].Method != MethodPatch || be.attacks[0].Patch == nil {
+		t.Fatalf("demo attack: %+v", be.attacks)
+	}
+	if wb.centerTabs.Selected() != wb.compareTab || wb.compare.res == nil {
+		t.Error("the demo did not end on the comparison")
 	}
 }
