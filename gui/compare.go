@@ -312,7 +312,8 @@ func (cv *compareView) gridUpdate(id widget.GridWrapItemID, o fyne.CanvasObject)
 	m := cv.res.Models[src]
 	if it.Flipped(src) {
 		frame.StrokeColor = color.NRGBA{220, 40, 40, 255}
-		label.SetText("✗ " + labelOf(m.Labels(), it.CleanPred[src].Class()) + " → " + labelOf(m.Labels(), it.AdvPred[src].Class()))
+		// The new class first: a narrow cell truncates the end.
+		label.SetText("✗ " + labelOf(m.Labels(), it.AdvPred[src].Class()) + " ← " + labelOf(m.Labels(), it.CleanPred[src].Class()))
 	} else {
 		frame.StrokeColor = color.Transparent
 		label.SetText(labelOf(m.Labels(), it.AdvPred[src].Class()))
