@@ -230,6 +230,10 @@ func TestClassifyCommandErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(inFolder, "b.jpg"), []byte("GIF89a, but called .jpg"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	tiff := filepath.Join(dir, "scan.png") // a TIFF header: a format advlab does not decode
+	if err := os.WriteFile(tiff, []byte("II*\x00\x08\x00\x00\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	empty := filepath.Join(dir, "empty")
 	if err := os.MkdirAll(empty, 0o755); err != nil {
 		t.Fatal(err)
@@ -248,6 +252,7 @@ func TestClassifyCommandErrors(t *testing.T) {
 		{"bad --top", []string{"--model", model, "--top", "0", good}, 2, []string{"--top 0"}},
 		{"corrupt file", []string{"--model", model, good, corrupt}, 1, []string{corrupt, "not a readable image", "convert or remove it"}},
 		{"corrupt file in a folder", []string{"--model", model, filepath.Join(dir, "set")}, 1, []string{filepath.Join(inFolder, "b.jpg"), "convert or remove it"}},
+		{"undecodable format", []string{"--model", model, tiff}, 1, []string{tiff, "unknown format", "convert or remove it"}},
 		{"missing file", []string{"--model", model, filepath.Join(dir, "none.png")}, 1, []string{"none.png", "no such file"}},
 		{"empty folder", []string{"--model", model, empty}, 1, []string{"no images in " + empty}},
 		{"not a model", []string{"--model", notModel, good}, 1, []string{"notmodel.onnx"}},
