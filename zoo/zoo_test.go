@@ -1,0 +1,232 @@
+package zoo
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/png"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// sidecar mirrors the zoo's sidecar format; decoding with
+// DisallowUnknownFields keeps the files to exactly these keys.
+type sidecar struct {
+	Name           string    `json:"name"`
+	Architecture   string    `json:"architecture"`
+	Parameters     int64     `json:"parameters"`
+	Labels         []string  `json:"labels"`
+	Layout         string    `json:"layout"`
+	InputSize      []int     `json:"input_size"`
+	InputRange     []float64 `json:"input_range"`
+	Mean           []float64 `json:"mean"`
+	Std            []float64 `json:"std"`
+	Dataset        struct {
+		Name        string `json:"name"`
+		How         string `json:"how"`
+		TrainImages int    `json:"train_images"`
+		TestImages  int    `json:"test_images"`
+		Seed        int64  `json:"seed"`
+	} `json:"dataset"`
+	TrainAccuracy  float64 `json:"train_accuracy"`
+	TestAccuracy   float64 `json:"test_accuracy"`
+	SampleSet      string  `json:"sample_set"`
+	SampleAccuracy float64 `json:"sample_accuracy"`
+	WeightDecay    any     `json:"weight_decay"` // one λ, or one per weight matrix
+	Training       string  `json:"training"`
+	Default        bool    `json:"default"`
+}
+
+func parseSidecar(t *testing.T, b []byte) sidecar {
+	t.Helper()
+	var s sidecar
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		t.Fatalf("sidecar: %v", err)
+	}
+	return s
+}
+
+// checkSidecar checks what advlab's engine relies on.
+func checkSidecar(t *testing.T, s sidecar) {
+	t.Helper()
+	if s.Name == "" || s.Architecture == "" || s.Parameters <= 0 || s.Training == "" {
+		t.Errorf("name, architecture, parameters and training must be set: %+v", s)
+	}
+	if s.Layout != "NCHW" {
+		t.Errorf("layout %q, want NCHW", s.Layout)
+	}
+	if len(s.InputSize) != 3 || (s.InputSize[0] != 1 && s.InputSize[0] != 3) || s.InputSize[1] <= 0 || s.InputSize[2] <= 0 {
+		t.Errorf("input_size %v, want [1 or 3, H, W]", s.InputSize)
+	}
+	if !slices.Equal(s.InputRange, []float64{0, 1}) {
+		t.Errorf("input_range %v, want [0, 1]", s.InputRange)
+	}
+	if len(s.InputSize) == 3 && (len(s.Mean) != s.InputSize[0] || len(s.Std) != s.InputSize[0]) {
+		t.Errorf("mean %v and std %v need one value per channel", s.Mean, s.Std)
+	}
+	for _, v := range s.Std {
+		if v <= 0 {
+			t.Errorf("std %v must be positive", s.Std)
+		}
+	}
+	if len(s.Labels) < 2 {
+		t.Errorf("labels %v: want at least two classes", s.Labels)
+	}
+	seen := map[string]bool{}
+	for _, l := range s.Labels {
+		if l == "" || strings.ContainsAny(l, `/\`) || seen[l] {
+			t.Errorf("label %q is empty, not a folder name, or repeated", l)
+		}
+		seen[l] = true
+	}
+	for _, a := range []float64{s.TrainAccuracy, s.TestAccuracy, s.SampleAccuracy} {
+		if a <= 0 || a > 1 {
+			t.Errorf("accuracy %v outside (0, 1]", a)
+		}
+	}
+	if s.SampleSet != "samples" {
+		t.Errorf("sample_set %q, want samples", s.SampleSet)
+	}
+	if s.Dataset.Name == "" || s.Dataset.How == "" || s.Dataset.TrainImages <= 0 || s.Dataset.TestImages <= 0 {
+		t.Errorf("dataset %+v is incomplete", s.Dataset)
+	}
+}
+
+// checkSamples checks that fsys holds <label>/<file>.png for exactly the
+// sidecar's labels, each an 8-bit PNG at the model's input size.
+func checkSamples(t *testing.T, fsys fs.FS, s sidecar) {
+	t.Helper()
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folders []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			t.Errorf("%s: only label folders belong at the top of a sample set", e.Name())
+			continue
+		}
+		folders = append(folders, e.Name())
+	}
+	labels := slices.Clone(s.Labels)
+	slices.Sort(labels)
+	if !slices.Equal(folders, labels) {
+		t.Fatalf("sample folders %v differ from the sidecar's labels %v", folders, labels)
+	}
+	n := 0
+	for _, label := range labels {
+		files, err := fs.ReadDir(fsys, label)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) == 0 {
+			t.Errorf("%s: no samples", label)
+		}
+		for _, f := range files {
+			name := path.Join(label, f.Name())
+			if f.IsDir() || path.Ext(name) != ".png" {
+				t.Errorf("%s: want only .png files in a label folder", name)
+				continue
+			}
+			b, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			if got := img.Bounds(); got != image.Rect(0, 0, s.InputSize[2], s.InputSize[1]) {
+				t.Errorf("%s: %v, want %dx%d", name, got, s.InputSize[2], s.InputSize[1])
+			}
+			switch img.(type) {
+			case *image.Gray:
+				if s.InputSize[0] != 1 {
+					t.Errorf("%s: greyscale, but the model takes %d channels", name, s.InputSize[0])
+				}
+			case *image.RGBA:
+				if s.InputSize[0] != 3 {
+					t.Errorf("%s: RGB, but the model takes %d channel", name, s.InputSize[0])
+				}
+			default:
+				t.Errorf("%s: decodes to %T; want 8-bit grey or RGB", name, img)
+			}
+			n++
+		}
+	}
+	t.Logf("%s: %d samples in %d classes", s.Name, n, len(labels))
+}
+
+func TestDefaultModel(t *testing.T) {
+	onnx, sc := DefaultModel()
+	if len(onnx) == 0 || !bytes.Contains(onnx, []byte("logits")) {
+		t.Errorf("the default ONNX model (%d bytes) has no logits output", len(onnx))
+	}
+	s := parseSidecar(t, sc)
+	checkSidecar(t, s)
+	if s.Name != DefaultModelName() {
+		t.Errorf("sidecar name %q, DefaultModelName %q", s.Name, DefaultModelName())
+	}
+	if !s.Default {
+		t.Error(`the default model's sidecar lacks "default": true`)
+	}
+	checkSamples(t, DefaultSamples(), s)
+
+	// Callers get their own copies.
+	onnx[0] ^= 0xff
+	if again, _ := DefaultModel(); again[0] == onnx[0] {
+		t.Error("DefaultModel returned shared memory")
+	}
+}
+
+// TestZooFiles checks every model in the zoo folder, embedded or not: its
+// sidecar, its samples, and that exactly one model is the default.
+func TestZooFiles(t *testing.T) {
+	var defaults []string
+	for _, group := range []string{"digits", "signs"} {
+		entries, err := os.ReadDir(group)
+		if err != nil {
+			t.Fatal(err)
+		}
+		models := 0
+		for _, e := range entries {
+			name, ok := strings.CutSuffix(e.Name(), ".onnx")
+			if !ok {
+				continue
+			}
+			models++
+			t.Run(group+"/"+name, func(t *testing.T) {
+				b, err := os.ReadFile(path.Join(group, name+".json"))
+				if err != nil {
+					t.Fatalf("every model needs a sidecar: %v", err)
+				}
+				s := parseSidecar(t, b)
+				checkSidecar(t, s)
+				if s.Name != group+"-"+name {
+					t.Errorf("sidecar name %q, want %q", s.Name, group+"-"+name)
+				}
+				if s.Default {
+					defaults = append(defaults, s.Name)
+				}
+				sub, err := fs.Sub(os.DirFS(group), s.SampleSet)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkSamples(t, sub, s)
+			})
+		}
+		if models == 0 {
+			t.Errorf("%s: no models", group)
+		}
+	}
+	if !slices.Equal(defaults, []string{DefaultModelName()}) {
+		t.Errorf("default models %v, want exactly [%s]", defaults, DefaultModelName())
+	}
+}
