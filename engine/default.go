@@ -1,8 +1,27 @@
 package engine
 
-import "errors"
+import (
+	"fmt"
 
-// DefaultModel loads the embedded demo model.
+	"github.com/advlab/advlab/zoo"
+)
+
+// DefaultModel loads the demo model embedded in advlab (the zoo's default
+// sign classifier), so that every command works with no model of the user's.
 func DefaultModel() (*Model, error) {
-	return nil, errors.New("the embedded demo model is not built yet")
+	data, sidecar := zoo.DefaultModel()
+	m, err := LoadModelData(zoo.DefaultModelName(), data, sidecar, "")
+	if err != nil {
+		return nil, fmt.Errorf("embedded demo model: %w", err)
+	}
+	return m, nil
+}
+
+// DefaultSamples loads the embedded demo model's held-out sample images.
+func DefaultSamples() (*Dataset, error) {
+	ds, err := LoadImageFS(zoo.DefaultSamples(), ".")
+	if err != nil {
+		return nil, fmt.Errorf("embedded demo images: %w", err)
+	}
+	return ds, nil
 }
