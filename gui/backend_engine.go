@@ -177,9 +177,14 @@ func softmax(z []float32) []float32 {
 	return p
 }
 
-// DemoImages returns the embedded demo samples.
+// DemoImages returns the embedded demo samples: held-out images of the demo
+// model's classes, in its label folders.
 func (engineBackend) DemoImages(ctx context.Context) (*ImageSet, error) {
-	return nil, errors.New("the embedded demo images are not built yet (zoo.DefaultSamples); open a folder of images with File › Open image folder")
+	ds, err := engine.DefaultSamples()
+	if err != nil {
+		return nil, fmt.Errorf("%w; open a folder of images with File › Open image folder", err)
+	}
+	return imageSetOf(demoSetName, ds), nil
 }
 
 // LoadImages reads an ImageFolder folder, or one image file.

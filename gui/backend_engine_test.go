@@ -138,3 +138,44 @@ func TestEngineBackendPatchFiles(t *testing.T) {
 		t.Error("a missing folder loaded")
 	}
 }
+
+// TestEngineBackendDemo opens the embedded demo model and images, as the
+// workbench does at start, and checks that the model reads its own samples.
+func TestEngineBackendDemo(t *testing.T) {
+	if err := engine.InitRuntime(); err != nil {
+		t.Skip("no ONNX Runtime:", err)
+	}
+	be := NewEngineBackend()
+	ctx := context.Background()
+	m, err := be.DemoModel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.CloseModel(m)
+	set, err := be.DemoImages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Samples) < 16 {
+		t.Fatalf("%d demo samples", len(set.Samples))
+	}
+	d := m.Details()
+	if d.Channels != 3 || d.Height < 16 || len(m.Labels()) < 2 || d.Preprocessing == "" {
+		t.Errorf("demo model details %+v, %d labels", d, len(m.Labels()))
+	}
+	right, n := 0, 0
+	for i := 0; i < len(set.Samples); i += max(1, len(set.Samples)/40) {
+		s := set.Samples[i]
+		p, err := be.Predict(ctx, m, s.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if labelOf(m.Labels(), p.Class()) == s.Class {
+			right++
+		}
+		n++
+	}
+	if right < n*8/10 {
+		t.Errorf("the demo model reads %d of %d of its samples right", right, n)
+	}
+}

@@ -11,6 +11,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
+// demoSetName is what the workbench calls the embedded demo images.
+const demoSetName = "demo samples"
+
 // thumbSide is the size of a thumbnail, in pixels and canvas units.
 const thumbSide = 64
 
@@ -66,7 +69,7 @@ func (ts *thumbStrip) Refresh() {
 		return
 	}
 	name := set.Name
-	if name != "demo samples" {
+	if name != demoSetName {
 		name = filepath.Base(name)
 	}
 	ts.caption.SetText(fmt.Sprintf("%s · %d images", name, len(set.Samples)))
