@@ -10,6 +10,8 @@ import (
 
 	"github.com/advlab/advlab/cli"
 	"github.com/advlab/advlab/gui"
+	// Before Fyne reads the locale: see the package's comment.
+	_ "github.com/advlab/advlab/internal/clocale"
 )
 
 func main() {
