@@ -36,6 +36,9 @@ func TestGradGraphConv(t *testing.T) {
 		{name: "Conv/depthwise", shape: img6, build: func(g *testGraph, x string) (string, int64) {
 			return conv(g, x, 3, 1, 3, attrI("group", 3), attrIs("pads", []int64{1, 1, 1, 1})), 3 * 36
 		}},
+		{name: "Conv/depthwise 5x5 dilation 2 asymmetric pads", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 5, attrI("group", 3), attrIs("dilations", []int64{2, 2}), attrIs("pads", []int64{4, 3, 2, 5})), 3 * 4 * 6
+		}},
 		{name: "Conv/depthwise stride 2", shape: img6, build: func(g *testGraph, x string) (string, int64) {
 			return conv(g, x, 3, 1, 3, attrI("group", 3), attrIs("strides", []int64{2, 2}), attrIs("pads", []int64{1, 1, 1, 1})), 3 * 9
 		}},
