@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -34,9 +35,8 @@ type szegedyRun struct {
 	opts         engine.LBFGSOptions
 	runs         []*attackRun
 	tab          *transferTable
-	sidecarErr   []float64 // 1 − the sidecar's test accuracy, NaN if absent
+	facts        []netFacts // what each network's sidecar says, in szegedyNets order
 	noise        []transferRow
-	noiseRMS     []float64
 	elapsed      time.Duration
 	imagesPerNet int
 }
@@ -102,10 +102,7 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		r.runs = append(r.runs, run)
-		r.sidecarErr = append(r.sidecarErr, math.NaN())
-		if em, ok := m.(*engine.Model); ok && em.Info.TestAccuracy > 0 {
-			r.sidecarErr[len(r.sidecarErr)-1] = 1 - em.Info.TestAccuracy
-		}
+		r.facts = append(r.facts, sidecarFacts(m))
 	}
 	start := time.Now()
 	if r.tab, err = transferMatrix(ctx, env, r.runs, func(int) engine.Attack { return attack }, *batch); err != nil {
@@ -162,6 +159,35 @@ func (r *szegedyRun) addNoiseRows(ctx context.Context, batch int) error {
 		r.noise = append(r.noise, row)
 	}
 	return nil
+}
+
+// netFacts are a zoo network's training figures from its sidecar: error
+// rates (NaN where absent) and the number of training images (0 if absent).
+type netFacts struct {
+	trainErr, testErr float64
+	trainImages       int
+}
+
+// sidecarFacts reads m's netFacts, if m is a model with a sidecar.
+func sidecarFacts(m attackModel) netFacts {
+	f := netFacts{trainErr: math.NaN(), testErr: math.NaN()}
+	em, ok := m.(*engine.Model)
+	if !ok {
+		return f
+	}
+	if em.Info.TrainAccuracy > 0 {
+		f.trainErr = 1 - em.Info.TrainAccuracy
+	}
+	if em.Info.TestAccuracy > 0 {
+		f.testErr = 1 - em.Info.TestAccuracy
+	}
+	var ds struct {
+		TrainImages int `json:"train_images"`
+	}
+	if len(em.Info.Dataset) > 0 && json.Unmarshal(em.Info.Dataset, &ds) == nil {
+		f.trainImages = ds.TrainImages
+	}
+	return f
 }
 
 func clip01f(v float32) float32 {

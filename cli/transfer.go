@@ -49,6 +49,8 @@ type transferRow struct {
 	// RMSMean is Szegedy's distortion, sqrt(Σr²/n) with n pixels, averaged.
 	RMSMean jsonFloat `json:"rms_mean"`
 	Seconds jsonFloat `json:"seconds"`
+	// rms holds the successful examples' distortions, for intervals.
+	rms []float64
 }
 
 func runTransfer(ctx context.Context, env *Env, args []string) error {
@@ -169,6 +171,7 @@ func transferMatrix(ctx context.Context, env *Env, runs []*attackRun, attackFor 
 		row.LinfMean = jsonFloat(m)
 		m, _ = meanMedian(rms)
 		row.RMSMean = jsonFloat(m)
+		row.rms = rms
 		tab.Rows = append(tab.Rows, row)
 	}
 	return tab, nil
