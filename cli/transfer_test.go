@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -69,8 +71,14 @@ func TestTransferTable(t *testing.T) {
 	}
 }
 
+// TestTransferBadOptions checks that bad options fail with exit status 2
+// and a one-line reason before any model is evaluated.
 func TestTransferBadOptions(t *testing.T) {
 	dir := brightFolder(t, 1)
+	empty := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(empty, "dark"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -78,16 +86,26 @@ func TestTransferBadOptions(t *testing.T) {
 	}{
 		{"one model", []string{"--models", "a", "--method", "fgsm", "--images", dir}, "at least two models"},
 		{"no method", []string{"--models", "a,b", "--images", dir}, "--method is required"},
+		{"unknown method", []string{"--models", "a,b", "--method", "magic", "--images", dir}, `unknown method "magic"`},
+		{"negative eps", []string{"--models", "a,b", "--method", "pgd", "--eps", "-0.1", "--images", dir}, "eps -0.1 must be positive"},
 		{"eps for cw", []string{"--models", "a,b", "--method", "cw", "--eps", "1", "--images", dir}, "--eps is not taken"},
 		{"target one model lacks", []string{"--models", "a,b", "--method", "pgd", "--target", "7", "--images", dir}, "--target for brightness-a"},
+		{"empty folder", []string{"--models", "a,b", "--method", "fgsm", "--images", empty}, "no images in"},
+		{"zero batch", []string{"--models", "a,b", "--method", "fgsm", "--batch", "0", "--images", dir}, "--batch 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, b := &brightness{id: "-a"}, &brightness{id: "-b"}
 			useFakes(t, map[string]*brightness{"a": a, "b": b})
-			code, _, stderr := runAdvlab(append([]string{"transfer"}, tt.args...)...)
+			code, stdout, stderr := runAdvlab(append([]string{"transfer"}, tt.args...)...)
 			if code != 2 || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tt.want)
+			}
+			if strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+				t.Errorf("reason is not one line: %q", stderr)
+			}
+			if stdout != "" {
+				t.Errorf("printed %q", stdout)
 			}
 			if a.calls+b.calls > 0 {
 				t.Error("a model was evaluated before the options were checked")
