@@ -233,6 +233,10 @@ func TestMoreOptionsValidate(t *testing.T) {
 		"lbfgs zero const":       LBFGSOptions{SearchSteps: 1, MaxIterations: 1, Memory: 1}.Validate(),
 		"lbfgs bad choice":       LBFGSOptions{InitialConst: 1, SearchSteps: 1, MaxIterations: 1, Memory: 1, Untargeted: 9}.Validate(),
 		"square eps above 1":     SquareOptions{Eps: 2, Queries: 1, PInit: 0.1}.Validate(),
+		"square negative eps":    SquareOptions{Eps: -0.1, Queries: 1, PInit: 0.1}.Validate(),
+		"pgd negative eps":       PGDOptions{Eps: -0.3, Steps: 3, Restarts: 1}.Validate(),
+		"pgd L2 infinite eps":    PGDOptions{Eps: math.Inf(1), Norm: L2, Steps: 3, Restarts: 1}.Validate(),
+		"fgsm zero eps":          FGSMOptions{Eps: 0}.Validate(),
 		"square zero queries":    SquareOptions{Eps: 0.1, PInit: 0.1}.Validate(),
 		"square p_init above 1":  SquareOptions{Eps: 0.1, Queries: 1, PInit: 1.5}.Validate(),
 	}
