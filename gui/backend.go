@@ -344,6 +344,10 @@ type EvalCurve struct {
 	Model       string
 	Areas       []float64
 	SuccessRate []float64
+	// Control is the success rate of a control patch (noise of the same
+	// size and mask) at the same placements, as Brown et al. plot beside
+	// the adversarial patch; nil when not measured.
+	Control []float64
 }
 
 // PatchEvaluator measures patches.

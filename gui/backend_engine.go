@@ -7,6 +7,7 @@ import (
 	"image"
 	"math"
 	"os"
+	"sort"
 	"sync"
 
 	"github.com/advlab/advlab/engine"
@@ -431,14 +432,127 @@ func pastePatch(req AttackRequest, x []float32, s engine.ImageShape) ([]float32,
 	return comp.Images, nil
 }
 
-// TrainPatch needs the engine's patch trainer.
-func (engineBackend) TrainPatch(ctx context.Context, req TrainRequest, progress func(TrainProgress)) (*imgops.Patch, error) {
-	return nil, errors.New("patch training is not in this build yet (engine.TrainPatch); open a trained patch with File › Open patch")
+// datasetOf makes an engine dataset of the workbench's samples (their class
+// folders are the true labels).
+func datasetOf(samples []Sample) *engine.Dataset {
+	ds := &engine.Dataset{}
+	seen := map[string]bool{}
+	for _, s := range samples {
+		ds.Items = append(ds.Items, engine.DatasetItem{Rel: s.Name, Class: s.Class, Image: s.Image})
+		if s.Class != "" && !seen[s.Class] {
+			seen[s.Class] = true
+			ds.Classes = append(ds.Classes, s.Class)
+		}
+	}
+	sort.Strings(ds.Classes)
+	return ds
 }
 
-// EvaluatePatch needs the engine's patch evaluation.
+// classifiers returns the models as engine classifiers, each behind its lock.
+func classifiers(ms []Model) ([]engine.Classifier, error) {
+	out := make([]engine.Classifier, len(ms))
+	for i, m := range ms {
+		em, err := asEngine(m)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = locked{em}
+	}
+	return out, nil
+}
+
+// patchOptions translates the Patch tab's request into the engine's options.
+func patchOptions(req TrainRequest) (engine.PatchOptions, error) {
+	o := engine.DefaultPatchOptions()
+	o.Target = req.Target
+	o.Width, o.Height = req.Size, req.Size
+	o.Shape = req.Mask
+	if req.Mask == MaskPNG {
+		f, err := os.Open(req.MaskPath)
+		if err != nil {
+			return o, fmt.Errorf("reading the mask outline: %w", err)
+		}
+		img, _, err := image.Decode(f)
+		f.Close()
+		if err != nil {
+			return o, fmt.Errorf("reading the mask outline %s: %w; choose a PNG with transparency", req.MaskPath, err)
+		}
+		// The outline's aspect ratio, its longer side Size pixels.
+		b := img.Bounds()
+		if b.Dx() >= b.Dy() {
+			o.Height = max(1, int(math.Round(float64(req.Size)*float64(b.Dy())/float64(b.Dx()))))
+		} else {
+			o.Width = max(1, int(math.Round(float64(req.Size)*float64(b.Dx())/float64(b.Dy()))))
+		}
+		o.Shape, o.MaskImage = "alpha", img
+	}
+	o.Transforms.MaxAngleDeg = req.MaxAngleDeg
+	o.Transforms.ScaleMode = imgops.AreaFraction
+	o.Transforms.ScaleMin, o.Transforms.ScaleMax = req.ScaleMin, req.ScaleMax
+	o.Steps, o.BatchSize, o.LearningRate = req.Steps, req.Batch, req.LearningRate
+	o.TVWeight, o.NPSWeight = req.TVWeight, req.NPSWeight
+	o.Seed = req.Seed
+	if req.Init != nil && req.Init.W == o.Width && req.Init.H == o.Height {
+		o.Init = req.Init
+	}
+	return o, nil
+}
+
+// TrainPatch trains a patch with the engine's expectation over
+// transformation (engine.TrainPatch) against req.Models, an ensemble when
+// several. When ctx is cancelled it returns the last completed patch.
+func (engineBackend) TrainPatch(ctx context.Context, req TrainRequest, progress func(TrainProgress)) (*imgops.Patch, error) {
+	cs, err := classifiers(req.Models)
+	if err != nil {
+		return nil, err
+	}
+	o, err := patchOptions(req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := engine.TrainPatch(ctx, cs, datasetOf(req.Samples), o, func(p engine.PatchProgress) {
+		if progress != nil {
+			progress(TrainProgress{Step: p.Step, Steps: p.Steps, Loss: p.Loss, SuccessRate: p.SuccessRate, Patch: p.Patch, Elapsed: p.Elapsed})
+		}
+	})
+	if res == nil {
+		return nil, err
+	}
+	return res.Patch, err
+}
+
+// EvaluatePatch measures the patch with engine.EvaluatePatch: the targeted
+// success rate at each area fraction, or the untargeted error when req has
+// no target, for every model, beside a noise patch of the same size.
 func (engineBackend) EvaluatePatch(ctx context.Context, req EvalRequest, progress func(float64)) ([]EvalCurve, error) {
-	return nil, errors.New("patch evaluation is not in this build yet (engine.EvaluatePatch)")
+	cs, err := classifiers(req.Models)
+	if err != nil {
+		return nil, err
+	}
+	o := engine.PatchEvalOptions{
+		Target: req.Target, Scales: req.Areas, Placements: req.Placements, Seed: req.Seed,
+		Transforms: imgops.Options{MaxAngleDeg: req.MaxAngleDeg, ScaleMode: imgops.AreaFraction},
+	}
+	rep, err := engine.EvaluatePatch(ctx, cs, datasetOf(req.Samples), req.Patch, o, progress)
+	if err != nil {
+		return nil, err
+	}
+	var out []EvalCurve
+	for _, c := range rep.Curves {
+		ec := EvalCurve{Model: c.Model}
+		for _, pt := range c.Points {
+			ec.Areas = append(ec.Areas, pt.AreaFraction)
+			if req.Target != "" {
+				ec.SuccessRate = append(ec.SuccessRate, pt.SuccessRate)
+				ec.Control = append(ec.Control, pt.ControlSuccessRate)
+			} else {
+				ec.SuccessRate = append(ec.SuccessRate, pt.Error)
+				ec.Control = append(ec.Control, pt.ControlError)
+			}
+		}
+		out = append(out, ec)
+	}
+	return out, nil
 }
 
 // LoadPatch reads a patch file.

@@ -2,6 +2,8 @@ package gui
 
 import (
 	"context"
+	"errors"
+	"math"
 	"image"
 	"image/color"
 	"image/png"
@@ -178,4 +180,80 @@ func TestEngineBackendDemo(t *testing.T) {
 	if right < n*8/10 {
 		t.Errorf("the demo model reads %d of %d of its samples right", right, n)
 	}
+}
+
+// TestEngineBackendTrainsAndEvaluatesAPatch trains a short patch on the demo
+// model through the backend, as the Patch tab does, stops a second run
+// part-way, and evaluates the patch, as the Evaluate tab does.
+func TestEngineBackendTrainsAndEvaluatesAPatch(t *testing.T) {
+	if err := engine.InitRuntime(); err != nil {
+		t.Skip("no ONNX Runtime:", err)
+	}
+	be := NewEngineBackend()
+	ctx := context.Background()
+	m, err := be.DemoModel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.CloseModel(m)
+	set, err := be.DemoImages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := TrainRequest{Models: []Model{m}, Samples: set.Samples, Target: "stop", Mask: MaskCircle, Size: 24,
+		MaxAngleDeg: 22.5, ScaleMin: 0.1, ScaleMax: 0.2, Steps: 40, Batch: 8, LearningRate: 0.05, TVWeight: 1e-4, Seed: 3}
+	var reports []TrainProgress
+	p, err := be.TrainPatch(ctx, req, func(pr TrainProgress) { reports = append(reports, pr) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p == nil || p.W != 24 || p.H != 24 || p.Mask.Shape != "circle" {
+		t.Fatalf("trained patch %+v", p)
+	}
+	if len(reports) != 40 || reports[39].Step != 40 || reports[39].Steps != 40 || reports[39].Patch == nil {
+		t.Fatalf("%d progress reports, the last %+v", len(reports), reports[len(reports)-1])
+	}
+	if !samePatch(reports[39].Patch, p) {
+		t.Error("the last report's patch is not the returned patch")
+	}
+	first, last := reports[0], reports[39]
+	if !(last.Loss < first.Loss) || last.Elapsed <= 0 {
+		t.Errorf("loss %.3f → %.3f in %v; want it falling", first.Loss, last.Loss, last.Elapsed)
+	}
+	t.Logf("40 steps of 8 images: loss %.3f → %.3f, success %.0f%%, %v", first.Loss, last.Loss, 100*last.SuccessRate, last.Elapsed)
+
+	// Stop after three steps: the patch of the third step is returned, with
+	// the cancellation, and training continues from it.
+	cctx, cancel := context.WithCancel(ctx)
+	var third *imgops.Patch
+	req.Init, req.Steps = p, 1000
+	stopped, err := be.TrainPatch(cctx, req, func(pr TrainProgress) {
+		if pr.Step == 3 {
+			third = pr.Patch.Clone()
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || stopped == nil || !samePatch(stopped, third) {
+		t.Fatalf("stopped run: %v; patch kept %v", err, stopped != nil && samePatch(stopped, third))
+	}
+
+	curves, err := be.EvaluatePatch(ctx, EvalRequest{Patch: p, Models: []Model{m}, Samples: set.Samples[:64], Target: "stop",
+		Areas: []float64{0.05, 0.2}, Placements: 1, MaxAngleDeg: 22.5, Seed: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(curves) != 1 || curves[0].Model != m.Name() || len(curves[0].Areas) != 2 || len(curves[0].SuccessRate) != 2 || len(curves[0].Control) != 2 {
+		t.Fatalf("curves %+v", curves)
+	}
+	for i, a := range curves[0].Areas {
+		if math.Abs(a-[]float64{0.05, 0.2}[i]) > 1e-9 {
+			t.Errorf("area %d = %v", i, a)
+		}
+		for _, r := range []float64{curves[0].SuccessRate[i], curves[0].Control[i]} {
+			if !(r >= 0 && r <= 1) {
+				t.Errorf("rate %v at area %v", r, a)
+			}
+		}
+	}
+	t.Logf("success at 5%%, 20%% of the image: %.2f, %.2f (noise %.2f, %.2f)", curves[0].SuccessRate[0], curves[0].SuccessRate[1], curves[0].Control[0], curves[0].Control[1])
 }

@@ -222,6 +222,14 @@ func (ep *evalPanel) SetCurves(curves []EvalCurve) {
 			cells = append(cells, fmt.Sprintf("%.3g%%: %.0f%%", 100*c.Areas[k], 100*c.SuccessRate[k]))
 		}
 		lines = append(lines, c.Model+" — "+strings.Join(cells, ", "))
+		if len(c.Control) == len(c.Areas) {
+			ss = append(ss, series{Name: c.Model + " (noise)", Color: seriesColor(i), X: c.Areas, Y: c.Control, Faint: true})
+			cells = cells[:0]
+			for k := range c.Areas {
+				cells = append(cells, fmt.Sprintf("%.0f%%", 100*c.Control[k]))
+			}
+			lines = append(lines, "    noise patch of the same size: "+strings.Join(cells, ", "))
+		}
 	}
 	if len(curves) > 0 {
 		ep.plot.XMin, ep.plot.XMax = curves[0].Areas[0], curves[0].Areas[len(curves[0].Areas)-1]

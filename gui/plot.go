@@ -16,6 +16,18 @@ type series struct {
 	Name  string
 	Color color.Color
 	X, Y  []float64
+	// Faint draws a thin, half-transparent line: a reference beside the
+	// main lines (the control patch of an evaluation).
+	Faint bool
+}
+
+// lineColor is the colour and width the series is drawn with.
+func (s series) lineColor() (color.Color, float32) {
+	if !s.Faint {
+		return s.Color, 2
+	}
+	r, g, b, _ := s.Color.RGBA()
+	return color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 140}, 1
 }
 
 // plotMaxPoints bounds the points drawn per series: longer series are
@@ -200,6 +212,7 @@ func (r *plotRenderer) build() {
 	clampY := func(v float32) float32 { return min(max(v, top), top+ph) }
 	legendX := left
 	for _, s := range p.Series {
+		col, width := s.lineColor()
 		n := min(len(s.X), len(s.Y))
 		stride := max(1, (n+plotMaxPoints-1)/plotMaxPoints)
 		var prev fyne.Position
@@ -215,13 +228,13 @@ func (r *plotRenderer) build() {
 			}
 			pt := fyne.NewPos(toX(s.X[j]), clampY(toY(s.Y[j])))
 			if have {
-				l := canvas.NewLine(s.Color)
-				l.StrokeWidth = 2
+				l := canvas.NewLine(col)
+				l.StrokeWidth = width
 				l.Position1, l.Position2 = prev, pt
 				r.objs = append(r.objs, l)
 			}
 			if p.markers {
-				c := canvas.NewCircle(s.Color)
+				c := canvas.NewCircle(col)
 				c.Resize(fyne.NewSize(6, 6))
 				c.Move(pt.Subtract(fyne.NewPos(3, 3)))
 				r.objs = append(r.objs, c)
@@ -232,7 +245,7 @@ func (r *plotRenderer) build() {
 			}
 		}
 		if len(p.Series) > 1 {
-			sw := canvas.NewRectangle(s.Color)
+			sw := canvas.NewRectangle(col)
 			sw.Resize(fyne.NewSize(10, 3))
 			sw.Move(fyne.NewPos(legendX, textSize+8+textSize/2))
 			t := canvas.NewText(s.Name, fg)
