@@ -3,10 +3,10 @@ package gui
 import (
 	"context"
 	"errors"
-	"math"
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
