@@ -12,21 +12,32 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// methodNames are the Attack tab's methods as the user reads them.
-var methodNames = []struct{ id, name string }{
-	{MethodLBFGS, "L-BFGS (Szegedy et al.)"},
-	{MethodFGSM, "FGSM"},
-	{MethodPGD, "PGD"},
-	{MethodCW, "Carlini–Wagner L2"},
-	{MethodDeepFool, "DeepFool"},
-	{MethodSquare, "Square (black box)"},
-	{MethodPatch, "Patch (current placement)"},
+// methodNames are the Attack tab's methods as the user reads them, with the
+// short names of titles and summaries.
+var methodNames = []struct{ id, name, short string }{
+	{MethodLBFGS, "L-BFGS (Szegedy et al.)", "L-BFGS"},
+	{MethodFGSM, "FGSM", "FGSM"},
+	{MethodPGD, "PGD", "PGD"},
+	{MethodCW, "Carlini–Wagner L2", "C&W L2"},
+	{MethodDeepFool, "DeepFool", "DeepFool"},
+	{MethodSquare, "Square (black box)", "Square"},
+	{MethodPatch, "Patch (current placement)", "patch"},
 }
 
 func methodName(id string) string {
 	for _, m := range methodNames {
 		if m.id == id {
 			return m.name
+		}
+	}
+	return id
+}
+
+// methodShort is the method's name in a title ("PGD", "patch").
+func methodShort(id string) string {
+	for _, m := range methodNames {
+		if m.id == id {
+			return m.short
 		}
 	}
 	return id

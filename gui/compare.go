@@ -133,8 +133,11 @@ func (comparisonLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	captions.Resize(fyne.NewSize(size.Width, ch))
 }
 
+// boldLabel is a column title; it truncates rather than widen the window.
 func boldLabel(s string) *widget.Label {
-	return widget.NewLabelWithStyle(s, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	l := widget.NewLabelWithStyle(s, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	l.Truncation = fyne.TextTruncateEllipsis
+	return l
 }
 
 func captionLabel() *widget.Label {
@@ -158,7 +161,7 @@ func (cv *compareView) SetResult(res *AttackResult) {
 		}
 	}
 	cv.summary.SetText(cv.summaryText())
-	cv.advTitle.SetText("Adversarial (" + methodName(res.Method) + ")")
+	cv.advTitle.SetText("Adversarial (" + methodShort(res.Method) + ")")
 	if len(res.Items) > 1 && cv.mode.Selected == "" {
 		cv.mode.SetSelected(modeGrid)
 	}
@@ -204,7 +207,7 @@ func (cv *compareView) summaryText() string {
 		}
 		parts = append(parts, fmt.Sprintf("%s (%s) %d/%d = %.0f%%", m.Name(), role, n, len(res.Items), 100*float64(n)/float64(len(res.Items))))
 	}
-	return fmt.Sprintf("%s: prediction flipped on %s", methodName(res.Method), strings.Join(parts, "; "))
+	return fmt.Sprintf("%s: prediction flipped on %s", methodShort(res.Method), strings.Join(parts, "; "))
 }
 
 func (cv *compareView) showMode() {
@@ -352,7 +355,7 @@ func (cv *compareView) renderSide() (image.Image, error) {
 	if s := it.Sample; cv.wb.images != nil && s >= 0 && s < len(cv.wb.images.Samples) {
 		name = cv.wb.images.Samples[s].Name
 	}
-	title := widget.NewLabelWithStyle(fmt.Sprintf("advlab · %s · %s", methodName(cv.res.Method), name), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(fmt.Sprintf("advlab · %s · %s", methodShort(cv.res.Method), name), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l2, linf := perturbationNorms(it.Clean, it.Adversarial)
 	min := fyne.NewSize(320, 320)
 	obj := container.NewPadded(container.NewBorder(title, nil, nil, nil, sideBySide(

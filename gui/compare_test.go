@@ -134,3 +134,35 @@ func TestHeatMap(t *testing.T) {
 		t.Errorf("pixel changed by 0.2, ×5 = %v; want inferno's top", got)
 	}
 }
+
+// TestWindowMinSizeFits checks that no view asks for more than the window's
+// 1280×800: a long title or caption must truncate or wrap, not push the side
+// panels out of the window.
+func TestWindowMinSizeFits(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	fits := func(when string) {
+		t.Helper()
+		if m := wb.win.Content().MinSize(); m.Width > 1280 || m.Height > 800 {
+			t.Errorf("%s: the window's content needs %v", when, m)
+		}
+	}
+	fits("at start")
+	wb.openModel("/m/second.onnx")
+	wb.tasks.Wait()
+	for _, method := range []string{MethodPatch, MethodLBFGS, MethodCW} {
+		wb.rightTabs.Select(wb.attackTab)
+		wb.attackPanel.method.SetSelected(methodName(method))
+		wb.attackPanel.scope.SetSelected(scopeAll)
+		test.Tap(wb.attackPanel.run)
+		wb.tasks.Wait()
+		fits("comparing " + method)
+		wb.compare.mode.SetSelected(modeGrid)
+		fits("grid of " + method)
+		wb.compare.mode.SetSelected(modeSide)
+	}
+	wb.rightTabs.Select(wb.evTab)
+	test.Tap(wb.eval.run)
+	wb.tasks.Wait()
+	fits("evaluation")
+}
