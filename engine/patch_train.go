@@ -70,8 +70,9 @@ type PatchOptions struct {
 	// the size and mask must match); nil starts from mid grey.
 	Init *imgops.Patch `json:"-"`
 	// CheckpointPath, when not empty, is where a checkpoint is written
-	// (atomically) every CheckpointEvery steps and when training stops
-	// early; Resume continues a run from one (see LoadPatchCheckpoint).
+	// (atomically) every CheckpointEvery steps (0: never on the way), at
+	// the last step and when training stops early; Resume continues a run
+	// from one (see LoadPatchCheckpoint), possibly with more Steps.
 	CheckpointPath  string           `json:"-"`
 	CheckpointEvery int              `json:"-"`
 	Resume          *PatchCheckpoint `json:"-"`
@@ -263,7 +264,7 @@ func (t *patchTrainer) run(ctx context.Context, progress func(PatchProgress)) (*
 		t.window.add(st.hits, st.trials)
 		t.loss = st.loss
 		t.elapsed = before + time.Since(start)
-		if o.CheckpointPath != "" && o.CheckpointEvery > 0 && t.step%o.CheckpointEvery == 0 && t.step < o.Steps {
+		if o.CheckpointPath != "" && (t.step == o.Steps || o.CheckpointEvery > 0 && t.step%o.CheckpointEvery == 0) {
 			if err := t.checkpoint().Save(o.CheckpointPath); err != nil {
 				return t.result(), err
 			}
