@@ -273,9 +273,9 @@ func predLines(res *AttackResult, preds, ref []Prediction) string {
 		mark := ""
 		if ref != nil {
 			if preds[i].Class() != ref[i].Class() {
-				mark = " ✗ flipped"
+				mark = "\u00a0✗\u00a0flipped" // no-break spaces: the mark wraps as one word
 			} else {
-				mark = " ✓"
+				mark = "\u00a0✓"
 			}
 		}
 		lines = append(lines, fmt.Sprintf("%s: %s (%.0f%%)%s", m.Name(), labelOf(m.Labels(), top[0].Class), 100*top[0].Prob, mark))

@@ -1,0 +1,54 @@
+package gui
+
+import (
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/advlab/advlab/engine"
+)
+
+// TestUIStaysResponsiveWhileTheDemoTrains is TestUIStaysResponsiveWhileTraining
+// with the real engine: the workbench opened on the embedded demo, a patch
+// trained by ONNX Runtime on the other core while the UI loop runs.
+func TestUIStaysResponsiveWhileTheDemoTrains(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for a few seconds")
+	}
+	if err := engine.InitRuntime(); err != nil {
+		t.Skip("no ONNX Runtime:", err)
+	}
+	a := test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	wb := newWorkbench(a, w, NewEngineBackend())
+	wb.tasks.manualLoop()
+	w.Resize(fyne.NewSize(1280, 800))
+	wb.start(nil)
+	wb.tasks.Wait()
+	t.Cleanup(wb.close)
+	if len(wb.models) != 1 || wb.images == nil {
+		t.Fatalf("the demo did not load: %s", wb.status.Text)
+	}
+	wb.train.steps.Entry.SetText("60")
+	test.Tap(wb.train.start)
+	busy, probe := uiLoop(wb, 60*time.Second, frameInterval, func() bool { return !wb.train.running })
+	wb.tasks.Wait()
+	if wb.train.running || wb.train.lastRun == nil || wb.train.lastRun.Err != nil || wb.train.lastRun.Done != 60 {
+		t.Fatalf("training did not finish: %+v", wb.train.lastRun)
+	}
+	t.Logf("UI busy: %d stretches, median %v, p99 %v, max %v; probe latency: %d probes, median %v, p99 %v, max %v",
+		len(busy), percentile(busy, 0.5), percentile(busy, 0.99), maxDuration(busy),
+		len(probe), percentile(probe, 0.5), percentile(probe, 0.99), maxDuration(probe))
+	if raceEnabled {
+		return
+	}
+	if m := maxDuration(busy); m > 100*time.Millisecond {
+		t.Errorf("the UI goroutine was busy for %v at a stretch; want < 100 ms", m)
+	}
+	if m := maxDuration(probe); m > 100*time.Millisecond {
+		t.Errorf("an event waited %v for the UI goroutine; want < 100 ms", m)
+	}
+}
