@@ -116,18 +116,19 @@ type Result struct {
 // attackState is what every attack keeps while it runs: the clean batch, the
 // goals, and the best adversarial found so far for each image.
 type attackState struct {
-	name     string
-	c        Classifier
-	shape    ImageShape
-	n, size  int
-	k        int
-	x0       []float32
-	clean    []float32 // the clean images' logits, n×k
-	res      Result
-	score    []float64 // best unsuccessful score so far; lower is better
-	minimal  bool      // keep the smallest successful perturbation, not the first
-	kappa    float64   // confidence margin a success needs
-	progress func(Progress)
+	name      string
+	c         Classifier
+	shape     ImageShape
+	n, size   int
+	k         int
+	x0        []float32
+	clean     []float32 // the clean images' logits, n×k
+	res       Result
+	score     []float64 // best score so far, of the failures or, once one succeeds, the successes; lower is better
+	minimal   bool      // keep the smallest successful perturbation, not the first
+	confident bool      // keep the success of lowest score (the most confident), not the first
+	kappa     float64   // confidence margin a success needs
+	progress  func(Progress)
 }
 
 // newAttackState validates a batch and classifies the clean images.
@@ -216,8 +217,9 @@ func (s *attackState) meets(i int, z []float32) bool {
 
 // observe records the point x, with logits z, as image i's adversarial when
 // it is better than the one kept: a success beats a failure; among successes
-// the first is kept, or the smallest in L2 for minimal attacks; among
-// failures the lowest score is kept (minimal attacks keep the clean image).
+// the first is kept, or the smallest in L2 for minimal attacks, or the
+// lowest score for confident ones; among failures the lowest score is kept
+// (minimal attacks keep the clean image).
 func (s *attackState) observe(i int, x, z []float32, score float64) {
 	r := &s.res.Samples[i]
 	if r.Skipped {
@@ -226,10 +228,16 @@ func (s *attackState) observe(i int, x, z []float32, score float64) {
 	ok := s.meets(i, z)
 	switch {
 	case ok && !r.Success:
+		s.score[i] = score
 	case ok && s.minimal:
 		if l2, _ := distance(x, s.image(s.x0, i)); l2 >= r.L2 {
 			return
 		}
+	case ok && s.confident:
+		if !(score < s.score[i]) {
+			return
+		}
+		s.score[i] = score
 	case ok, r.Success, s.minimal:
 		return
 	default:

@@ -25,6 +25,12 @@ type PGDOptions struct {
 	RandomStart bool
 	// Seed seeds the random starts.
 	Seed uint64
+	// AllSteps runs every step on every image and keeps, of the iterates
+	// that fool the model, the one of highest loss (lowest, targeted): the
+	// most confident adversarial, which is what transfer to other models
+	// needs. By default an image stops at its first fooling iterate, which
+	// lies just across the boundary and is faster to find.
+	AllSteps bool
 }
 
 // DefaultPGDOptions returns ℓ∞ ε = 8/255, 40 steps of 2.5ε/40, one random start.
@@ -53,7 +59,8 @@ func (o PGDOptions) Validate() error {
 // a random point of the ε-ball, repeated steps along the sign (ℓ∞) or the
 // direction (ℓ2) of the cross-entropy gradient, each projected back onto the
 // ball and [0,1]. An image is done as soon as one iterate fools the model;
-// that iterate is kept. Otherwise the iterate with the highest loss (the
+// that iterate is kept (with AllSteps it runs on, and the fooling iterate of
+// highest loss is kept). Otherwise the iterate with the highest loss (the
 // lowest, targeted) over all restarts is kept. Each step is one gradient
 // query per image still running, plus one forward query at the end of
 // each restart.
@@ -87,6 +94,7 @@ func (a *PGD) Run(ctx context.Context, c Classifier, images []float32, labels []
 		return Result{}, err
 	}
 	o := a.opts
+	s.confident = o.AllSteps
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	total := o.Restarts * (o.Steps + 1)
 	for r := 0; r < o.Restarts; r++ {
@@ -123,7 +131,9 @@ func (a *PGD) Run(ctx context.Context, c Classifier, images []float32, labels []
 				gradientStep(xi, s.image(g.Grad, j), sign*float32(o.StepSize), o.Norm)
 				project(xi, s.image(images, i), o.Eps, o.Norm)
 			}
-			idx, x = s.dropSucceeded(idx, x)
+			if !o.AllSteps {
+				idx, x = s.dropSucceeded(idx, x)
+			}
 			s.report(phase, step+1, o.Steps, float64(r*(o.Steps+1)+step+1)/float64(total))
 		}
 		if len(idx) == 0 {

@@ -274,3 +274,51 @@ func TestNonBlocking(t *testing.T) {
 		t.Errorf("got step %d", p.Step)
 	}
 }
+
+// TestPGDAllSteps checks that PGD with AllSteps keeps running after an image
+// is fooled and keeps its most confident adversarial: on a two-class linear
+// model the cross-entropy is highest at the corner of the ε-box along
+// sign(w_other − w_label), which 20 steps of 2.5ε/20 reach from any start.
+func TestPGDAllSteps(t *testing.T) {
+	l := newLinear(3, 2, 0.5)
+	x, labels := midImages(l, 4, 6)
+	d := l.shape.Size()
+	const eps, steps = 0.3, 20
+	run := func(all bool) Result {
+		a, err := NewPGD(&PGDOptions{Eps: eps, Norm: LInf, Steps: steps, Restarts: 1, RandomStart: true, Seed: 2, AllSteps: all})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := a.Run(context.Background(), l, x, labels, -1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, l, x, res, eps, LInf)
+		return res
+	}
+	first, all := run(false), run(true)
+	for i, y := range labels {
+		r := all.Samples[i]
+		if !r.Success || r.Iterations != steps {
+			t.Errorf("image %d: success %v after %d iterations; want success after all %d", i, r.Success, r.Iterations, steps)
+		}
+		if first.Samples[i].Iterations >= steps {
+			t.Errorf("image %d: the default run took all %d steps; the test wants one that stops early", i, steps)
+		}
+		o := 1 - y
+		for p := 0; p < d; p++ {
+			want := x[i*d+p] + float32(eps*math.Copysign(1, l.w[o][p]-l.w[y][p]))
+			if got := all.Adversarial[i*d+p]; math.Abs(float64(got-want)) > 1e-6 {
+				t.Fatalf("image %d pixel %d: %g, want the corner %g", i, p, got, want)
+			}
+		}
+		loss := func(res Result) float32 {
+			z := l.logits(res.Adversarial[i*d : (i+1)*d])
+			z32 := []float32{float32(z[0]), float32(z[1])}
+			return crossEntropy(z32, y)
+		}
+		if loss(all) <= loss(first) {
+			t.Errorf("image %d: AllSteps loss %g is not above the first fooling iterate's %g", i, loss(all), loss(first))
+		}
+	}
+}
