@@ -19,7 +19,7 @@ func init() {
 	})
 }
 
-const attackUsage = "--model M --method lbfgs|fgsm|pgd|cw|deepfool|square --images DIR [--eps E] [--norm inf|2] [--steps S] [--step-size A] [--restarts R] [--target LABEL] [--seed N] [--batch B] [--limit N] [--out DIR] [--json]"
+const attackUsage = "--model M --method lbfgs|fgsm|pgd|cw|deepfool|square --images DIR [--eps E] [--norm inf|2] [--steps S] [--step-size A] [--restarts R] [--all-steps] [--target LABEL] [--seed N] [--batch B] [--limit N] [--out DIR] [--json]"
 
 // attackRun is one attack of one model on one image set, with its
 // evaluation: what `attack` reports and `transfer` and `szegedy` build on.
@@ -83,7 +83,7 @@ type attackRecord struct {
 func runAttack(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "attack", attackUsage)
 	var af attackFlags
-	af.register(fs)
+	af.register(fs, false)
 	model := fs.String("model", "", "ONNX model (default: the embedded demo model)")
 	images := fs.String("images", "", "image folder laid out as DIR/<class>/<image>")
 	out := fs.String("out", "", "write adversarial images as 8-bit PNGs to DIR/<class>/<file>.png")

@@ -18,14 +18,14 @@ var attackMethods = []string{"lbfgs", "fgsm", "pgd", "cw", "deepfool", "square"}
 var methodFlags = map[string][]string{
 	"lbfgs":    {"steps", "seed", "target"},
 	"fgsm":     {"eps", "norm", "target"},
-	"pgd":      {"eps", "norm", "steps", "step-size", "restarts", "seed", "target"},
+	"pgd":      {"eps", "norm", "steps", "step-size", "restarts", "seed", "target", "all-steps"},
 	"cw":       {"steps", "confidence", "target", "norm"},
 	"deepfool": {"steps", "norm", "overshoot"},
 	"square":   {"eps", "steps", "seed", "target", "norm"},
 }
 
 // attackOptionNames are every option attackFlags registers.
-var attackOptionNames = []string{"eps", "norm", "steps", "step-size", "restarts", "target", "seed", "confidence", "overshoot"}
+var attackOptionNames = []string{"eps", "norm", "steps", "step-size", "restarts", "target", "seed", "confidence", "overshoot", "all-steps"}
 
 // attackFlags are the options `attack` and `transfer` share.
 type attackFlags struct {
@@ -39,11 +39,14 @@ type attackFlags struct {
 	seed       uint64
 	confidence float64
 	overshoot  float64
+	allSteps   bool
 	set        map[string]bool
 }
 
-// register adds the attack options to fs.
-func (f *attackFlags) register(fs *flag.FlagSet) {
+// register adds the attack options to fs. allSteps is --all-steps's
+// default: transfer wants PGD's most confident adversarials, attack the
+// first it finds.
+func (f *attackFlags) register(fs *flag.FlagSet, allSteps bool) {
 	fs.StringVar(&f.method, "method", "", "attack: "+strings.Join(attackMethods, ", "))
 	fs.Float64Var(&f.eps, "eps", 0, "perturbation budget in [0,1] pixel units (fgsm, pgd, square; default 8/255)")
 	fs.StringVar(&f.norm, "norm", "inf", "norm of the budget: inf or 2 (fgsm, pgd, deepfool; cw is 2, square inf)")
@@ -54,6 +57,7 @@ func (f *attackFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed (pgd starts, square windows, lbfgs targets)")
 	fs.Float64Var(&f.confidence, "confidence", 0, "cw confidence margin κ")
 	fs.Float64Var(&f.overshoot, "overshoot", 0.02, "deepfool overshoot")
+	fs.BoolVar(&f.allSteps, "all-steps", allSteps, "pgd: run every step and keep the fooling iterate of highest loss, instead of stopping at the first")
 }
 
 // check records which options were given and rejects an unknown method and
@@ -122,7 +126,7 @@ func (f *attackFlags) build() (engine.Attack, error) {
 		a, err = engine.NewFGSM(&engine.FGSMOptions{Eps: eps, Norm: norm})
 	case "pgd":
 		a, err = engine.NewPGD(&engine.PGDOptions{Eps: eps, Norm: norm, Steps: steps(40), StepSize: f.stepSize,
-			Restarts: f.restarts, RandomStart: true, Seed: f.seed})
+			Restarts: f.restarts, RandomStart: true, Seed: f.seed, AllSteps: f.allSteps})
 	case "cw":
 		o := engine.DefaultCWOptions()
 		o.Steps, o.Confidence = steps(o.Steps), f.confidence
@@ -181,8 +185,13 @@ func (f *attackFlags) describe() string {
 			v = f.confidence
 		case "overshoot":
 			v = f.overshoot
+		case "all-steps":
+			v = f.allSteps
 		}
 		parts = append(parts, fmt.Sprintf("%s=%v", name, v))
+	}
+	if f.method == "pgd" && f.allSteps && !f.set["all-steps"] {
+		parts = append(parts, "all-steps=true")
 	}
 	if len(parts) == 0 {
 		return f.method + " (defaults)"

@@ -170,6 +170,7 @@ func TestAttackBadOptions(t *testing.T) {
 		{"zero steps", []string{"--method", "pgd", "--steps", "0", "--images", good}, "steps 0 must be positive", false},
 		{"negative step size", []string{"--method", "pgd", "--step-size", "-1", "--images", good}, "step size", false},
 		{"zero restarts", []string{"--method", "pgd", "--restarts", "0", "--images", good}, "restarts 0", false},
+		{"all steps for fgsm", []string{"--method", "fgsm", "--all-steps", "--images", good}, "--all-steps is not taken by --method fgsm", false},
 		{"zero batch", []string{"--method", "fgsm", "--batch", "0", "--images", good}, "--batch 0", false},
 		{"negative limit", []string{"--method", "fgsm", "--limit", "-1", "--images", good}, "--limit -1", false},
 		{"no images flag", []string{"--method", "fgsm"}, "--images DIR is required", false},

@@ -56,7 +56,7 @@ type transferRow struct {
 func runTransfer(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "transfer", transferUsage)
 	var af attackFlags
-	af.register(fs)
+	af.register(fs, true) // transfer needs confident examples: see engine.PGDOptions.AllSteps
 	var specs listFlag
 	fs.Var(&specs, "models", "ONNX models, comma-separated or repeated (at least 2)")
 	images := fs.String("images", "", "image folder laid out as DIR/<class>/<image>")

@@ -71,6 +71,34 @@ func TestTransferTable(t *testing.T) {
 	}
 }
 
+// TestTransferPGDAllSteps checks that transfer crafts PGD's examples with
+// every step (the most confident adversarials) unless told otherwise, and
+// says so in the attack's description.
+func TestTransferPGDAllSteps(t *testing.T) {
+	dir := brightFolder(t, 1)
+	for _, tt := range []struct {
+		extra []string
+		want  string
+	}{
+		{nil, "pgd (eps=0.3, all-steps=true)"},
+		{[]string{"--all-steps=false"}, "pgd (eps=0.3, all-steps=false)"},
+	} {
+		useFakes(t, map[string]*brightness{"a": {id: "-a"}, "b": {id: "-b"}})
+		args := append([]string{"transfer", "--models", "a,b", "--method", "pgd", "--eps", "0.3", "--images", dir, "--json"}, tt.extra...)
+		code, stdout, stderr := runAdvlab(args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tt.extra, code, stderr)
+		}
+		var tab transferTable
+		if err := json.Unmarshal([]byte(stdout), &tab); err != nil {
+			t.Fatalf("%v\n%s", err, stdout)
+		}
+		if tab.Attack != tt.want {
+			t.Errorf("%v: attack %q, want %q", tt.extra, tab.Attack, tt.want)
+		}
+	}
+}
+
 // TestTransferBadOptions checks that bad options fail with exit status 2
 // and a one-line reason before any model is evaluated.
 func TestTransferBadOptions(t *testing.T) {
