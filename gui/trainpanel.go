@@ -130,7 +130,11 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	)
 	buttons := container.NewGridWithColumns(2, tp.start, tp.save)
 	live := container.NewBorder(nil, nil, tp.preview, nil, container.NewVBox(tp.progress, tp.eta))
-	tp.content = container.NewVScroll(container.NewVBox(form, buttons, live, tp.lossPlot, tp.ratePlot))
+	// The parameters scroll; Start, the progress, the patch and the plots
+	// stay in view below them while a patch trains.
+	split := container.NewVSplit(container.NewVScroll(form), container.NewVBox(buttons, live, tp.lossPlot, tp.ratePlot))
+	split.Offset = 0.3
+	tp.content = split
 	return tp
 }
 
