@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/imgops"
+	"github.com/advlab/advlab/internal/fsutil"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+func init() {
+	register(&command{
+		name:    "evalpatch",
+		summary: "measure a patch's success rate against its size on held-out images (Brown et al.'s Figure 2)",
+		run:     runEvalPatch,
+	})
+}
+
+const evalPatchUsage = "--patch PATCH.png [--model M ...] [--target LABEL] [--images DIR] [--scales 0.1,0.2,0.3,0.4,0.5] [--scale-mode area|side] " +
+	"[--rotation DEG] [--placements N] [--control noise|PHOTO.png] [--seed N] [--json] [--csv F] [--plot F.png]"
+
+func runEvalPatch(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "evalpatch", evalPatchUsage)
+	patchPath := fs.String("patch", "", "patch file (any PNG works; its alpha is the mask)")
+	var models listFlag
+	fs.Var(&models, "model", "ONNX model; repeat (or separate with commas) for several (default: the embedded demo model)")
+	target := fs.String("target", "", "target label (default: the patch file's target; none: only the untargeted error)")
+	images := fs.String("images", "", "held-out images, DIR/<class>/<image> (default: the embedded demo samples)")
+	scales := fs.String("scales", "0.1,0.2,0.3,0.4,0.5", "patch sizes to measure, comma-separated fractions in (0,1] of --scale-mode's quantity")
+	scaleMode := fs.String("scale-mode", "area", "what scales measure: area (share of the image the patch covers) or side (patch side over image side)")
+	rotation := fs.Float64("rotation", 22.5, "rotation range: uniform in ±DEG degrees")
+	placements := fs.Int("placements", 4, "random placements per image and scale")
+	control := fs.String("control", "noise", "comparison patch of the same size: noise, or a photo (e.g. of the target class)")
+	seed := fs.Uint64("seed", 0, "random seed of the placements")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	csvPath := fs.String("csv", "", "also write the curves as CSV to F")
+	plotPath := fs.String("plot", "", "also draw success rate against scale as a PNG to F")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *patchPath == "" && len(pos) == 1 {
+		*patchPath, pos = pos[0], nil
+	}
+	switch {
+	case len(pos) > 0:
+		return usagef("unexpected argument %q", pos[0])
+	case *patchPath == "":
+		return usagef("--patch PATCH.png is required")
+	case *placements <= 0:
+		return usagef("--placements %d must be positive", *placements)
+	case !(*rotation >= 0 && *rotation <= 180):
+		return usagef("--rotation %v: want 0 to 180 degrees", *rotation)
+	case *plotPath != "" && !strings.HasSuffix(strings.ToLower(*plotPath), ".png"):
+		return usagef("--plot %s: name the plot .png", *plotPath)
+	}
+	mode, err := parseScaleMode(*scaleMode)
+	if err != nil {
+		return err
+	}
+	list, err := parseScales(*scales)
+	if err != nil {
+		return usagef("--scales %s: %v", *scales, err)
+	}
+	patch, meta, err := imgops.LoadPatch(*patchPath)
+	if err != nil {
+		return usagef("--patch: %v", err)
+	}
+	o := engine.PatchEvalOptions{
+		Target: *target, Scales: list, Placements: *placements, Seed: *seed,
+		Transforms: imgops.Options{MaxAngleDeg: *rotation, ScaleMode: mode, ScaleMin: list[0], ScaleMax: list[0]},
+	}
+	if o.Target == "" {
+		o.Target = meta.Target
+	}
+	if *control != "noise" {
+		img, err := imgops.LoadImage(*control)
+		if err != nil {
+			return usagef("--control: %v", err)
+		}
+		o.Control = imgops.NewPatchFromImage(img, patch.Mask)
+	}
+	ds, err := loadPatchImages(env, *images)
+	if err != nil {
+		return err
+	}
+	ms, err := openPatchModels(models)
+	if err != nil {
+		return err
+	}
+	defer closeAll(ms)
+	classifiers := make([]engine.Classifier, len(ms))
+	for i, m := range ms {
+		classifiers[i] = m
+	}
+	rep, err := engine.EvaluatePatch(ctx, classifiers, ds, patch, o, nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return usagef("%v", err)
+	}
+	if *csvPath != "" {
+		if err := fsutil.WriteFileAtomic(*csvPath, rep.WriteCSV); err != nil {
+			return fmt.Errorf("writing %s: %w", *csvPath, err)
+		}
+	}
+	if *plotPath != "" {
+		if err := writeEvalPlot(*plotPath, rep); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printEvalReport(env.Stdout, rep, *patchPath)
+	return nil
+}
+
+// parseScales reads a comma-separated list of fractions in (0,1].
+func parseScales(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil || !(v > 0 && v <= 1) {
+			return nil, fmt.Errorf("%q is not a fraction in (0, 1]", f)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no scale given")
+	}
+	return out, nil
+}
+
+// printEvalReport writes the human table.
+func printEvalReport(w io.Writer, r *engine.PatchEvalReport, path string) {
+	goal := fmt.Sprintf("target %q", r.Target)
+	if r.Target == "" {
+		goal = "untargeted"
+	}
+	fmt.Fprintf(w, "%s, %s: %d images × %d placements per scale, rotation ±%g°, %s control\n",
+		path, goal, r.Images, r.Placements, r.MaxAngleDeg, r.Control)
+	for _, c := range r.Curves {
+		fmt.Fprintf(w, "%s (clean accuracy %s)\n", c.Model, pct(c.CleanAccuracy))
+		fmt.Fprintf(w, "  %-8s %-8s %-9s %-9s %-9s %-9s\n", r.ScaleMode, "area", "success", "control", "error", "control")
+		for _, p := range c.Points {
+			fmt.Fprintf(w, "  %-8.3g %-8.3f %-9s %-9s %-9s %-9s\n", p.Scale, p.AreaFraction,
+				pct(p.SuccessRate), pct(p.ControlSuccessRate), pct(p.Error), pct(p.ControlError))
+		}
+	}
+}
+
+// writeEvalPlot draws each model's success rate against scale, with its
+// control dashed beside it: Brown et al.'s Figure 2. Untargeted reports plot
+// the error instead.
+func writeEvalPlot(path string, r *engine.PatchEvalReport) error {
+	p := plot.New()
+	what := "targeted success rate"
+	if r.Target == "" {
+		what = "untargeted error"
+	}
+	p.Title.Text = fmt.Sprintf("Patch %s against size", what)
+	if r.Target != "" {
+		p.Title.Text = fmt.Sprintf("Patch success (target %q) against size", r.Target)
+	}
+	p.X.Label.Text = map[string]string{"area": "share of the image's area the patch covers", "side": "patch side / image side"}[r.ScaleMode]
+	p.Y.Label.Text = what
+	p.Y.Min, p.Y.Max = 0, 1
+	p.Legend.Top, p.Legend.Left = true, true
+	for i, c := range r.Curves {
+		pts, ctl := make(plotter.XYs, 0, len(c.Points)), make(plotter.XYs, 0, len(c.Points))
+		for _, pt := range c.Points {
+			y, yc := pt.SuccessRate, pt.ControlSuccessRate
+			if r.Target == "" {
+				y, yc = pt.Error, pt.ControlError
+			}
+			if !math.IsNaN(y) {
+				pts = append(pts, plotter.XY{X: pt.Scale, Y: y})
+			}
+			if !math.IsNaN(yc) {
+				ctl = append(ctl, plotter.XY{X: pt.Scale, Y: yc})
+			}
+		}
+		for k, xy := range []plotter.XYs{pts, ctl} {
+			if len(xy) == 0 {
+				continue
+			}
+			l, s, err := plotter.NewLinePoints(xy)
+			if err != nil {
+				return fmt.Errorf("plotting %s: %w", c.Model, err)
+			}
+			l.Color, s.Color = plotutil.Color(i), plotutil.Color(i)
+			s.Shape = plotutil.Shape(i)
+			name := c.Model
+			if k == 1 {
+				l.Dashes = plotutil.Dashes(1)
+				name += " (" + r.Control + " control)"
+			}
+			p.Add(l, s)
+			p.Legend.Add(name, l, s)
+		}
+	}
+	wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, "png")
+	if err != nil {
+		return fmt.Errorf("drawing the plot: %w", err)
+	}
+	if err := fsutil.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := wt.WriteTo(w)
+		return err
+	}); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,363 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/imgops"
+)
+
+func init() {
+	register(&command{
+		name:    "patch",
+		summary: "train an adversarial patch (Brown et al. 2017) against one model or an ensemble",
+		run:     runPatch,
+	})
+}
+
+const patchUsage = "[--model M ...] (--target LABEL | --untargeted) [--images DIR] --out PATCH.png [--size 32|WxH] [--mask circle|ellipse|rect|STICKER.png] " +
+	"[--scale-mode area|side] [--scale-min A] [--scale-max B] [--rotation DEG] [--perspective D] [--brightness B] [--contrast C] [--noise S] [--blur S] [--placement MASK.png] " +
+	"[--steps N] [--batch B] [--lr R] [--optimizer adam|sign] [--tv W] [--nps W] [--palette FILE] [--seed N] [--checkpoint F [--checkpoint-every N] [--resume]] [--json]"
+
+// patchReport is the JSON form of a training run.
+type patchReport struct {
+	Out         string          `json:"out"`
+	Models      []string        `json:"models"`
+	Target      string          `json:"target,omitempty"`
+	Steps       int             `json:"steps"`
+	Loss        jsonFloat       `json:"loss"`
+	SuccessRate jsonFloat       `json:"running_success_rate"`
+	Seconds     jsonFloat       `json:"seconds"`
+	Images      int             `json:"images"`
+	Interrupted bool            `json:"interrupted,omitempty"`
+	Training    json.RawMessage `json:"training"`
+}
+
+func runPatch(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "patch", patchUsage)
+	var models listFlag
+	fs.Var(&models, "model", "ONNX model; repeat (or separate with commas) to train one patch against an ensemble (default: the embedded demo model)")
+	target := fs.String("target", "", "label every patched image should be classified as")
+	untargeted := fs.Bool("untargeted", false, "push every image away from its true class instead of towards a target")
+	images := fs.String("images", "", "training images, DIR/<class>/<image> (default: the embedded demo samples)")
+	out := fs.String("out", "", "patch file to write (PNG with the mask in alpha and the training options in a text chunk)")
+	size := fs.String("size", "32", "patch size in pixels: N (square) or WxH")
+	mask := fs.String("mask", "circle", "patch shape: circle, ellipse, rect, or a PNG whose alpha is the outline")
+	var tf transformFlags
+	tf.register(fs)
+	placement := fs.String("placement", "", "image (white or opaque = allowed) restricting where the patch's centre may land, sized to the first model's input")
+	steps := fs.Int("steps", 500, "optimiser steps")
+	batch := fs.Int("batch", 16, "images per step, each with its own random transformation")
+	lr := fs.Float64("lr", 0.01, "learning rate, in [0,1] colour units")
+	optimizer := fs.String("optimizer", "adam", "adam or sign (signed gradient steps)")
+	tv := fs.Float64("tv", 0, "weight of the total variation, per patch pixel")
+	nps := fs.Float64("nps", 0, "weight of the non-printability score, per patch pixel (the product over 30 palette colours is small: try 1e3 to 1e4)")
+	palette := fs.String("palette", "", "printable colours for --nps (text of R,G,B lines 0-255, or a PNG of swatches); default: advlab's 30 colours")
+	seed := fs.Uint64("seed", 0, "random seed: the same seed and options give the same patch")
+	checkpoint := fs.String("checkpoint", "", "checkpoint file, written atomically every --checkpoint-every steps, at the end and on Ctrl-C")
+	every := fs.Int("checkpoint-every", 50, "steps between checkpoints")
+	resume := fs.Bool("resume", false, "continue from --checkpoint (same options; --steps may grow)")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of the summary")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case len(pos) > 0:
+		return usagef("unexpected argument %q", pos[0])
+	case *out == "":
+		return usagef("--out PATCH.png is required")
+	case *target == "" && !*untargeted:
+		return usagef("--target LABEL is required (or --untargeted)")
+	case *target != "" && *untargeted:
+		return usagef("--target and --untargeted exclude each other")
+	case *resume && *checkpoint == "":
+		return usagef("--resume needs --checkpoint FILE")
+	case *every <= 0:
+		return usagef("--checkpoint-every %d must be positive", *every)
+	}
+	o := engine.DefaultPatchOptions()
+	o.Target, o.Steps, o.BatchSize, o.LearningRate = *target, *steps, *batch, *lr
+	o.Optimizer, o.TVWeight, o.NPSWeight, o.Seed = engine.Optimizer(*optimizer), *tv, *nps, *seed
+	if o.Width, o.Height, err = parseSize(*size); err != nil {
+		return usagef("--size %s: %v", *size, err)
+	}
+	if err := setMask(&o, *mask); err != nil {
+		return err
+	}
+	if o.Transforms, err = tf.options(set); err != nil {
+		return err
+	}
+	if *palette != "" {
+		if o.Palette, err = imgops.LoadPalette(*palette); err != nil {
+			return usagef("--palette: %v", err)
+		}
+	}
+	if err := o.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	if *checkpoint != "" {
+		o.CheckpointPath, o.CheckpointEvery = *checkpoint, *every
+		if *resume {
+			if o.Resume, err = engine.LoadPatchCheckpoint(*checkpoint); err != nil {
+				return usagef("--resume: %v", err)
+			}
+		}
+	}
+	ds, err := loadPatchImages(env, *images)
+	if err != nil {
+		return err
+	}
+	ms, err := openPatchModels(models)
+	if err != nil {
+		return err
+	}
+	defer closeAll(ms)
+	classifiers := make([]engine.Classifier, len(ms))
+	for i, m := range ms {
+		classifiers[i] = m
+	}
+	if *placement != "" {
+		shape := classifiers[0].InputShape()
+		pm, err := imgops.LoadPlacementMask(*placement, shape.Width, shape.Height)
+		if err != nil {
+			return usagef("--placement: %v", err)
+		}
+		o.Transforms.Placement = &pm
+	}
+	progress, stop := trainProgressPrinter(env, o.Steps)
+	res, err := engine.TrainPatch(ctx, classifiers, ds, o, progress)
+	stop()
+	if res == nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return usagef("%v", err) // rejected before any work
+	}
+	interrupted := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	if err != nil && !interrupted {
+		return err
+	}
+	if res.Steps == 0 {
+		return err
+	}
+	if serr := imgops.SavePatch(*out, res.Patch, res.Meta); serr != nil {
+		return serr
+	}
+	if interrupted {
+		fmt.Fprintf(env.Stderr, "advlab patch: interrupted after step %d of %d; wrote the last patch to %s\n", res.Steps, o.Steps, *out)
+	}
+	rep := patchReport{
+		Out: *out, Models: res.Meta.Models, Target: res.Meta.Target, Steps: res.Steps, Loss: jsonFloat(res.Loss),
+		SuccessRate: jsonFloat(res.SuccessRate), Seconds: jsonFloat(res.Elapsed.Seconds()), Images: ds.Len(),
+		Interrupted: interrupted, Training: res.Meta.Training,
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(rep); jerr != nil {
+			return jerr
+		}
+	} else {
+		goal := fmt.Sprintf("target %q", rep.Target)
+		if rep.Target == "" {
+			goal = "untargeted"
+		}
+		fmt.Fprintf(env.Stdout, "wrote %s: %d×%d %s patch, %s, against %s\n", *out, res.Patch.W, res.Patch.H, res.Patch.Mask.Shape, goal, strings.Join(rep.Models, " + "))
+		fmt.Fprintf(env.Stdout, "  %d steps on %d images in %.1f s; last loss %.3f, running success rate %s\n",
+			rep.Steps, rep.Images, float64(rep.Seconds), float64(rep.Loss), pct(float64(rep.SuccessRate)))
+	}
+	return err
+}
+
+// patchModel is what the patch commands need of a model.
+type patchModel = attackModel
+
+// openPatchModels opens every --model (none: the embedded demo model),
+// through openAttackModel so that tests can substitute closed-form models.
+func openPatchModels(specs []string) ([]patchModel, error) {
+	if len(specs) == 0 {
+		specs = []string{""}
+	}
+	var out []patchModel
+	for _, s := range specs {
+		m, err := openAttackModel(s)
+		if err != nil {
+			closeAll(out)
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func closeAll(ms []patchModel) {
+	for _, m := range ms {
+		m.Close()
+	}
+}
+
+// loadPatchImages reads --images, or the embedded demo samples when it is
+// empty.
+func loadPatchImages(env *Env, dir string) (*engine.Dataset, error) {
+	if dir == "" {
+		return engine.DefaultSamples()
+	}
+	return loadImageSet(env, dir, 0)
+}
+
+// parseSize reads "32" or "48x32".
+func parseSize(s string) (w, h int, err error) {
+	a, b, two := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "x")
+	if w, err = strconv.Atoi(a); err != nil || w <= 0 {
+		return 0, 0, errors.New("want a positive number of pixels, or WxH")
+	}
+	h = w
+	if two {
+		if h, err = strconv.Atoi(b); err != nil || h <= 0 {
+			return 0, 0, errors.New("want a positive number of pixels, or WxH")
+		}
+	}
+	return w, h, nil
+}
+
+// setMask reads --mask: a shape name or a sticker PNG.
+func setMask(o *engine.PatchOptions, mask string) error {
+	switch mask {
+	case "circle", "ellipse", "rect":
+		o.Shape = mask
+		return nil
+	}
+	if !strings.HasSuffix(strings.ToLower(mask), ".png") {
+		return usagef("--mask %s: want circle, ellipse, rect or a PNG whose alpha is the outline", mask)
+	}
+	img, err := imgops.LoadImage(mask)
+	if err != nil {
+		return usagef("--mask: %v", err)
+	}
+	o.Shape, o.MaskImage = "alpha", img
+	return nil
+}
+
+// transformFlags are the ranges of the patch's random transformations,
+// shared by patch and evalpatch.
+type transformFlags struct {
+	scaleMode                         string
+	scaleMin, scaleMax                float64
+	rotation, perspective             float64
+	brightness, contrast, noise, blur float64
+}
+
+func (f *transformFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.scaleMode, "scale-mode", "area", "what scales measure: area (share of the image the patch covers, Brown et al.'s axis) or side (patch side over image side)")
+	fs.Float64Var(&f.scaleMin, "scale-min", 0, "smallest scale drawn (default 0.05 area, 0.2 side)")
+	fs.Float64Var(&f.scaleMax, "scale-max", 0, "largest scale drawn (default 0.25 area, 0.4 side)")
+	fs.Float64Var(&f.rotation, "rotation", 22.5, "rotation range: uniform in ±DEG degrees")
+	fs.Float64Var(&f.perspective, "perspective", 0, "largest corner displacement, a fraction of the half size in [0,1)")
+	fs.Float64Var(&f.brightness, "brightness", 0, "brightness jitter: ±B added to the patch's colours")
+	fs.Float64Var(&f.contrast, "contrast", 0, "contrast jitter: colours scaled by 1±C")
+	fs.Float64Var(&f.noise, "noise", 0, "Gaussian noise on the patch: deviation uniform in [0, S]")
+	fs.Float64Var(&f.blur, "blur", 0, "Gaussian blur of the patch: sigma uniform in [0, S] pixels")
+}
+
+// parseScaleMode reads --scale-mode.
+func parseScaleMode(s string) (imgops.ScaleMode, error) {
+	switch s {
+	case "area":
+		return imgops.AreaFraction, nil
+	case "side":
+		return imgops.SideFraction, nil
+	}
+	return 0, usagef("--scale-mode %s: want area or side", s)
+}
+
+// options returns the ranges; set names the flags given.
+func (f *transformFlags) options(set map[string]bool) (imgops.Options, error) {
+	mode, err := parseScaleMode(f.scaleMode)
+	if err != nil {
+		return imgops.Options{}, err
+	}
+	o := imgops.Options{MaxAngleDeg: f.rotation, ScaleMode: mode, ScaleMin: 0.05, ScaleMax: 0.25,
+		Perspective: f.perspective, Brightness: f.brightness, Contrast: f.contrast, NoiseStd: f.noise, BlurSigma: f.blur}
+	if mode == imgops.SideFraction {
+		o.ScaleMin, o.ScaleMax = 0.2, 0.4
+	}
+	if set["scale-min"] {
+		o.ScaleMin = f.scaleMin
+	}
+	if set["scale-max"] {
+		o.ScaleMax = f.scaleMax
+	}
+	if set["scale-min"] && !set["scale-max"] && o.ScaleMax < o.ScaleMin {
+		o.ScaleMax = o.ScaleMin
+	}
+	if set["scale-max"] && !set["scale-min"] && o.ScaleMin > o.ScaleMax {
+		o.ScaleMin = o.ScaleMax
+	}
+	if err := o.Validate(1, 1); err != nil {
+		return o, usagef("%v", err)
+	}
+	return o, nil
+}
+
+// trainProgressPrinter returns a progress callback for TrainPatch: on a
+// terminal, a bar redrawn at most every 100 ms with the running success
+// rate and the ETA; otherwise a plain line every twentieth of the run. The
+// callback never blocks training.
+func trainProgressPrinter(env *Env, steps int) (func(engine.PatchProgress), func()) {
+	ch := make(chan engine.PatchProgress, 1)
+	done := make(chan struct{})
+	every := max(1, steps/20)
+	go func() {
+		defer close(done)
+		var last time.Time
+		lastStep := 0
+		for p := range ch {
+			if env.Interactive {
+				if time.Since(last) < 100*time.Millisecond && p.Step < p.Steps {
+					continue
+				}
+				last = time.Now()
+				const width = 24
+				fill := int(math.Round(width * float64(p.Step) / float64(p.Steps)))
+				fmt.Fprintf(env.Stderr, "\r[%s%s] step %d/%d  loss %.3f  success %s  ETA %s   ",
+					strings.Repeat("#", fill), strings.Repeat(".", width-fill), p.Step, p.Steps, p.Loss, pct(p.SuccessRate), shortDuration(p.ETA))
+				continue
+			}
+			// Lines are due every `every` steps; a dropped update is
+			// made up by the next one received.
+			if p.Step/every > lastStep/every || p.Step == p.Steps {
+				lastStep = p.Step
+				fmt.Fprintf(env.Stderr, "step %d/%d loss %.4f success %s elapsed %s eta %s\n",
+					p.Step, p.Steps, p.Loss, pct(p.SuccessRate), shortDuration(p.Elapsed), shortDuration(p.ETA))
+			}
+		}
+	}()
+	stop := func() {
+		close(ch)
+		<-done
+		if env.Interactive {
+			fmt.Fprint(env.Stderr, "\r\033[K")
+		}
+	}
+	return engine.NonBlockingPatch(ch), stop
+}
+
+// shortDuration formats d as m:ss (or h:mm:ss).
+func shortDuration(d time.Duration) string {
+	s := int(d.Round(time.Second).Seconds())
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
