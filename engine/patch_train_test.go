@@ -598,3 +598,78 @@ func labelByModel(t *testing.T, ds *Dataset, c Classifier) *Dataset {
 	t.Logf("images per predicted class: %v", count)
 	return out
 }
+
+// TestPatchJitterReachesTheModel checks, for each jitter option alone, that
+// the drawn transformations carry it within its range and that the batch
+// the model is given is the patch composed with exactly those
+// transformations (by imgops.Apply), and not without the jitter.
+func TestPatchJitterReachesTheModel(t *testing.T) {
+	cases := []struct {
+		name  string
+		set   func(*imgops.Options)
+		check func(imgops.Transform) bool
+	}{
+		{"perspective", func(o *imgops.Options) { o.Perspective = 0.3 }, func(tr imgops.Transform) bool {
+			return tr.Perspective != [4][2]float64{} && math.Abs(tr.Perspective[0][0]) <= 0.3
+		}},
+		{"brightness", func(o *imgops.Options) { o.Brightness = 0.2 }, func(tr imgops.Transform) bool {
+			return tr.Brightness != 0 && math.Abs(float64(tr.Brightness)) <= 0.2
+		}},
+		{"contrast", func(o *imgops.Options) { o.Contrast = 0.3 }, func(tr imgops.Transform) bool {
+			return tr.Contrast != 0 && math.Abs(float64(tr.Contrast)) <= 0.3
+		}},
+		{"noise", func(o *imgops.Options) { o.NoiseStd = 0.1 }, func(tr imgops.Transform) bool { return tr.NoiseStd > 0 && tr.NoiseStd <= 0.1 }},
+		{"blur", func(o *imgops.Options) { o.BlurSigma = 1.5 }, func(tr imgops.Transform) bool { return tr.BlurSigma > 0 && tr.BlurSigma <= 1.5 }},
+	}
+	ds := smoothImages(2, 16, 2, fourLabels)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{Classifier: newLinearRGB(1, 4, 16, 1)}
+			o := DefaultPatchOptions()
+			o.Target, o.Width, o.Height, o.Steps, o.BatchSize, o.Seed = "1", 8, 8, 1, 4, 5
+			o.Transforms = imgops.Options{ScaleMode: imgops.SideFraction, ScaleMin: 0.5, ScaleMax: 0.7}
+			tc.set(&o.Transforms)
+			o.Init = randomPatch(imgops.CircleMask(8), 2)
+			tr, err := newPatchTrainer([]Classifier{rec}, ds, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			idx, ts, err := tr.draw(0, tr.patch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range ts {
+				if !tc.check(x) {
+					t.Fatalf("drawn transformation %+v lacks the %s jitter", x, tc.name)
+				}
+			}
+			if _, err := tr.gradient(context.Background(), 0, tr.patch); err != nil {
+				t.Fatal(err)
+			}
+			all, _ := ds.Tensor(rec.InputShape())
+			size := rec.InputShape().Size()
+			x := make([]float32, 0, len(idx)*size)
+			for _, i := range idx {
+				x = append(x, all[i*size:(i+1)*size]...)
+			}
+			compose := func(ts []imgops.Transform) []float32 {
+				cp, err := imgops.Apply(o.Init, x, len(idx), 3, 16, 16, ts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return cp.Images
+			}
+			plain := make([]imgops.Transform, len(ts))
+			for j := range ts {
+				plain[j] = ts[j].WithoutJitter()
+				plain[j].Perspective = [4][2]float64{}
+			}
+			if !samePix(rec.batches[0], compose(ts)) {
+				t.Fatal("the model's batch is not the patch composed with the drawn transformations")
+			}
+			if samePix(rec.batches[0], compose(plain)) {
+				t.Fatalf("the model's batch is the same without the %s jitter", tc.name)
+			}
+		})
+	}
+}
