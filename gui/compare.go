@@ -259,7 +259,8 @@ func perturbationNorms(clean, adv image.Image) (l2, linf float64) {
 }
 
 // predLines captions an image with every model's top class; with ref set,
-// a class that differs from ref's is marked as flipped.
+// a class that differs from ref's is marked as flipped (✗), one that does
+// not as kept (✓).
 func predLines(res *AttackResult, preds, ref []Prediction) string {
 	var lines []string
 	for i, m := range res.Models {
@@ -270,15 +271,16 @@ func predLines(res *AttackResult, preds, ref []Prediction) string {
 		if len(top) == 0 {
 			continue
 		}
+		// The mark leads, so that wrapping cannot part it from its line.
 		mark := ""
 		if ref != nil {
 			if preds[i].Class() != ref[i].Class() {
-				mark = "\u00a0✗\u00a0flipped" // no-break spaces: the mark wraps as one word
+				mark = "✗ "
 			} else {
-				mark = "\u00a0✓"
+				mark = "✓ "
 			}
 		}
-		lines = append(lines, fmt.Sprintf("%s: %s (%.0f%%)%s", m.Name(), labelOf(m.Labels(), top[0].Class), 100*top[0].Prob, mark))
+		lines = append(lines, fmt.Sprintf("%s%s: %s (%.0f%%)", mark, m.Name(), labelOf(m.Labels(), top[0].Class), 100*top[0].Prob))
 	}
 	return strings.Join(lines, "\n")
 }

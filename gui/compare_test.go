@@ -57,7 +57,7 @@ func TestComparisonShowsEveryModelAndTheFlips(t *testing.T) {
 			}
 		}
 	}
-	if it.Flipped(0) != strings.Contains(strings.Split(cv.advCap.Text, "\n")[0], "flipped") {
+	if it.Flipped(0) != strings.HasPrefix(cv.advCap.Text, "✗ ") {
 		t.Errorf("caption %q does not say whether the top class flipped", cv.advCap.Text)
 	}
 	// Grid: every fooled image marked; the success rate in the summary.
