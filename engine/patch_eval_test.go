@@ -179,4 +179,3 @@ func TestEvaluatePatchRejectsBadOptions(t *testing.T) {
 		})
 	}
 }
-
