@@ -272,13 +272,11 @@ func (f *transformFlags) register(fs *flag.FlagSet) {
 
 // parseScaleMode reads --scale-mode.
 func parseScaleMode(s string) (imgops.ScaleMode, error) {
-	switch s {
-	case "area":
-		return imgops.AreaFraction, nil
-	case "side":
-		return imgops.SideFraction, nil
+	m, err := imgops.ParseScaleMode(s)
+	if err != nil {
+		return 0, usagef("--scale-mode %s: want area or side", s)
 	}
-	return 0, usagef("--scale-mode %s: want area or side", s)
+	return m, nil
 }
 
 // options returns the ranges; set names the flags given.

@@ -72,6 +72,36 @@ func (m ScaleMode) String() string {
 	return fmt.Sprintf("ScaleMode(%d)", int(m))
 }
 
+// ParseScaleMode reads a mode as String spells it: "area" or "side".
+func ParseScaleMode(s string) (ScaleMode, error) {
+	switch s {
+	case "area":
+		return AreaFraction, nil
+	case "side":
+		return SideFraction, nil
+	}
+	return 0, fmt.Errorf("scale mode %q: want area or side", s)
+}
+
+// MarshalText spells the mode as String does, so that JSON records say
+// "area" or "side" rather than a number.
+func (m ScaleMode) MarshalText() ([]byte, error) {
+	if m != AreaFraction && m != SideFraction {
+		return nil, fmt.Errorf("unknown scale mode %d", int(m))
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText reads what MarshalText writes.
+func (m *ScaleMode) UnmarshalText(b []byte) error {
+	v, err := ParseScaleMode(string(b))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
 // ScaleForAreaFraction returns the Transform.Scale at which p's mask covers
 // the fraction a of a w×h image's area.
 func ScaleForAreaFraction(p *Patch, w, h int, a float64) float64 {

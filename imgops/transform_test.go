@@ -1,6 +1,7 @@
 package imgops
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 )
@@ -229,5 +230,37 @@ func TestWithoutJitter(t *testing.T) {
 	want := Transform{AngleRad: 1, Scale: 2, CX: 3, CY: 4}
 	if got := tr.WithoutJitter(); got != want {
 		t.Errorf("WithoutJitter = %+v, want %+v", got, want)
+	}
+}
+
+func TestScaleModeJSON(t *testing.T) {
+	for _, tc := range []struct {
+		mode ScaleMode
+		json string
+	}{
+		{AreaFraction, `{"scale_mode":"area"}`},
+		{SideFraction, `{"scale_mode":"side"}`},
+	} {
+		b, err := json.Marshal(struct {
+			M ScaleMode `json:"scale_mode"`
+		}{tc.mode})
+		if err != nil || string(b) != tc.json {
+			t.Errorf("marshal %v: %s, %v; want %s", tc.mode, b, err, tc.json)
+		}
+		var back struct {
+			M ScaleMode `json:"scale_mode"`
+		}
+		if err := json.Unmarshal([]byte(tc.json), &back); err != nil || back.M != tc.mode {
+			t.Errorf("unmarshal %s: %v, %v", tc.json, back.M, err)
+		}
+	}
+	var bad struct {
+		M ScaleMode `json:"scale_mode"`
+	}
+	if err := json.Unmarshal([]byte(`{"scale_mode":"diagonal"}`), &bad); err == nil {
+		t.Error(`"diagonal" was accepted as a scale mode`)
+	}
+	if _, err := json.Marshal(ScaleMode(7)); err == nil {
+		t.Error("ScaleMode(7) was marshalled")
 	}
 }
