@@ -230,8 +230,10 @@ func TestClassifyCommandErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(inFolder, "b.jpg"), []byte("GIF89a, but called .jpg"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tiff := filepath.Join(dir, "scan.png") // a TIFF header: a format advlab does not decode
-	if err := os.WriteFile(tiff, []byte("II*\x00\x08\x00\x00\x00"), 0o644); err != nil {
+	// A Photoshop header: a format no decoder linked into advlab reads (a
+	// TIFF header would not do: gonum's plot links x/image/tiff in).
+	tiff := filepath.Join(dir, "scan.png")
+	if err := os.WriteFile(tiff, []byte("8BPS\x00\x01\x00\x00\x00\x00\x00\x00"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	empty := filepath.Join(dir, "empty")
