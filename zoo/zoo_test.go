@@ -16,16 +16,16 @@ import (
 // sidecar mirrors the zoo's sidecar format; decoding with
 // DisallowUnknownFields keeps the files to exactly these keys.
 type sidecar struct {
-	Name           string    `json:"name"`
-	Architecture   string    `json:"architecture"`
-	Parameters     int64     `json:"parameters"`
-	Labels         []string  `json:"labels"`
-	Layout         string    `json:"layout"`
-	InputSize      []int     `json:"input_size"`
-	InputRange     []float64 `json:"input_range"`
-	Mean           []float64 `json:"mean"`
-	Std            []float64 `json:"std"`
-	Dataset        struct {
+	Name         string    `json:"name"`
+	Architecture string    `json:"architecture"`
+	Parameters   int64     `json:"parameters"`
+	Labels       []string  `json:"labels"`
+	Layout       string    `json:"layout"`
+	InputSize    []int     `json:"input_size"`
+	InputRange   []float64 `json:"input_range"`
+	Mean         []float64 `json:"mean"`
+	Std          []float64 `json:"std"`
+	Dataset      struct {
 		Name        string `json:"name"`
 		How         string `json:"how"`
 		TrainImages int    `json:"train_images"`
