@@ -21,7 +21,8 @@ const demoReady = "advlab demo: ready"
 // attack named by ADVLAB_DEMO_METHOD (default pgd) on every image and shows
 // the comparison. ADVLAB_DEMO_VIEW=grid ends on the grid instead of the
 // side-by-side view, ADVLAB_DEMO_VIEW=export on the export dialog,
-// ADVLAB_DEMO_VIEW=canvas on the canvas with its predictions.
+// ADVLAB_DEMO_VIEW=canvas on the canvas with its predictions,
+// ADVLAB_DEMO_VIEW=evaluate on the evaluation of the patch.
 func (wb *Workbench) scriptDemo(mode string) {
 	steps := demoSteps
 	if v, err := strconv.Atoi(os.Getenv("ADVLAB_DEMO_STEPS")); err == nil && v > 0 {
@@ -77,6 +78,17 @@ func (wb *Workbench) scriptDemo(mode string) {
 			wb.showExportDialog()
 		case "canvas":
 			wb.rightTabs.Select(wb.patchTab)
+		case "evaluate":
+			wb.rightTabs.Select(wb.evTab)
+			wb.eval.onFinished = func(err error) {
+				if err != nil {
+					say("evaluation failed: %v", err)
+					return
+				}
+				fmt.Println(demoReady)
+			}
+			wb.eval.start()
+			return
 		}
 		fmt.Println(demoReady)
 	}

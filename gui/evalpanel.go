@@ -40,6 +40,8 @@ type evalPanel struct {
 	running bool
 	cancel  context.CancelFunc
 	curves  []EvalCurve
+	// onFinished, when set, is told when a run ends (the scripted demo).
+	onFinished func(error)
 }
 
 func newEvalPanel(wb *Workbench) *evalPanel {
@@ -104,6 +106,13 @@ func (ep *evalPanel) SetModel(m Model) {
 		want = untargeted
 	}
 	ep.target.SetSelected(want)
+}
+
+// selectTarget makes label the target, when the selected model has it.
+func (ep *evalPanel) selectTarget(label string) {
+	if contains(ep.target.Options, label) {
+		ep.target.SetSelected(label)
+	}
 }
 
 // areas spreads n scales geometrically over [lo, hi].
@@ -205,6 +214,9 @@ func (ep *evalPanel) start() {
 				ep.fraction.Set(1)
 				ep.SetCurves(curves)
 				wb.setStatus("Evaluated the patch at " + fmt.Sprint(len(req.Areas)) + " scales")
+			}
+			if ep.onFinished != nil {
+				ep.onFinished(err)
 			}
 		})
 	})

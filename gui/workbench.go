@@ -404,7 +404,11 @@ func (wb *Workbench) showCurrentImage() {
 
 // setPatch makes p the current patch, on the canvas and in the panels.
 func (wb *Workbench) setPatch(p *imgops.Patch, meta imgops.PatchMeta) {
+	newTarget := meta.Target != "" && meta.Target != wb.patchMeta.Target
 	wb.patch, wb.patchMeta = p, meta
+	if newTarget {
+		wb.eval.selectTarget(meta.Target) // measure what the patch was made for
+	}
 	wb.view.SetPatch(p)
 	wb.train.ShowPatch(p)
 	wb.schedulePredict()
