@@ -54,18 +54,19 @@ var signLabels = []string{"stop", "yield", "speed-30", "no-entry", "priority"}
 type fakeBackend struct {
 	mu sync.Mutex
 
-	demoErr   error
-	loadErr   error
-	stepDelay time.Duration
-	steps     []TrainProgress // every progress report sent
-	lastPatch *imgops.Patch   // the patch of the last report
-	trainReqs []TrainRequest
-	attacks   []AttackRequest
-	evals     []EvalRequest
-	exports   []fakeExport
-	saved     []string
-	loaded    []string
-	predicts  int
+	demoErr    error
+	loadErr    error
+	loadLabels []string // the labels of LoadModel's model; signLabels when nil
+	stepDelay  time.Duration
+	steps      []TrainProgress // every progress report sent
+	lastPatch  *imgops.Patch   // the patch of the last report
+	trainReqs  []TrainRequest
+	attacks    []AttackRequest
+	evals      []EvalRequest
+	exports    []fakeExport
+	saved      []string
+	loaded     []string
+	predicts   int
 }
 
 type fakeExport struct {
@@ -90,7 +91,11 @@ func (b *fakeBackend) LoadModel(ctx context.Context, path string) (Model, error)
 	if b.loadErr != nil {
 		return nil, b.loadErr
 	}
-	return &fakeModel{name: "second", labels: signLabels, side: 24}, nil
+	labels := signLabels
+	if b.loadLabels != nil {
+		labels = b.loadLabels
+	}
+	return &fakeModel{name: "second", labels: labels, side: 24}, nil
 }
 
 func (b *fakeBackend) CloseModel(Model) {}

@@ -96,7 +96,7 @@ func (wb *Workbench) recentMenu() *fyne.Menu {
 // toolbar is the row of the most used actions.
 func (wb *Workbench) toolbar() fyne.CanvasObject {
 	wb.toolbarRun = widget.NewToolbarAction(theme.MediaPlayIcon(), wb.toggleRun)
-	return widget.NewToolbar(
+	wb.tools = widget.NewToolbar(
 		widget.NewToolbarAction(theme.FileIcon(), wb.openModelDialog),
 		widget.NewToolbarAction(theme.FolderOpenIcon(), wb.openFolderDialog),
 		widget.NewToolbarAction(theme.FileImageIcon(), wb.openPatchDialog),
@@ -106,6 +106,7 @@ func (wb *Workbench) toolbar() fyne.CanvasObject {
 		widget.NewToolbarSpacer(),
 		widget.NewToolbarAction(theme.HelpIcon(), wb.showAbout),
 	)
+	return wb.tools
 }
 
 // addShortcuts registers the shortcuts on the window's canvas, so that they

@@ -136,3 +136,129 @@ func TestETA(t *testing.T) {
 		t.Errorf("etaText = %q", s)
 	}
 }
+
+// TestTrainOptionsReachTheTrainer sets each option of the Patch tab as a user
+// would and checks what Start hands the trainer.
+func TestTrainOptionsReachTheTrainer(t *testing.T) {
+	tests := []struct {
+		name  string
+		set   func(wb *Workbench, files *fakeFiles)
+		check func(r TrainRequest) bool
+	}{
+		{"target", func(wb *Workbench, _ *fakeFiles) { wb.train.target.SetSelected("no-entry") },
+			func(r TrainRequest) bool { return r.Target == "no-entry" }},
+		{"mask ellipse", func(wb *Workbench, _ *fakeFiles) { wb.train.mask.SetSelected(MaskEllipse) },
+			func(r TrainRequest) bool { return r.Mask == MaskEllipse && r.MaskPath == "" }},
+		{"mask png", func(wb *Workbench, files *fakeFiles) {
+			files.open = "/masks/star.png"
+			wb.train.mask.SetSelected(MaskPNG)
+		}, func(r TrainRequest) bool { return r.Mask == MaskPNG && r.MaskPath == "/masks/star.png" }},
+		{"size", func(wb *Workbench, _ *fakeFiles) { typeInto(wb.train.size, "40") },
+			func(r TrainRequest) bool { return r.Size == 40 }},
+		{"rotation range", func(wb *Workbench, _ *fakeFiles) { typeInto(wb.train.maxAngle, "45") },
+			func(r TrainRequest) bool { return r.MaxAngleDeg == 45 }},
+		{"scale range", func(wb *Workbench, _ *fakeFiles) {
+			typeInto(wb.train.scaleMin, "10")
+			typeInto(wb.train.scaleMax, "40")
+		}, func(r TrainRequest) bool { return r.ScaleMin == 0.1 && r.ScaleMax == 0.4 }},
+		{"steps", func(wb *Workbench, _ *fakeFiles) { typeInto(wb.train.steps, "3") },
+			func(r TrainRequest) bool { return r.Steps == 3 }},
+		{"batch", func(wb *Workbench, _ *fakeFiles) { typeInto(wb.train.batch, "7") },
+			func(r TrainRequest) bool { return r.Batch == 7 }},
+		{"learning rate", func(wb *Workbench, _ *fakeFiles) { typeInto(wb.train.lr, "0.25") },
+			func(r TrainRequest) bool { return r.LearningRate == 0.25 }},
+		{"TV weight", func(wb *Workbench, _ *fakeFiles) { typeInto(wb.train.tv, "0.003") },
+			func(r TrainRequest) bool { return r.TVWeight == 0.003 }},
+		{"NPS weight", func(wb *Workbench, _ *fakeFiles) { typeInto(wb.train.nps, "0.5") },
+			func(r TrainRequest) bool { return r.NPSWeight == 0.5 }},
+		{"seed", func(wb *Workbench, _ *fakeFiles) { typeInto(wb.train.seed, "42") },
+			func(r TrainRequest) bool { return r.Seed == 42 }},
+		{"against every model", func(wb *Workbench, _ *fakeFiles) {
+			wb.openModel("/m/second.onnx")
+			wb.tasks.Wait()
+			wb.selectModel(0)
+			wb.train.against.SetChecked(true)
+		}, func(r TrainRequest) bool {
+			return len(r.Models) == 2 && r.Models[0].Name() == "fake-signs" && r.Models[1].Name() == "second"
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			be := newFakeBackend()
+			wb, files := newTestWorkbench(t, be)
+			if tc.name != "steps" {
+				typeInto(wb.train.steps, "2")
+			}
+			tc.set(wb, files)
+			test.Tap(wb.train.start)
+			wb.tasks.Wait()
+			if len(be.trainReqs) != 1 {
+				t.Fatalf("%d training runs; dialog %q", len(be.trainReqs), topDialogText(wb.win))
+			}
+			if r := be.trainReqs[0]; !tc.check(r) {
+				t.Errorf("the trainer got %+v", r)
+			}
+		})
+	}
+}
+
+// typeInto replaces a field's text by typing, as a user does.
+func typeInto(f *numField, s string) {
+	f.Entry.SetText("")
+	test.Type(f.Entry, s)
+}
+
+// TestTrainingShowsItsProgressLive checks the Patch tab while the trainer
+// runs: the progress bar and the time left move, the canvas and the preview
+// show the patch of a recent step, and both plots grow.
+func TestTrainingShowsItsProgressLive(t *testing.T) {
+	be := newFakeBackend()
+	be.stepDelay = 2 * time.Millisecond
+	wb, _ := newTestWorkbench(t, be)
+	typeInto(wb.train.steps, "100000")
+	before := wb.train.preview.Image()
+	test.Tap(wb.train.start)
+	t.Cleanup(func() { wb.train.stop(); wb.tasks.Wait() })
+
+	waitFor(t, "ten training steps", func() bool {
+		be.mu.Lock()
+		defer be.mu.Unlock()
+		return len(be.steps) >= 10
+	})
+	time.Sleep(2 * frameInterval) // let the throttle hand over a frame
+	wb.tasks.RunQueued()
+
+	be.mu.Lock()
+	done := len(be.steps)
+	be.mu.Unlock()
+	if !wb.train.running {
+		t.Fatal("training is not running")
+	}
+	if f, _ := wb.train.fraction.Get(); !(f > 0 && f < 1) {
+		t.Errorf("progress = %v mid-run; want between 0 and 1", f)
+	}
+	if eta := wb.train.eta.Text; !strings.Contains(eta, "left") || !strings.Contains(eta, "Step ") {
+		t.Errorf("eta = %q mid-run; want the step and the time left", eta)
+	}
+	// The fake's patch of step k is filled with k/steps: the canvas shows a
+	// patch of a step already reached, not the starting noise.
+	if wb.patch == nil || wb.patchMeta.Target == "" {
+		t.Fatal("the canvas has no trained patch mid-run")
+	}
+	step := float64(wb.patch.Pix[0]) * 100000
+	if step < 1 || step > float64(done)+0.5 {
+		t.Errorf("the canvas shows the patch of step %.1f; %d steps were done", step, done)
+	}
+	if wb.train.preview.Image() == before || wb.train.preview.Image() == nil {
+		t.Error("the preview still shows the patch from before training")
+	}
+	if n := len(wb.train.lossPlot.Series[0].X); n < 1 || n > done {
+		t.Errorf("loss plot has %d points after %d steps", n, done)
+	}
+	if n := len(wb.train.ratePlot.Series[0].Y); n != len(wb.train.lossPlot.Series[0].X) {
+		t.Errorf("success-rate plot has %d points; loss plot %d", n, len(wb.train.lossPlot.Series[0].X))
+	}
+	if !wb.activity.Visible() {
+		t.Error("the status bar shows no activity while training")
+	}
+}

@@ -62,6 +62,7 @@ type Workbench struct {
 	status                     *widget.Label
 	activity                   *widget.Activity
 	busy                       int
+	tools                      *widget.Toolbar
 	toolbarRun                 *widget.ToolbarAction
 
 	predictDebounce *debouncer

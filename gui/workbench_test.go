@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/advlab/advlab/imgops"
 )
@@ -230,5 +232,51 @@ func TestScriptedDemoPastesAGivenPatch(t *testing.T) {
 	}
 	if wb.centerTabs.Selected() != wb.compareTab || wb.compare.res == nil {
 		t.Error("the demo did not end on the comparison")
+	}
+}
+
+// TestModelsPanelDescribesTheSelectedModel checks the left panel with two
+// models loaded: selecting one shows its own input size, preprocessing and
+// labels.
+func TestModelsPanelDescribesTheSelectedModel(t *testing.T) {
+	be := newFakeBackend()
+	be.loadLabels = []string{"cat", "dog", "fox"}
+	wb, _ := newTestWorkbench(t, be)
+	wb.openModel("/m/second.onnx")
+	wb.tasks.Wait()
+	mp := wb.modelsPanel
+	for _, tc := range []struct {
+		row    int
+		name   string
+		input  string
+		labels []string
+	}{
+		{1, "second", "Input: 3×24×24 (NCHW)", be.loadLabels},
+		{0, "fake-signs", "Input: 3×32×32 (NCHW)", signLabels},
+		{1, "second", "Input: 3×24×24 (NCHW)", be.loadLabels},
+	} {
+		mp.list.Select(tc.row)
+		wb.tasks.Wait()
+		if m := wb.selectedModel(); m == nil || m.Name() != tc.name {
+			t.Fatalf("row %d selected %v; want %s", tc.row, m, tc.name)
+		}
+		if d := mp.details.Text; !strings.Contains(d, tc.input) || !strings.Contains(d, "Preprocessing: none: pixels in [0, 1]") {
+			t.Errorf("%s: details %q; want its input size and preprocessing", tc.name, d)
+		}
+		if want := fmt.Sprintf("Labels (%d)", len(tc.labels)); mp.labelsT.Text != want || mp.labels.Length() != len(tc.labels) {
+			t.Errorf("%s: labels tab %q with %d rows; want %q", tc.name, mp.labelsT.Text, mp.labels.Length(), want)
+		}
+		row := widget.NewLabel("")
+		mp.labels.UpdateItem(2, row)
+		if row.Text != "2  "+tc.labels[2] {
+			t.Errorf("%s: label row 2 = %q", tc.name, row.Text)
+		}
+		// The panels on the right follow the selection.
+		if len(wb.train.target.Options) != len(tc.labels) || wb.attackPanel.target.Options[1] != tc.labels[0] {
+			t.Errorf("%s: targets %v / %v", tc.name, wb.train.target.Options, wb.attackPanel.target.Options)
+		}
+	}
+	if len(wb.models) != 2 || len(wb.preds.cards) != 2 {
+		t.Errorf("%d models, %d prediction cards; want both kept", len(wb.models), len(wb.preds.cards))
 	}
 }

@@ -1,0 +1,102 @@
+package gui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+)
+
+// menuItem finds the item labelled label in the window's menu named menu.
+func menuItem(t *testing.T, w fyne.Window, menu, label string) *fyne.MenuItem {
+	t.Helper()
+	mm := w.MainMenu()
+	if mm == nil {
+		t.Fatal("the window has no main menu")
+	}
+	for _, m := range mm.Items {
+		if m.Label != menu {
+			continue
+		}
+		for _, it := range m.Items {
+			if it.Label == label {
+				return it
+			}
+		}
+	}
+	t.Fatalf("no menu item %s › %s", menu, label)
+	return nil
+}
+
+// closeDialogs removes every overlay (open dialogs) from the window.
+func closeDialogs(w fyne.Window) {
+	for top := w.Canvas().Overlays().Top(); top != nil; top = w.Canvas().Overlays().Top() {
+		w.Canvas().Overlays().Remove(top)
+	}
+}
+
+// TestMenuAndToolbarActions checks that each action of the menu
+// (open model, image folder, patch; export; about; and the rest of File and
+// Run) does what its label says, from the menu and, where it has one, from
+// the toolbar button.
+func TestMenuAndToolbarActions(t *testing.T) {
+	tests := []struct {
+		menu, item string
+		tool       int // index of its toolbar button, -1 when it has none
+		// asks is what the file chooser was asked ("" when none), dialog a
+		// text the dialog shown must contain ("" when none).
+		asks, dialog string
+		running      bool // a task was started
+	}{
+		{"File", "Open model…", 0, "open Open a model", "", false},
+		{"File", "Open image folder…", 1, "folder Open an image folder", "", false},
+		{"File", "Open patch…", 2, "open Open a patch", "", false},
+		{"File", "Export patch for printing…", 5, "", "dpi", false},
+		{"File", "Save patch…", -1, "save patch.png", "", false},
+		{"File", "Save adversarial images…", -1, "", "run an attack", false},
+		{"File", "Save comparison as PNG…", -1, "", "run an attack", false},
+		{"Run", "Start / stop", 4, "", "", true},
+		{"Help", "About advlab", 7, "", "Ctrl+Shift+O", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.item, func(t *testing.T) {
+			be := newFakeBackend()
+			be.stepDelay = 50 * time.Millisecond
+			wb, files := newTestWorkbench(t, be)
+			actions := map[string]func(){"menu": menuItem(t, wb.win, tc.menu, tc.item).Action}
+			if tc.tool >= 0 {
+				a, ok := wb.tools.Items[tc.tool].(*widget.ToolbarAction)
+				if !ok {
+					t.Fatalf("toolbar item %d is a %T", tc.tool, wb.tools.Items[tc.tool])
+				}
+				actions["toolbar"] = a.OnActivated
+			}
+			for from, act := range actions {
+				files.asked = nil
+				act()
+				wb.tasks.RunQueued() // errors reach their dialog through the UI queue
+				if tc.asks == "" && len(files.asked) > 0 {
+					t.Errorf("%s: asked the file chooser %q", from, files.asked)
+				}
+				if tc.asks != "" && (len(files.asked) != 1 || !strings.HasPrefix(files.asked[0], tc.asks)) {
+					t.Errorf("%s: asked %q; want %q", from, files.asked, tc.asks)
+				}
+				msg := topDialogText(wb.win)
+				if tc.dialog == "" && msg != "" {
+					t.Errorf("%s: unexpected dialog %q", from, msg)
+				}
+				if tc.dialog != "" && !strings.Contains(msg, tc.dialog) {
+					t.Errorf("%s: dialog %q; want one saying %q", from, msg, tc.dialog)
+				}
+				if wb.train.running != tc.running {
+					t.Errorf("%s: training running = %v", from, wb.train.running)
+				}
+				wb.train.stop()
+				wb.tasks.Wait()
+				closeDialogs(wb.win)
+			}
+		})
+	}
+}
