@@ -57,6 +57,9 @@ type fakeBackend struct {
 	demoErr    error
 	loadErr    error
 	loadLabels []string // the labels of LoadModel's model; signLabels when nil
+	// attackGate, when set, holds RunAttack before each image until a value
+	// arrives (or the context ends, which returns the images done).
+	attackGate chan struct{}
 	stepDelay  time.Duration
 	steps      []TrainProgress // every progress report sent
 	lastPatch  *imgops.Patch   // the patch of the last report
@@ -149,6 +152,13 @@ func (b *fakeBackend) RunAttack(ctx context.Context, req AttackRequest, progress
 		}
 	}
 	for i, s := range req.Samples {
+		if b.attackGate != nil {
+			select {
+			case <-b.attackGate:
+			case <-ctx.Done():
+				return res, ctx.Err()
+			}
+		}
 		progress(AttackProgress{Fraction: float64(i) / float64(len(req.Samples)), Text: "fake"})
 		clean := fitImage(s.Image, 32)
 		adv := image.NewNRGBA(clean.Bounds())
