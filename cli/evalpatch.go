@@ -94,15 +94,11 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ms, err := openPatchModels(models)
+	classifiers, closeModels, err := openPatchModels(models)
 	if err != nil {
 		return err
 	}
-	defer closeAll(ms)
-	classifiers := make([]engine.Classifier, len(ms))
-	for i, m := range ms {
-		classifiers[i] = m
-	}
+	defer closeModels()
 	rep, err := engine.EvaluatePatch(ctx, classifiers, ds, patch, o, nil)
 	if err != nil {
 		if ctx.Err() != nil {

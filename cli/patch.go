@@ -118,15 +118,11 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ms, err := openPatchModels(models)
+	classifiers, closeModels, err := openPatchModels(models)
 	if err != nil {
 		return err
 	}
-	defer closeAll(ms)
-	classifiers := make([]engine.Classifier, len(ms))
-	for i, m := range ms {
-		classifiers[i] = m
-	}
+	defer closeModels()
 	if *placement != "" {
 		shape := classifiers[0].InputShape()
 		pm, err := imgops.LoadPlacementMask(*placement, shape.Width, shape.Height)
@@ -184,27 +180,29 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 type patchModel = attackModel
 
 // openPatchModels opens every --model (none: the embedded demo model),
-// through openAttackModel so that tests can substitute closed-form models.
-func openPatchModels(specs []string) ([]patchModel, error) {
+// through openAttackModel so that tests can substitute closed-form models,
+// and returns them with a function that closes them all.
+func openPatchModels(specs []string) ([]engine.Classifier, func(), error) {
 	if len(specs) == 0 {
 		specs = []string{""}
 	}
-	var out []patchModel
+	var opened []patchModel
+	closeModels := func() {
+		for _, m := range opened {
+			m.Close()
+		}
+	}
+	out := make([]engine.Classifier, 0, len(specs))
 	for _, s := range specs {
 		m, err := openAttackModel(s)
 		if err != nil {
-			closeAll(out)
-			return nil, err
+			closeModels()
+			return nil, nil, err
 		}
+		opened = append(opened, m)
 		out = append(out, m)
 	}
-	return out, nil
-}
-
-func closeAll(ms []patchModel) {
-	for _, m := range ms {
-		m.Close()
-	}
+	return out, closeModels, nil
 }
 
 // loadPatchImages reads --images, or the embedded demo samples when it is

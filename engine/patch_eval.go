@@ -232,32 +232,16 @@ func EvaluatePatch(ctx context.Context, models []Classifier, data *Dataset, p *i
 
 // evalModel is one model under evaluation with its images.
 type evalModel struct {
-	c      Classifier
-	shape  ImageShape
-	k      int
-	x      []float32
-	labels []int
-	target int
-	clean  []int
+	patchSubject
+	clean []int // clean predictions
 }
 
 func newEvalModel(c Classifier, data *Dataset, target string) (*evalModel, error) {
-	shape := c.InputShape()
-	if shape.Channels != 1 && shape.Channels != 3 {
-		return nil, fmt.Errorf("%s takes %d-channel images; a patch needs 1 (grey) or 3 (RGB)", c.Name(), shape.Channels)
-	}
-	labels, err := data.LabelsFor(c.Labels())
+	subject, err := newPatchSubject(c, data, target)
 	if err != nil {
-		return nil, fmt.Errorf("images for %s: %w", c.Name(), err)
+		return nil, err
 	}
-	em := &evalModel{c: c, shape: shape, k: len(c.Labels()), labels: labels, target: -1}
-	if target != "" {
-		if em.target, err = ClassIndex(c.Labels(), target); err != nil {
-			return nil, fmt.Errorf("target for %s: %w", c.Name(), err)
-		}
-	}
-	em.x, _ = data.Tensor(shape)
-	return em, nil
+	return &evalModel{patchSubject: subject}, nil
 }
 
 // truth returns image i's true class, or its clean prediction when unlabelled.

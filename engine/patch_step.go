@@ -17,15 +17,46 @@ import (
 // patchModel is one model of a training ensemble with its images at its own
 // input size.
 type patchModel struct {
+	patchSubject
+	comps  []*imgops.Composition
+	pulled [][]float32
+	batch  []float32
+}
+
+// patchSubject is one model as patch training and evaluation see it: its
+// input, the images laid out at that input, their classes and the target.
+type patchSubject struct {
 	c      Classifier
 	shape  ImageShape
 	k      int
 	x      []float32 // every image of the dataset at shape
 	labels []int     // true classes in the model's labels (-1: unknown)
 	target int       // the target's index in the model's labels, or -1
-	comps  []*imgops.Composition
-	pulled [][]float32
-	batch  []float32
+}
+
+// newPatchSubject checks that c can take a patch, maps the images' classes
+// to its labels, resolves target (empty: untargeted) and lays the images out
+// at its input size.
+func newPatchSubject(c Classifier, data *Dataset, target string) (patchSubject, error) {
+	shape := c.InputShape()
+	if shape.Channels != 1 && shape.Channels != 3 {
+		return patchSubject{}, fmt.Errorf("%s takes %d-channel images; a patch needs 1 (grey) or 3 (RGB)", c.Name(), shape.Channels)
+	}
+	labels, err := data.LabelsFor(c.Labels())
+	if err != nil {
+		return patchSubject{}, fmt.Errorf("images for %s: %w", c.Name(), err)
+	}
+	ps := patchSubject{c: c, shape: shape, k: len(c.Labels()), labels: labels, target: -1}
+	if ps.k < 2 {
+		return patchSubject{}, fmt.Errorf("%s has %d classes; a patch needs at least 2", c.Name(), ps.k)
+	}
+	if target != "" {
+		if ps.target, err = ClassIndex(c.Labels(), target); err != nil {
+			return patchSubject{}, fmt.Errorf("target for %s: %w", c.Name(), err)
+		}
+	}
+	ps.x, _ = data.Tensor(shape)
+	return ps, nil
 }
 
 // patchTrainer is the state of one training run: everything a checkpoint
@@ -113,30 +144,23 @@ func newPatchTrainer(models []Classifier, data *Dataset, opts PatchOptions) (*pa
 // prepareModel resolves the target and labels for one model and lays the
 // images out at its input size.
 func (t *patchTrainer) prepareModel(c Classifier, data *Dataset) (*patchModel, error) {
-	shape := c.InputShape()
-	if shape.Channels != 1 && shape.Channels != 3 {
-		return nil, fmt.Errorf("%s takes %d-channel images; a patch needs 1 (grey) or 3 (RGB)", c.Name(), shape.Channels)
-	}
-	labels, err := data.LabelsFor(c.Labels())
-	if err != nil {
-		return nil, fmt.Errorf("images for %s: %w", c.Name(), err)
-	}
-	pm := &patchModel{c: c, shape: shape, k: len(c.Labels()), labels: labels, target: -1}
-	if pm.k < 2 {
-		return nil, fmt.Errorf("%s has %d classes; a patch needs at least 2", c.Name(), pm.k)
-	}
+	target := ""
 	if t.targeted {
-		if pm.target, err = ClassIndex(c.Labels(), t.opts.Target); err != nil {
-			return nil, fmt.Errorf("target for %s: %w", c.Name(), err)
-		}
-	} else {
-		for i, l := range labels {
+		target = t.opts.Target
+	}
+	subject, err := newPatchSubject(c, data, target)
+	if err != nil {
+		return nil, err
+	}
+	pm := &patchModel{patchSubject: subject}
+	if !t.targeted {
+		for i, l := range pm.labels {
 			if l < 0 {
 				return nil, fmt.Errorf("untargeted training needs the true class of every image; %s is not in a class folder", data.Items[i].Rel)
 			}
 		}
 	}
-	pm.x, _ = data.Tensor(shape)
+	shape := pm.shape
 	b := t.opts.BatchSize
 	pm.comps = make([]*imgops.Composition, b)
 	for j := range pm.comps {
