@@ -7,7 +7,9 @@ import (
 	"image"
 	"math"
 	"os"
+	"regexp"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/advlab/advlab/engine"
@@ -120,7 +122,27 @@ func (engineBackend) LoadModel(ctx context.Context, path string) (Model, error) 
 	if err != nil {
 		return nil, err
 	}
-	return checkModel(ctx, m)
+	em, err := checkModel(ctx, m)
+	return em, adviseOnOperators(err)
+}
+
+// unsupportedOp finds the operator in ONNX Runtime's words for a graph it
+// has no kernel for: an operator it does not know at the model's opset, or
+// one of a custom domain.
+var unsupportedOp = regexp.MustCompile(`No Op registered for (\S+)|Could not find an implementation for (\S+?)\(|(\S+) is not a registered function/op`)
+
+// adviseOnOperators adds to ONNX Runtime's refusal of an unsupported
+// operator what the user can do about it; other errors pass unchanged.
+func adviseOnOperators(err error) error {
+	if err == nil {
+		return nil
+	}
+	m := unsupportedOp.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	op := m[1] + m[2] + m[3]
+	return fmt.Errorf("%w\n\nONNX Runtime cannot run the operator %s. Export the model again using only standard ONNX operators (torch.onnx.export with opset_version between 11 and 17, no custom ops), or replace that layer, and open it again", err, op)
 }
 
 func checkModel(ctx context.Context, m *engine.Model) (Model, error) {
@@ -199,6 +221,10 @@ func (engineBackend) LoadImages(ctx context.Context, path string) (*ImageSet, er
 		ds, err = engine.LoadImageFolder(path)
 	} else {
 		ds, err = engine.LoadImageFiles([]string{path})
+	}
+	if err != nil && strings.Contains(err.Error(), "is not a readable image") {
+		// The engine names the file; say what to do with it.
+		return nil, fmt.Errorf("%w; convert it to PNG or JPEG, or move it out of the folder, and open the images again", err)
 	}
 	if err != nil {
 		return nil, err
@@ -557,7 +583,11 @@ func (engineBackend) EvaluatePatch(ctx context.Context, req EvalRequest, progres
 
 // LoadPatch reads a patch file.
 func (engineBackend) LoadPatch(path string) (*imgops.Patch, imgops.PatchMeta, error) {
-	return imgops.LoadPatch(path)
+	p, meta, err := imgops.LoadPatch(path)
+	if err != nil {
+		return nil, meta, fmt.Errorf("%w; open a patch saved by advlab (File › Save patch) or a PNG whose transparency outlines the patch", err)
+	}
+	return p, meta, nil
 }
 
 // SavePatch writes a patch file.

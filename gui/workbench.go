@@ -202,14 +202,6 @@ func (wb *Workbench) start(paths []string) {
 	wb.tasks.Go(func() {
 		var errs []error
 		var loaded []Model
-		if len(models) == 0 {
-			m, err := wb.be.DemoModel(ctx)
-			if err != nil {
-				errs = append(errs, err)
-			} else {
-				loaded = append(loaded, m)
-			}
-		}
 		for _, p := range models {
 			m, err := wb.be.LoadModel(ctx, p)
 			if err != nil {
@@ -218,17 +210,38 @@ func (wb *Workbench) start(paths []string) {
 			}
 			loaded = append(loaded, m)
 		}
+		// The demo model opens when no model was asked for, and when none
+		// of those asked for opened, so that the window is never left
+		// without a model to work with.
+		var fallback []string // what of the demo opened instead
+		if len(loaded) == 0 {
+			m, err := wb.be.DemoModel(ctx)
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				loaded = append(loaded, m)
+				if len(models) > 0 {
+					fallback = append(fallback, "model")
+				}
+			}
+		}
 		var set *ImageSet
 		var err error
-		if len(folders) == 0 {
-			set, err = wb.be.DemoImages(ctx)
-		} else {
-			set, err = wb.be.LoadImages(ctx, folders[0])
+		demoImages := len(folders) == 0
+		if !demoImages {
+			if set, err = wb.be.LoadImages(ctx, folders[0]); err != nil {
+				errs = append(errs, err)
+				demoImages = true
+				fallback = append(fallback, "sample images")
+			}
+		}
+		if demoImages {
+			if set, err = wb.be.DemoImages(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		var thumbs []image.Image
-		if err != nil {
-			errs = append(errs, err)
-		} else {
+		if set != nil {
 			thumbs = makeThumbs(set)
 		}
 		var patch *imgops.Patch
@@ -250,9 +263,16 @@ func (wb *Workbench) start(paths []string) {
 				wb.setPatch(patch, meta)
 				wb.patchFromFile = true
 			}
-			if len(errs) > 0 {
+			switch {
+			case len(fallback) > 0:
+				verb := "are"
+				if len(fallback) == 1 && fallback[0] == "model" {
+					verb = "is"
+				}
+				wb.showError("Loading at start-up", fmt.Errorf("%w\n\nThe demo %s %s open instead", errors.Join(errs...), strings.Join(fallback, " and "), verb))
+			case len(errs) > 0:
 				wb.showError("Loading at start-up", errors.Join(errs...))
-			} else {
+			default:
 				wb.setStatus("Ready: press Start in the Patch tab (Ctrl+Enter) to train a patch")
 			}
 			if wb.onDemoLoaded != nil {

@@ -280,3 +280,42 @@ func TestModelsPanelDescribesTheSelectedModel(t *testing.T) {
 		t.Errorf("%d models, %d prediction cards; want both kept", len(wb.models), len(wb.preds.cards))
 	}
 }
+
+// TestStartFallsBackOnTheDemo starts the workbench on a model and an image
+// folder that do not open: the dialog says why, and the demo model and
+// images open instead, so that the window is usable.
+func TestStartFallsBackOnTheDemo(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "broken.onnx")
+	os.WriteFile(model, []byte("x"), 0o644)
+	folder := filepath.Join(dir, "photos")
+	os.Mkdir(folder, 0o755)
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		wants string
+	}{
+		{"model", []string{model}, "The demo model is open instead"},
+		{"model and folder", []string{model, folder}, "The demo model and sample images are open instead"},
+		{"folder", []string{folder}, "The demo sample images are open instead"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := newFakeBackend()
+			be.loadErr = errBoom
+			wb := newWorkbench(test.NewTempApp(t), test.NewTempWindow(t, nil), be)
+			wb.tasks.manualLoop()
+			wb.start(tc.args)
+			wb.tasks.Wait()
+			msg := topDialogText(wb.win)
+			if !strings.Contains(msg, "boom") || !strings.Contains(msg, tc.wants) {
+				t.Errorf("dialog %q; want the error and %q", msg, tc.wants)
+			}
+			if len(wb.models) != 1 || wb.models[0].Name() != "fake-signs" {
+				t.Errorf("models %v; want the demo model", wb.models)
+			}
+			if wb.images == nil || wb.images.Name != demoSetName || wb.preds.Top(wb.models[0]) == "" {
+				t.Errorf("images %v; want the demo samples, classified", wb.images)
+			}
+		})
+	}
+}
