@@ -34,6 +34,7 @@ type compareView struct {
 	mode    *widget.RadioGroup
 	amp     *widget.Slider
 	ampText *widget.Label
+	ampRow  fyne.CanvasObject // hidden in grid mode, which shows no heat map
 	summary *widget.Label
 
 	clean, adv, pert          *imageView
@@ -84,9 +85,9 @@ func newCompareView(wb *Workbench) *compareView {
 	saveCmp := widget.NewButtonWithIcon("Save PNG…", theme.DocumentSaveIcon(), wb.saveComparisonDialog)
 	saveAdv := widget.NewButtonWithIcon("Save images…", theme.FolderOpenIcon(), wb.saveAdversarialDialog)
 	bar := container.NewHBox(cv.mode, layout.NewSpacer(), saveCmp, saveAdv)
-	ampRow := container.NewBorder(nil, nil, widget.NewLabel("Amplify perturbation"), cv.ampText, cv.amp)
+	cv.ampRow = container.NewBorder(nil, nil, widget.NewLabel("Amplify perturbation"), cv.ampText, cv.amp)
 	cv.body = container.NewStack(cv.side)
-	cv.content = container.NewBorder(container.NewVBox(bar, ampRow, cv.summary), nil, nil, nil, cv.body)
+	cv.content = container.NewBorder(container.NewVBox(bar, cv.ampRow, cv.summary), nil, nil, nil, cv.body)
 	cv.mode.SetSelected(modeSide)
 	return cv
 }
@@ -216,8 +217,10 @@ func (cv *compareView) showMode() {
 	}
 	if cv.mode.Selected == modeGrid {
 		cv.body.Objects = []fyne.CanvasObject{cv.grid}
+		cv.ampRow.Hide()
 	} else {
 		cv.body.Objects = []fyne.CanvasObject{cv.side}
+		cv.ampRow.Show()
 	}
 	cv.body.Refresh()
 }
@@ -296,7 +299,9 @@ func (cv *compareView) gridCreate() fyne.CanvasObject {
 	img := newImageView(nil, fyne.NewSize(96, 96))
 	frame := canvas.NewRectangle(color.Transparent)
 	frame.StrokeWidth = 3
-	label := widget.NewLabel("")
+	// Two lines: the class seen now, and under it the class seen before
+	// (blank when the prediction held), each truncated on its own.
+	label := widget.NewLabel("new\nold")
 	label.SizeName = theme.SizeNameCaptionText
 	label.Alignment = fyne.TextAlignCenter
 	label.Truncation = fyne.TextTruncateEllipsis
@@ -317,11 +322,10 @@ func (cv *compareView) gridUpdate(id widget.GridWrapItemID, o fyne.CanvasObject)
 	m := cv.res.Models[src]
 	if it.Flipped(src) {
 		frame.StrokeColor = color.NRGBA{220, 40, 40, 255}
-		// The new class first: a narrow cell truncates the end.
-		label.SetText("✗ " + labelOf(m.Labels(), it.AdvPred[src].Class()) + " ← " + labelOf(m.Labels(), it.CleanPred[src].Class()))
+		label.SetText("✗ " + labelOf(m.Labels(), it.AdvPred[src].Class()) + "\n← " + labelOf(m.Labels(), it.CleanPred[src].Class()))
 	} else {
 		frame.StrokeColor = color.Transparent
-		label.SetText(labelOf(m.Labels(), it.AdvPred[src].Class()))
+		label.SetText("✓ " + labelOf(m.Labels(), it.AdvPred[src].Class()) + "\n ")
 	}
 	frame.Refresh()
 }

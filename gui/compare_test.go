@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/advlab/advlab/imgops"
 )
@@ -75,16 +77,44 @@ func TestComparisonShowsEveryModelAndTheFlips(t *testing.T) {
 	if n != 3 {
 		t.Errorf("%d images marked flipped; the fake fools every other one of 6", n)
 	}
+	// Each cell says what the attacked model sees now and, when that
+	// flipped, what it saw before, with a red frame.
+	for i, it := range res.Items {
+		cell := cv.gridCreate()
+		cv.gridUpdate(i, cell)
+		var text string
+		var framed bool
+		for _, o := range test.LaidOutObjects(cell) {
+			switch o := o.(type) {
+			case *widget.Label:
+				text = o.Text
+			case *canvas.Rectangle:
+				_, _, _, a := o.StrokeColor.RGBA()
+				framed = framed || (o.StrokeWidth > 0 && a > 0)
+			}
+		}
+		now, before := signLabels[it.AdvPred[0].Class()], signLabels[it.CleanPred[0].Class()]
+		want := "✓ " + now + "\n "
+		if it.Flipped(0) {
+			want = "✗ " + now + "\n← " + before
+		}
+		if text != want || framed != it.Flipped(0) {
+			t.Errorf("grid cell %d: %q, framed %v; want %q, framed %v", i, text, framed, want, it.Flipped(0))
+		}
+	}
 	if !strings.Contains(cv.summary.Text, "fake-signs (attacked) 3/6 = 50%") || !strings.Contains(cv.summary.Text, "second (transfer)") {
 		t.Errorf("summary = %q", cv.summary.Text)
 	}
 	if cv.body.Objects[0] != cv.grid {
 		t.Error("grid mode does not show the grid")
 	}
+	if cv.ampRow.Visible() {
+		t.Error("grid mode shows the heat map's amplification, which it does not use")
+	}
 	// Tapping a grid cell shows that image side by side.
 	cv.grid.Select(4)
-	if cv.body.Objects[0] != cv.side || cv.item != 4 || wb.current != 4 {
-		t.Errorf("after tapping cell 4: item %d, current %d", cv.item, wb.current)
+	if cv.body.Objects[0] != cv.side || cv.item != 4 || wb.current != 4 || !cv.ampRow.Visible() {
+		t.Errorf("after tapping cell 4: item %d, current %d, amplification shown %v", cv.item, wb.current, cv.ampRow.Visible())
 	}
 
 	// Saving the comparison renders it to a PNG through the exporter.

@@ -83,3 +83,17 @@ func TestExportRejectsWhatDoesNotFit(t *testing.T) {
 		t.Errorf("dialog = %q", msg)
 	}
 }
+
+// TestExportDialogGivesTheSizeRoom lays the dialog out at its smallest and
+// checks that the size field is wider than its unit (a Select as wide as
+// "(Select one)" squeezed the number to a few pixels).
+func TestExportDialogGivesTheSizeRoom(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	ed := newExportDialog(wb, wb.patch, wb.patchMeta)
+	w := test.NewTempWindow(t, ed.content)
+	w.Resize(ed.content.MinSize())
+	if sw, uw := ed.size.Size().Width, ed.unit.Size().Width; sw < uw || sw < 80 {
+		t.Errorf("size field %.0f wide beside a unit %.0f wide", sw, uw)
+	}
+}

@@ -74,6 +74,9 @@ func newExportDialog(wb *Workbench, p *imgops.Patch, meta imgops.PatchMeta) *exp
 		ed.update()
 	}
 	ed.unit = widget.NewSelect([]string{"cm", "mm", "in"}, func(s string) { pr.setText("export.unit", s); ed.update() })
+	// A Select is as wide as its placeholder: a short one leaves the width
+	// of the row to the number.
+	ed.unit.PlaceHolder = "unit"
 	ed.dpi = widget.NewSelectEntry([]string{"150", "300", "600"})
 	ed.dpi.SetText(pr.text("export.dpi", "300"))
 	ed.dpi.OnChanged = func(s string) {

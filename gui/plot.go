@@ -16,8 +16,9 @@ type series struct {
 	Name  string
 	Color color.Color
 	X, Y  []float64
-	// Faint draws a thin, half-transparent line: a reference beside the
-	// main lines (the control patch of an evaluation).
+	// Faint draws a thin, half-transparent dashed line without markers: a
+	// reference beside the main lines (the control patch of an evaluation),
+	// told apart from its model's line by the dashes, in the legend too.
 	Faint bool
 }
 
@@ -27,7 +28,7 @@ func (s series) lineColor() (color.Color, float32) {
 		return s.Color, 2
 	}
 	r, g, b, _ := s.Color.RGBA()
-	return color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 140}, 1
+	return color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 160}, 1.5
 }
 
 // plotMaxPoints bounds the points drawn per series: longer series are
@@ -228,12 +229,9 @@ func (r *plotRenderer) build() {
 			}
 			pt := fyne.NewPos(toX(s.X[j]), clampY(toY(s.Y[j])))
 			if have {
-				l := canvas.NewLine(col)
-				l.StrokeWidth = width
-				l.Position1, l.Position2 = prev, pt
-				r.objs = append(r.objs, l)
+				r.objs = appendLine(r.objs, prev, pt, col, width, s.Faint)
 			}
-			if p.markers {
+			if p.markers && !s.Faint {
 				c := canvas.NewCircle(col)
 				c.Resize(fyne.NewSize(6, 6))
 				c.Move(pt.Subtract(fyne.NewPos(3, 3)))
@@ -245,16 +243,39 @@ func (r *plotRenderer) build() {
 			}
 		}
 		if len(p.Series) > 1 {
-			sw := canvas.NewRectangle(col)
-			sw.Resize(fyne.NewSize(10, 3))
-			sw.Move(fyne.NewPos(legendX, textSize+8+textSize/2))
+			y := textSize + 8 + textSize/2
+			r.objs = appendLine(r.objs, fyne.NewPos(legendX, y), fyne.NewPos(legendX+16, y), col, max(width, 1.5), s.Faint)
 			t := canvas.NewText(s.Name, fg)
 			t.TextSize = textSize
-			t.Move(fyne.NewPos(legendX+14, textSize+6))
-			r.objs = append(r.objs, sw, t)
-			legendX += 24 + fyne.MeasureText(s.Name, textSize, fyne.TextStyle{}).Width
+			t.Move(fyne.NewPos(legendX+20, textSize+6))
+			r.objs = append(r.objs, t)
+			legendX += 30 + fyne.MeasureText(s.Name, textSize, fyne.TextStyle{}).Width
 		}
 	}
+}
+
+// Dashes of faint lines, in canvas units.
+const dashOn, dashOff = 5, 4
+
+// appendLine adds the line from a to b to objs, solid or dashed.
+func appendLine(objs []fyne.CanvasObject, a, b fyne.Position, col color.Color, width float32, dashed bool) []fyne.CanvasObject {
+	line := func(p, q fyne.Position) {
+		l := canvas.NewLine(col)
+		l.StrokeWidth = width
+		l.Position1, l.Position2 = p, q
+		objs = append(objs, l)
+	}
+	d := b.Subtract(a)
+	n := float32(math.Hypot(float64(d.X), float64(d.Y)))
+	if !dashed || n <= dashOn {
+		line(a, b)
+		return objs
+	}
+	at := func(t float32) fyne.Position { return a.Add(fyne.NewPos(d.X*t/n, d.Y*t/n)) }
+	for t := float32(0); t < n; t += dashOn + dashOff {
+		line(at(t), at(min(t+dashOn, n)))
+	}
+	return objs
 }
 
 // ticks returns about n round values spanning [lo, hi].

@@ -132,8 +132,10 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	live := container.NewBorder(nil, nil, tp.preview, nil, container.NewVBox(tp.progress, tp.eta))
 	// The parameters scroll; Start, the progress, the patch and the plots
 	// stay in view below them while a patch trains.
+	// Half and half: the split then gives the parameters whatever the live
+	// part does not need at its minimum (at 1280×800, seven of the rows).
 	split := container.NewVSplit(container.NewVScroll(form), container.NewVBox(buttons, live, tp.lossPlot, tp.ratePlot))
-	split.Offset = 0.3
+	split.Offset = 0.5
 	tp.content = split
 	return tp
 }
