@@ -33,11 +33,17 @@ func TestUIStaysResponsiveWhileTheDemoTrains(t *testing.T) {
 		t.Fatalf("the demo did not load: %s", wb.status.Text)
 	}
 	wb.train.steps.Entry.SetText("60")
-	test.Tap(wb.train.start)
+	noise := wb.view.Composite()
+	// A first-time user presses one button: the toolbar's Start.
+	wb.toolbarRun.OnActivated()
 	busy, probe := uiLoop(wb, 60*time.Second, frameInterval, func() bool { return !wb.train.running })
 	wb.tasks.Wait()
 	if wb.train.running || wb.train.lastRun == nil || wb.train.lastRun.Err != nil || wb.train.lastRun.Done != 60 {
 		t.Fatalf("training did not finish: %+v", wb.train.lastRun)
+	}
+	// … and sees a patch appear: trained for the target shown, on the canvas.
+	if wb.patchMeta.Target == "" || wb.patchMeta.Target != wb.train.target.Selected || wb.view.Composite() == noise {
+		t.Errorf("no trained patch on the canvas: target %q", wb.patchMeta.Target)
 	}
 	t.Logf("UI busy: %d stretches, median %v, p99 %v, max %v; probe latency: %d probes, median %v, p99 %v, max %v",
 		len(busy), percentile(busy, 0.5), percentile(busy, 0.99), maxDuration(busy),

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -98,5 +99,55 @@ func TestMenuAndToolbarActions(t *testing.T) {
 				closeDialogs(wb.win)
 			}
 		})
+	}
+}
+
+// TestRecentFilesMenu opens a model, a folder and a patch, and checks that
+// File › Open recent lists them (newest first within each kind) in a new
+// session on the same preferences, that choosing one opens it again, and
+// that one which no longer opens leaves the list.
+func TestRecentFilesMenu(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	wb.openModel("/m/a.onnx")
+	wb.openModel("/m/b.onnx")
+	wb.openImages("/photos/set")
+	wb.openPatch("/p/patch.png")
+	wb.tasks.Wait()
+
+	again := newWorkbench(wb.app, test.NewTempWindow(t, nil), be)
+	again.tasks.manualLoop()
+	again.start(nil)
+	again.tasks.Wait()
+	recent := menuItem(t, again.win, "File", "Open recent").ChildMenu
+	var labels []string
+	for _, it := range recent.Items {
+		labels = append(labels, it.Label)
+	}
+	want := []string{"b.onnx  —  /m", "a.onnx  —  /m", "set  —  /photos", "patch.png  —  /p"}
+	if strings.Join(labels, "|") != strings.Join(want, "|") {
+		t.Fatalf("Open recent lists %q; want %q", labels, want)
+	}
+
+	be.mu.Lock()
+	before := len(be.loaded)
+	be.mu.Unlock()
+	recent.Items[1].Action() // a.onnx
+	again.tasks.Wait()
+	if len(again.models) != 2 || be.loaded[before] != "/m/a.onnx" {
+		t.Fatalf("choosing a.onnx: %d models, loaded %q", len(again.models), be.loaded[before:])
+	}
+	if got := again.prefs.recent(prefRecentModels); got[0] != "/m/a.onnx" {
+		t.Errorf("recent models %q; want a.onnx first now", got)
+	}
+
+	be.loadErr = errBoom // the folder has gone
+	menuItem(t, again.win, "File", "Open recent").ChildMenu.Items[2].Action()
+	again.tasks.Wait()
+	if got := again.prefs.recent(prefRecentFolders); len(got) != 0 {
+		t.Errorf("recent folders %q; want the one that failed gone", got)
+	}
+	if msg := topDialogText(again.win); !strings.Contains(msg, "boom") {
+		t.Errorf("dialog %q", msg)
 	}
 }
