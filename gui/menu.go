@@ -23,10 +23,10 @@ var (
 )
 
 // shortcutHelp lists the shortcuts for the About dialog.
-const shortcutHelp = `Ctrl+O        open a model (.onnx)
-Ctrl+Shift+O  open an image folder
+const shortcutHelp = `Ctrl+O          open a model (.onnx)
+Ctrl+Shift+O    open an image folder
 Ctrl+Enter, F5  start or stop the task of the tab on the right
-Ctrl+E        export the patch for printing
+Ctrl+E          export the patch for printing
 On the canvas: drag to move the patch; drag the corner handle or scroll to
 scale it; drag the top handle, shift+scroll or use the slider to rotate it;
 click to place it; arrows nudge it, + − scale, [ ] rotate.
