@@ -62,6 +62,14 @@ func TestComparisonShowsEveryModelAndTheFlips(t *testing.T) {
 	if it.Flipped(0) != strings.HasPrefix(cv.advCap.Text, "✗ ") {
 		t.Errorf("caption %q does not say whether the top class flipped", cv.advCap.Text)
 	}
+	// The amplification slider redraws the heat map (TestHeatMap checks the
+	// gain) and says by how much.
+	heat10 := cv.pert.Image()
+	cv.amp.SetValue(2)
+	if cv.ampText.Text != "×100" || !strings.Contains(cv.pertCap.Text, "amplified ×100") || cv.pert.Image() == heat10 {
+		t.Errorf("at ×100: readout %q, caption %q", cv.ampText.Text, cv.pertCap.Text)
+	}
+	cv.amp.SetValue(1)
 	// Grid: every fooled image marked; the success rate in the summary.
 	cv.mode.SetSelected(modeGrid)
 	marks := cv.flippedMarks()
