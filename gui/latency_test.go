@@ -122,36 +122,65 @@ func TestUIStaysResponsiveWhileTraining(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for two seconds")
 	}
-	be := newFakeBackend()
-	wb, _ := newTestWorkbench(t, be)
-	wb.train.size.Entry.SetText("128")
-	wb.train.steps.Entry.SetText("1500")
-	test.Tap(wb.train.start)
-	// A drag of the patch during training as well: predictions run too.
-	for i := 0; i < 20; i++ {
-		wb.view.SetPlacement(Placement{CX: 0.2 + 0.03*float64(i), CY: 0.5, Area: 0.1})
-	}
-	busy, probe := uiLoop(wb, 20*time.Second, frameInterval, func() bool { return !wb.train.running })
-	wb.tasks.Wait()
-	if wb.train.running {
-		t.Fatal("training did not finish in 20 s")
-	}
-	if len(be.steps) != 1500 {
-		t.Fatalf("%d steps reported; want 1500", len(be.steps))
-	}
-	t.Logf("UI busy: %d stretches, median %v, p99 %v, max %v; probe latency: %d probes, median %v, p99 %v, max %v",
-		len(busy), percentile(busy, 0.5), percentile(busy, 0.99), maxDuration(busy),
-		len(probe), percentile(probe, 0.5), percentile(probe, 0.99), maxDuration(probe))
-	if raceEnabled {
-		return // the race detector slows everything tenfold
-	}
-	if m := maxDuration(busy); m > 100*time.Millisecond {
-		t.Errorf("the UI goroutine was busy for %v at a stretch; want < 100 ms", m)
-	}
-	if m := maxDuration(probe); m > 100*time.Millisecond {
-		t.Errorf("an event waited %v for the UI goroutine; want < 100 ms", m)
-	}
-	if len(probe) < 50 {
-		t.Errorf("only %d probes ran", len(probe))
+	checkResponsive(t, func(t *testing.T) (busy, probe []time.Duration) {
+		be := newFakeBackend()
+		wb, _ := newTestWorkbench(t, be)
+		wb.train.size.Entry.SetText("128")
+		wb.train.steps.Entry.SetText("1500")
+		test.Tap(wb.train.start)
+		// A drag of the patch during training as well: predictions run too.
+		for i := 0; i < 20; i++ {
+			wb.view.SetPlacement(Placement{CX: 0.2 + 0.03*float64(i), CY: 0.5, Area: 0.1})
+		}
+		busy, probe = uiLoop(wb, 20*time.Second, frameInterval, func() bool { return !wb.train.running })
+		wb.tasks.Wait()
+		if wb.train.running {
+			t.Fatal("training did not finish in 20 s")
+		}
+		if len(be.steps) != 1500 {
+			t.Fatalf("%d steps reported; want 1500", len(be.steps))
+		}
+		if len(probe) < 50 {
+			t.Errorf("only %d probes ran", len(probe))
+		}
+		return busy, probe
+	})
+}
+
+// latencyAttempts is how many times checkResponsive runs a scenario before
+// it fails.
+const latencyAttempts = 3
+
+// checkResponsive runs scenario, which drives the workbench's UI loop and
+// returns how long the UI goroutine was busy at each stretch and how long
+// each probe event waited, and fails when neither stays under 100 ms in any
+// of latencyAttempts runs. The times are wall-clock, so on a loaded
+// two-core machine they include the time the OS gave to other processes: a
+// real block (work done on the UI goroutine) shows in every run, while a
+// stretch of preemption does not repeat.
+func checkResponsive(t *testing.T, scenario func(t *testing.T) (busy, probe []time.Duration)) {
+	t.Helper()
+	const limit = 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		busy, probe := scenario(t)
+		mb, mp := maxDuration(busy), maxDuration(probe)
+		t.Logf("run %d: UI busy: %d stretches, median %v, p99 %v, max %v; probe latency: %d probes, median %v, p99 %v, max %v",
+			attempt, len(busy), percentile(busy, 0.5), percentile(busy, 0.99), mb,
+			len(probe), percentile(probe, 0.5), percentile(probe, 0.99), mp)
+		if raceEnabled || t.Failed() {
+			return // the race detector slows everything tenfold
+		}
+		if mb < limit && mp < limit {
+			return
+		}
+		if attempt == latencyAttempts {
+			if mb >= limit {
+				t.Errorf("the UI goroutine was busy for %v at a stretch in each of %d runs; want < 100 ms", mb, attempt)
+			}
+			if mp >= limit {
+				t.Errorf("an event waited %v for the UI goroutine in each of %d runs; want < 100 ms", mp, attempt)
+			}
+			return
+		}
 	}
 }
