@@ -45,6 +45,51 @@ func TestGradGraphConv(t *testing.T) {
 		{name: "Conv/depthwise multiplier 2", shape: img6, build: func(g *testGraph, x string) (string, int64) {
 			return conv(g, x, 6, 1, 3, attrI("group", 3)), 6 * 16
 		}},
+		{name: "Conv/1x1", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 5, 3, 1), 5 * 36
+		}},
+		{name: "Conv/groups 3, one output channel per group", shape: []int64{6, 5, 5}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 2, 3, attrI("group", 3), attrIs("pads", []int64{1, 1, 1, 1})), 3 * 25
+		}},
+		{name: "Conv/pads wider than the kernel", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 2, 3, 3, attrIs("pads", []int64{3, 3, 3, 3})), 2 * 10 * 10
+		}},
+		{name: "Conv/depthwise stride 2 odd size", shape: []int64{3, 7, 7}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 3, attrI("group", 3), attrIs("strides", []int64{2, 2}), attrIs("pads", []int64{1, 1, 1, 1})), 3 * 16
+		}},
+		{name: "Conv/depthwise stride 2 no pads odd size", shape: []int64{3, 7, 7}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 3, attrI("group", 3), attrIs("strides", []int64{2, 2})), 3 * 9
+		}},
+		{name: "Conv/depthwise 5x5 stride 2 pad 2", shape: []int64{3, 8, 8}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 5, attrI("group", 3), attrIs("strides", []int64{2, 2}), attrIs("pads", []int64{2, 2, 2, 2})), 3 * 16
+		}},
+		{name: "Conv/depthwise stride 2 asymmetric pads", shape: []int64{3, 8, 7}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 3, attrI("group", 3), attrIs("strides", []int64{2, 2}), attrIs("pads", []int64{0, 1, 1, 0})), 3 * 4 * 3
+		}},
+		{name: "Conv/depthwise stride 2 SAME_UPPER 16 channels", shape: []int64{16, 7, 7}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 16, 1, 3, attrI("group", 16), attrIs("strides", []int64{2, 2}), attrS("auto_pad", "SAME_UPPER")), 16 * 16
+		}},
+		{name: "Conv/depthwise stride 3", shape: []int64{3, 8, 8}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 3, attrI("group", 3), attrIs("strides", []int64{3, 3}), attrIs("pads", []int64{1, 1, 1, 1})), 3 * 9
+		}},
+		{name: "Conv/depthwise 1x1 stride 2 (empty phases)", shape: []int64{3, 5, 5}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 1, attrI("group", 3), attrIs("strides", []int64{2, 2})), 3 * 9
+		}},
+		{name: "Conv/depthwise 2x2 stride 2", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 2, attrI("group", 3), attrIs("strides", []int64{2, 2})), 3 * 9
+		}},
+		{name: "Conv/depthwise multiplier 2 stride 2", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 6, 1, 3, attrI("group", 3), attrIs("strides", []int64{2, 2}), attrIs("pads", []int64{1, 1, 1, 1})), 6 * 9
+		}},
+		{name: "Conv/depthwise stride 2 dilation 2", shape: []int64{3, 7, 7}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 3, attrI("group", 3), attrIs("strides", []int64{2, 2}), attrIs("dilations", []int64{2, 2}), attrIs("pads", []int64{2, 2, 2, 2})), 3 * 16
+		}},
+		{name: "Conv/depthwise stride (2, 1)", shape: img6, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 3, 1, 3, attrI("group", 3), attrIs("strides", []int64{2, 1}), attrIs("pads", []int64{1, 1, 1, 1})), 3 * 3 * 6
+		}},
+		{name: "Conv/1x1 stride 2", shape: []int64{3, 5, 5}, build: func(g *testGraph, x string) (string, int64) {
+			return conv(g, x, 4, 3, 1, attrIs("strides", []int64{2, 2})), 4 * 9
+		}},
 		{name: "Conv/SAME_UPPER stride 2", shape: []int64{3, 5, 5}, build: func(g *testGraph, x string) (string, int64) {
 			return conv(g, x, 2, 3, 2, attrS("auto_pad", "SAME_UPPER"), attrIs("strides", []int64{2, 2})), 2 * 9
 		}},
@@ -175,4 +220,46 @@ func TestGradGraphPool(t *testing.T) {
 			build: func(g *testGraph, x string) (string, int64) { return c.f(g, x), c.features }})
 	}
 	runGradCases(t, gcs)
+}
+
+// TestConvBackwardOperators checks which operators carry a Conv's input
+// gradient: forward Convs wherever that is faster in ONNX Runtime (stride
+// 1, strided depthwise), a ConvTranspose for strided dense convolutions and
+// for geometries the rewrite does not cover.
+func TestConvBackwardOperators(t *testing.T) {
+	cases := []struct {
+		name              string
+		shape             []int64
+		out, inPerGroup   int64
+		k, features       int64
+		attrs             []*onnxAttr
+		wantConvTranspose bool
+	}{
+		{"3x3 stride 1", []int64{3, 6, 6}, 4, 3, 3, 4 * 36, []*onnxAttr{attrIs("pads", []int64{1, 1, 1, 1})}, false},
+		{"1x1 stride 1", []int64{3, 6, 6}, 4, 3, 1, 4 * 36, nil, false},
+		{"depthwise stride 2", []int64{3, 6, 6}, 3, 1, 3, 3 * 9, []*onnxAttr{attrI("group", 3), attrIs("strides", []int64{2, 2}), attrIs("pads", []int64{1, 1, 1, 1})}, false},
+		{"dense stride 2", []int64{3, 6, 6}, 4, 3, 3, 4 * 9, []*onnxAttr{attrIs("strides", []int64{2, 2}), attrIs("pads", []int64{1, 1, 1, 1})}, true},
+		{"depthwise stride 2 dilation 2", []int64{3, 7, 7}, 3, 1, 3, 3 * 16, []*onnxAttr{attrI("group", 3), attrIs("strides", []int64{2, 2}), attrIs("dilations", []int64{2, 2}), attrIs("pads", []int64{2, 2, 2, 2})}, true},
+		{"pads wider than the kernel", []int64{3, 6, 6}, 2, 3, 3, 2 * 100, []*onnxAttr{attrIs("pads", []int64{3, 3, 3, 3})}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := newTestGraph(17, 1)
+			y := conv(g, "image", c.out, c.inPerGroup, c.k, c.attrs...)
+			logits := g.classifier(y, c.features, gradTestK)
+			spec := testSpec("image", c.shape, NCHW)
+			spec.Logits = logits
+			gm, err := ExportGradientGraph(g.model("image", c.shape, logits, gradTestK), spec, CrossEntropy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := false
+			for _, n := range gm.GetGraph().GetNode() {
+				got = got || n.GetOpType() == "ConvTranspose"
+			}
+			if got != c.wantConvTranspose {
+				t.Errorf("ConvTranspose in the gradient graph: %v, want %v", got, c.wantConvTranspose)
+			}
+		})
+	}
 }

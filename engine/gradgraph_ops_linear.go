@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 )
@@ -75,6 +74,8 @@ func (x *gradExport) convGeometry(n *onnx.NodeProto) (*convGeometry, error) {
 // bwdConv: the input gradient of a convolution is the transposed
 // convolution of dy with the same weights, group, strides, dilations and
 // pads; output_padding restores the input positions the strides skipped.
+// Where it can, the rule emits that sum as a forward Conv instead
+// (convBackwardByConv).
 func bwdConv(c *bwdCtx) error {
 	g, err := c.convGeometry(c.n)
 	if err != nil {
@@ -88,45 +89,13 @@ func bwdConv(c *bwdCtx) error {
 			return fmt.Errorf("spatial axis %d: %d inputs, %d outputs and pads %d+%d do not fit kernel %d stride %d", i, in[i], out[i], g.begin[i], g.end[i], g.kernel[i], g.strides[i])
 		}
 	}
-	if dx, ok := depthwiseStride1Backward(c, g, c.tinfo(c.in(0)).dims[1], c.tinfo(c.in(1)).dims); ok {
+	if dx, ok := convBackwardByConv(c, g, outPad); ok {
 		c.give(0, dx)
 		return nil
 	}
 	attrs := append(g.attrs(), attrIs("output_padding", outPad))
 	c.give(0, c.op("ConvTranspose", []string{c.dy[0], c.in(1)}, attrs...))
 	return nil
-}
-
-// depthwiseStride1Backward emits the input gradient of a depthwise
-// convolution (one [1, k...] filter per channel) of stride 1 as a Conv of dy
-// by the spatially flipped filters with pads keff-1-pad, when those pads are
-// not negative. It is the same sum as the transposed convolution, but ONNX
-// Runtime's CPU ConvTranspose runs a grouped kernel group by group (a GEMM and
-// col2im per channel), several times slower than its depthwise Conv: on
-// MobileNet-like networks it dominated the whole backward pass.
-func depthwiseStride1Backward(c *bwdCtx, g *convGeometry, channels int64, wdims []int64) (string, bool) {
-	if g.group != channels || len(wdims) < 3 || wdims[0] != channels || wdims[1] != 1 {
-		return "", false
-	}
-	k := len(g.kernel)
-	pads := make([]int64, 2*k)
-	for i := 0; i < k; i++ {
-		if g.strides[i] != 1 {
-			return "", false
-		}
-		pads[i], pads[k+i] = g.keff(i)-1-g.begin[i], g.keff(i)-1-g.end[i]
-		if pads[i] < 0 || pads[k+i] < 0 {
-			return "", false
-		}
-	}
-	starts, ends, axes, steps := make([]int64, k), make([]int64, k), make([]int64, k), make([]int64, k)
-	for i := 0; i < k; i++ {
-		starts[i], ends[i], axes[i], steps[i] = -1, math.MinInt64, int64(2+i), -1
-	}
-	flipped := c.op("Slice", []string{c.in(1), c.i64s(starts...), c.i64s(ends...), c.i64s(axes...), c.i64s(steps...)})
-	attrs := []*onnx.AttributeProto{attrIs("kernel_shape", g.kernel), attrIs("strides", g.strides), attrIs("dilations", g.dilations),
-		attrI("group", g.group), attrIs("pads", pads)}
-	return c.op("Conv", []string{c.dy[0], flipped}, attrs...), true
 }
 
 func checkConvTranspose(x *gradExport, n *onnx.NodeProto) error {
