@@ -18,7 +18,12 @@ type runner struct {
 }
 
 // newSessionOptions returns the options every advlab session uses: all graph
-// optimisations and one intra-op thread per core.
+// optimisations and one intra-op thread per core, whose threads stop
+// spinning when a run returns. A model's forward and gradient sessions have
+// a thread pool each and attacks alternate between them; spinning workers
+// of the idle pool took a core from the running one (batch-8 ResNet-18 on
+// two cores: gradient 32 → 18 ms, forward 14 → 7 ms when alternated; no
+// change when one session runs alone).
 func newSessionOptions() (*ort.SessionOptions, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
@@ -29,6 +34,10 @@ func newSessionOptions() (*ort.SessionOptions, error) {
 		return nil, err
 	}
 	if err := opts.SetInterOpNumThreads(1); err != nil {
+		opts.Destroy()
+		return nil, err
+	}
+	if err := opts.AddSessionConfigEntry("session.force_spinning_stop", "1"); err != nil {
 		opts.Destroy()
 		return nil, err
 	}
