@@ -102,9 +102,11 @@ func bwdHardSwish(c *bwdCtx) error {
 	return nil
 }
 
-// bwdClip: dy where min < x < max (either bound may be absent).
+// bwdClip: dy where min < x < max (either bound may be absent), which is
+// where min < y < max: the rule reads the output so that ONNX Runtime can
+// still fuse the Conv before it with the Clip (ReLU6), as with Relu.
 func bwdClip(c *bwdCtx) error {
-	x := c.in(0)
+	x := c.out(0)
 	mask := ""
 	if lo := c.in(1); lo != "" {
 		mask = c.op("Greater", []string{x, lo})
