@@ -97,6 +97,7 @@ type gradExport struct {
 
 	emit
 	grads  map[string][]string // gradient contributions per forward tensor
+	bcast  map[string]bool     // contributions that broadcast to their tensor's shape
 	shapes map[string]string   // Shape nodes already emitted, per tensor
 }
 
@@ -110,7 +111,7 @@ func newGradExport(model *onnx.ModelProto, spec GraphSpec, loss LossKind) (*grad
 	}
 	x := &gradExport{spec: spec, loss: loss, src: model, inits: map[string]*onnx.TensorProto{},
 		renamed: map[string]string{}, info: map[string]*tensorInfo{}, avgOnes: map[string][]float32{},
-		grads: map[string][]string{}, shapes: map[string]string{}}
+		grads: map[string][]string{}, bcast: map[string]bool{}, shapes: map[string]string{}}
 	x.emit.init()
 	for _, op := range model.GetOpsetImport() {
 		if op.GetDomain() == "" || op.GetDomain() == "ai.onnx" {

@@ -212,6 +212,9 @@ func TestGradGraphPool(t *testing.T) {
 			return g.op("AveragePool", []string{g.op("Reshape", []string{x, g.ints(0, 3, 16)})}, ks(4), st(3), pd(1, 1))
 		}, 15},
 		{"GlobalAveragePool", nil, pool("GlobalAveragePool"), 3},
+		{"GlobalAveragePool/squeeze-excitation", nil, func(g *testGraph, x string) string {
+			return g.op("Mul", []string{x, g.op("Sigmoid", []string{g.op("GlobalAveragePool", []string{x})})})
+		}, 48},
 	}
 	var gcs []gradCase
 	for _, c := range cases {

@@ -93,6 +93,14 @@ func (c *bwdCtx) give(i int, g string) {
 	}
 }
 
+// giveBroadcast records g, which broadcasts to input i's shape, as the
+// gradient of input i, if that input needs one (gradExport.addGradBroadcast).
+func (c *bwdCtx) giveBroadcast(i int, g string) {
+	if c.needs(i) {
+		c.addGradBroadcast(c.in(i), g)
+	}
+}
+
 // dyOrZeros returns the gradient of output i, or zeros shaped like it.
 func (c *bwdCtx) dyOrZeros(i int) string {
 	if c.dy[i] != "" {

@@ -170,7 +170,8 @@ func reduceBackward(c *bwdCtx) (dyk string, axes []int64, noop bool, err error) 
 	return dyk, axes, false, nil
 }
 
-// bwdReduceSum: dy broadcast back over the reduced axes.
+// bwdReduceSum: dy broadcast back over the reduced axes (by the Add that
+// sums the input's gradient, or an Expand where there is none).
 func bwdReduceSum(c *bwdCtx) error {
 	dyk, _, noop, err := reduceBackward(c)
 	if err != nil {
@@ -180,7 +181,7 @@ func bwdReduceSum(c *bwdCtx) error {
 		c.give(0, dyk)
 		return nil
 	}
-	c.give(0, c.op("Expand", []string{dyk, c.shapeOf(c.in(0))}))
+	c.giveBroadcast(0, dyk)
 	return nil
 }
 
@@ -202,8 +203,7 @@ func bwdReduceMean(c *bwdCtx) error {
 		}
 		count *= xi.dims[a]
 	}
-	g := c.op("Mul", []string{dyk, c.f32(1 / float32(count))})
-	c.give(0, c.op("Expand", []string{g, c.shapeOf(c.in(0))}))
+	c.giveBroadcast(0, c.op("Mul", []string{dyk, c.f32(1 / float32(count))}))
 	return nil
 }
 

@@ -160,15 +160,14 @@ func prodInts(v []int64) int64 {
 	return p
 }
 
-// bwdGlobalAveragePool: dy/(number of positions), spread over the spatial axes.
+// bwdGlobalAveragePool: dy/(number of positions), spread over the spatial
+// axes by broadcasting.
 func bwdGlobalAveragePool(c *bwdCtx) error {
-	x := c.in(0)
-	xi := c.tinfo(x)
+	xi := c.tinfo(c.in(0))
 	if len(xi.dims) < 3 {
 		return fmt.Errorf("input rank %d has no spatial axes", len(xi.dims))
 	}
-	g := c.op("Mul", []string{c.dy[0], c.f32(1 / float32(prodInts(xi.dims[2:])))})
-	c.give(0, c.op("Expand", []string{g, c.shapeOf(x)}))
+	c.giveBroadcast(0, c.op("Mul", []string{c.dy[0], c.f32(1 / float32(prodInts(xi.dims[2:])))}))
 	return nil
 }
 

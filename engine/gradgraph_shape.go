@@ -148,21 +148,35 @@ func (x *gradExport) addGrad(name, g string) {
 	x.grads[name] = append(x.grads[name], g)
 }
 
+// addGradBroadcast records g, a tensor that broadcasts to name's shape, as
+// one contribution to name's gradient. It is expanded only if no
+// full-shaped contribution joins it: the Add of the contributions
+// broadcasts it for free, where an Expand would write it out in full first.
+func (x *gradExport) addGradBroadcast(name, g string) {
+	x.addGrad(name, g)
+	x.bcast[g] = true
+}
+
 // gradOf returns the gradient of tensor name, summing its contributions, or
 // "" when nothing contributed.
 func (x *gradExport) gradOf(name string) string {
 	gs := x.grads[name]
-	switch len(gs) {
-	case 0:
+	if len(gs) == 0 {
 		return ""
-	case 1:
-		return gs[0]
 	}
-	var s string
-	if len(gs) == 2 {
+	full := false
+	for _, g := range gs {
+		full = full || !x.bcast[g]
+	}
+	s := gs[0]
+	switch {
+	case len(gs) == 2:
 		s = x.op("Add", gs)
-	} else {
+	case len(gs) > 2:
 		s = x.op("Sum", gs)
+	}
+	if !full {
+		s = x.op("Expand", []string{s, x.shapeOf(name)})
 	}
 	x.grads[name] = []string{s}
 	return s
