@@ -151,8 +151,8 @@ func transposedFilters(c *bwdCtx, w string, group int64, wdims, kernel []int64) 
 // interleave merges s² phases [N, C, q0, q1], listed row phase major, into
 // [N, C, q0·s, q1·s] with phase (rh, rw) at rows ≡ rh and columns ≡ rw.
 // Columns first: each row phase's s tensors are stacked on a new last axis
-// and merged into the rows; then the row phases are stacked on an axis
-// before the columns and merged into the columns. Two Concats, where ONNX
+// and merged into the columns; then the row phases are stacked on an axis
+// between rows and columns and merged into the rows. Two Concats, where ONNX
 // Runtime's DepthToSpace, a six-axis transpose, was nearly twice as slow.
 func interleave(c *bwdCtx, phases []string, s int64, q []int64) string {
 	rows := make([]string, s)
