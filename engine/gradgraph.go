@@ -91,9 +91,10 @@ type gradExport struct {
 	// as ONNX Runtime computes it (one spatial map), for the exact divisors.
 	avgOnes map[string][]float32
 
-	diff   map[string]bool // float tensors that depend on the image
-	need   map[string]bool // differentiable tensors the logits depend on
-	active map[*onnx.NodeProto]bool
+	diff      map[string]bool // float tensors that depend on the image
+	need      map[string]bool // differentiable tensors the logits depend on
+	active    map[*onnx.NodeProto]bool
+	producers map[string]*onnx.NodeProto // the node that computes each tensor
 
 	emit
 	grads  map[string][]string // gradient contributions per forward tensor
@@ -271,6 +272,14 @@ func (x *gradExport) analyse() error {
 	x.diff = map[string]bool{gradInputName: true}
 	x.need = map[string]bool{x.logits: true}
 	x.active = map[*onnx.NodeProto]bool{}
+	x.producers = map[string]*onnx.NodeProto{}
+	for _, n := range x.nodes {
+		for _, o := range n.GetOutput() {
+			if o != "" {
+				x.producers[o] = n
+			}
+		}
+	}
 	for _, n := range x.nodes {
 		if zeroGradOps[n.GetOpType()] {
 			continue

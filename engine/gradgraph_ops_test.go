@@ -89,6 +89,24 @@ func TestGradGraphActivations(t *testing.T) {
 		{name: "Sigmoid", build: func(g *testGraph, x string) (string, int64) {
 			return g.op("Sigmoid", []string{affine(g, x, 4, -2)}), 48
 		}},
+		{name: "SiLU/x·sigmoid(x)", build: func(g *testGraph, x string) (string, int64) {
+			z := affine(g, x, 8, -4)
+			return g.op("Mul", []string{z, g.op("Sigmoid", []string{z})}), 48
+		}},
+		{name: "SiLU/sigmoid(x)·x", build: func(g *testGraph, x string) (string, int64) {
+			z := affine(g, x, 8, -4)
+			return g.op("Mul", []string{g.op("Sigmoid", []string{z}), z}), 48
+		}},
+		{name: "SiLU/the sigmoid also used elsewhere", build: func(g *testGraph, x string) (string, int64) {
+			z := affine(g, x, 8, -4)
+			s := g.op("Sigmoid", []string{z})
+			return g.op("Add", []string{g.op("Mul", []string{z, s}), g.op("Mul", []string{s, g.weight(1, 3, 1, 1)})}), 48
+		}},
+		{name: "SiLU/not: sigmoid of another tensor (a gate)", build: func(g *testGraph, x string) (string, int64) {
+			z := affine(g, x, 8, -4)
+			gate := g.op("Sigmoid", []string{g.op("ReduceMean", []string{z}, attrIs("axes", []int64{2, 3}), attrI("keepdims", 1))})
+			return g.op("Mul", []string{z, gate}), 48
+		}},
 		{name: "Tanh", build: func(g *testGraph, x string) (string, int64) {
 			return g.op("Tanh", []string{affine(g, x, 2, -1)}), 48
 		}},
