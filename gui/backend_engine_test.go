@@ -12,9 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
 
@@ -300,17 +297,7 @@ func TestEngineErrorsSayWhatToDo(t *testing.T) {
 	if err := engine.InitRuntime(); err != nil {
 		t.Skip("no ONNX Runtime:", err)
 	}
-	a := test.NewTempApp(t)
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	wb := newWorkbench(a, w, NewEngineBackend())
-	wb.tasks.manualLoop()
-	w.Resize(fyne.NewSize(1280, 800))
-	wb.start(nil)
-	wb.tasks.Wait()
-	t.Cleanup(wb.close)
-	if len(wb.models) != 1 || wb.images == nil {
-		t.Fatalf("the demo did not load: %s", wb.status.Text)
-	}
+	wb := newDemoWorkbench(t)
 	demo, images := wb.models[0], wb.images
 
 	dir := t.TempDir()
@@ -378,4 +365,16 @@ func TestEngineErrorsSayWhatToDo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newDemoWorkbench opens the workbench on the real engine, as advlab starts
+// with no arguments (the embedded demo model and its images), at 1280×800.
+func newDemoWorkbench(t *testing.T) *Workbench {
+	t.Helper()
+	wb, _ := newTestWorkbench(t, NewEngineBackend())
+	t.Cleanup(wb.close)
+	if len(wb.models) != 1 || wb.images == nil {
+		t.Fatalf("the demo did not load: %s", wb.status.Text)
+	}
+	return wb
 }

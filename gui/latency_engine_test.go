@@ -4,10 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
-
 	"github.com/advlab/advlab/engine"
 )
 
@@ -22,17 +18,7 @@ func TestUIStaysResponsiveWhileTheDemoTrains(t *testing.T) {
 		t.Skip("no ONNX Runtime:", err)
 	}
 	checkResponsive(t, func(t *testing.T) (busy, probe []time.Duration) {
-		a := test.NewTempApp(t)
-		w := test.NewTempWindow(t, widget.NewLabel(""))
-		wb := newWorkbench(a, w, NewEngineBackend())
-		wb.tasks.manualLoop()
-		w.Resize(fyne.NewSize(1280, 800))
-		wb.start(nil)
-		wb.tasks.Wait()
-		t.Cleanup(wb.close)
-		if len(wb.models) != 1 || wb.images == nil {
-			t.Fatalf("the demo did not load: %s", wb.status.Text)
-		}
+		wb := newDemoWorkbench(t)
 		wb.train.steps.Entry.SetText("60")
 		noise := wb.view.Composite()
 		// A first-time user presses one button: the toolbar's Start.
