@@ -97,9 +97,10 @@ type gradExport struct {
 	producers map[string]*onnx.NodeProto // the node that computes each tensor
 
 	emit
-	grads  map[string][]string // gradient contributions per forward tensor
-	bcast  map[string]bool     // contributions that broadcast to their tensor's shape
-	shapes map[string]string   // Shape nodes already emitted, per tensor
+	grads  map[string][]string   // gradient contributions per forward tensor
+	bcast  map[string]bool       // contributions that broadcast to their tensor's shape
+	shapes map[string]string     // Shape nodes already emitted, per tensor
+	masks  map[string]maskedGrad // outputs of bwdCtx.masked, by name
 }
 
 func newGradExport(model *onnx.ModelProto, spec GraphSpec, loss LossKind) (*gradExport, error) {
@@ -112,7 +113,8 @@ func newGradExport(model *onnx.ModelProto, spec GraphSpec, loss LossKind) (*grad
 	}
 	x := &gradExport{spec: spec, loss: loss, src: model, inits: map[string]*onnx.TensorProto{},
 		renamed: map[string]string{}, info: map[string]*tensorInfo{}, avgOnes: map[string][]float32{},
-		grads: map[string][]string{}, bcast: map[string]bool{}, shapes: map[string]string{}}
+		grads: map[string][]string{}, bcast: map[string]bool{}, shapes: map[string]string{},
+		masks: map[string]maskedGrad{}}
 	x.emit.init()
 	for _, op := range model.GetOpsetImport() {
 		if op.GetDomain() == "" || op.GetDomain() == "ai.onnx" {

@@ -105,13 +105,14 @@ func (x *gradExport) build() (*onnx.ModelProto, error) {
 // exporter's constants, the image and target inputs, and the three outputs.
 func (x *gradExport) assemble() *onnx.ModelProto {
 	src := x.src.GetGraph()
+	nodes := liveNodes(x.emit.nodes, gradLogitsName, gradLossName, gradGradName)
 	used := map[string]bool{}
-	for _, n := range x.emit.nodes {
+	for _, n := range nodes {
 		for _, in := range n.GetInput() {
 			used[in] = true
 		}
 	}
-	g := &onnx.GraphProto{Name: src.GetName() + "_advlab_grad", Node: x.emit.nodes}
+	g := &onnx.GraphProto{Name: src.GetName() + "_advlab_grad", Node: nodes}
 	for _, t := range src.GetInitializer() { // in the file's order
 		name := t.GetName()
 		if r, ok := x.renamed[name]; ok {
@@ -166,6 +167,36 @@ func (x *gradExport) assemble() *onnx.ModelProto {
 		Graph:           g,
 		MetadataProps:   x.src.GetMetadataProps(),
 	}
+}
+
+// liveNodes returns, in their order, the nodes that the outputs depend on.
+// A rule may leave a node unused when a later rule computes a gradient
+// another way (bwdBatchNorm); an unused node would still run, and its
+// extra read of a Conv's output keeps ONNX Runtime from fusing that Conv
+// with the node that does use it.
+func liveNodes(nodes []*onnx.NodeProto, outputs ...string) []*onnx.NodeProto {
+	live := map[string]bool{}
+	for _, o := range outputs {
+		live[o] = true
+	}
+	keep := make([]bool, len(nodes))
+	for i := len(nodes) - 1; i >= 0; i-- {
+		for _, o := range nodes[i].GetOutput() {
+			keep[i] = keep[i] || (o != "" && live[o])
+		}
+		if keep[i] {
+			for _, in := range nodes[i].GetInput() {
+				live[in] = true
+			}
+		}
+	}
+	out := make([]*onnx.NodeProto, 0, len(nodes))
+	for i, n := range nodes {
+		if keep[i] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // irVersionFor returns the IR version that goes with a default-domain

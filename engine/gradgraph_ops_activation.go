@@ -24,8 +24,15 @@ func bwdRelu(c *bwdCtx) error {
 // finite (always, short of an overflow), the products are dy or ±0.
 func (c *bwdCtx) masked(mask string) string {
 	m := c.op("Cast", []string{mask}, attrI("to", int64(onnx.TensorProto_FLOAT)))
-	return c.op("Mul", []string{c.dy[0], m})
+	g := c.op("Mul", []string{c.dy[0], m})
+	c.masks[g] = maskedGrad{dy: c.dy[0], mask: m}
+	return g
 }
+
+// maskedGrad is a gradient that bwdCtx.masked made, dy·mask with a 0/1
+// float mask, kept so that a per-channel scale that follows can be applied
+// to dy first (bwdBatchNorm).
+type maskedGrad struct{ dy, mask string }
 
 // bwdLeakyRelu: dy where x > 0, alpha·dy elsewhere.
 func bwdLeakyRelu(c *bwdCtx) error {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
@@ -10,11 +11,32 @@ import (
 // Per-operator gradient checks: normalisation, reductions, shapes,
 // slicing and gathering, and operators on shape paths.
 
+// kinkBatchNorm is a BatchNormalization of x that is 0 where x = 0.5, with
+// per-channel scales of both signs.
+func kinkBatchNorm(g *testGraph, x string) string {
+	half := g.floats([]int64{3}, []float32{0.5, 0.5, 0.5})
+	return g.op("BatchNormalization", []string{x, g.floats([]int64{3}, []float32{2, -1, 0.5}), g.floats([]int64{3}, []float32{0, 0, 0}),
+		half, g.floats([]int64{3}, []float32{1, 0.5, 2})}, attrF("epsilon", 1e-3))
+}
+
 func TestGradGraphNorm(t *testing.T) {
 	runGradCases(t, []gradCase{
 		{name: "BatchNormalization", build: func(g *testGraph, x string) (string, int64) {
 			v := g.floats([]int64{3}, []float32{0.5, 2, 0.1})
 			return g.op("BatchNormalization", []string{x, g.weight(1, 3), g.weight(1, 3), g.weight(1, 3), v}, attrF("epsilon", 1e-3)), 48
+		}},
+		// BatchNormalization zero at x = 0.5 (mean 0.5, no bias) before a
+		// Relu: its rule scales the ReLU's gradient before the mask.
+		{name: "BatchNormalization/then Relu", kinks: []float32{0.5}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("Relu", []string{kinkBatchNorm(g, x)}), 48
+		}},
+		{name: "BatchNormalization/then Relu and a Conv", kinks: []float32{0.5}, build: func(g *testGraph, x string) (string, int64) {
+			r := g.op("Relu", []string{kinkBatchNorm(g, x)})
+			return g.op("Conv", []string{r, g.weight(1, 2, 3, 1, 1)}), 32
+		}},
+		{name: "BatchNormalization/output also used besides the Relu", kinks: []float32{0.5}, build: func(g *testGraph, x string) (string, int64) {
+			b := kinkBatchNorm(g, x)
+			return g.op("Add", []string{g.op("Relu", []string{b}), g.op("Mul", []string{b, g.scalar(0.3)})}), 48
 		}},
 		{name: "LayerNormalization/last axis", build: func(g *testGraph, x string) (string, int64) {
 			return g.op("LayerNormalization", []string{x, g.weight(1, 4), g.weight(1, 4)}), 48
@@ -170,4 +192,31 @@ func TestGradGraphIndexOps(t *testing.T) {
 			return g.op("Pad", []string{x, g.ints(2, 1), g.scalar(0.5), g.ints(-1)}), 3 * 4 * 7
 		}},
 	})
+}
+
+// TestLiveNodes checks that the exporter drops the nodes no output depends
+// on, and keeps the others in their order.
+func TestLiveNodes(t *testing.T) {
+	node := func(name string, in ...string) *onnx.NodeProto {
+		return &onnx.NodeProto{Name: name, Input: in, Output: []string{name}}
+	}
+	for _, c := range []struct {
+		name  string
+		nodes []*onnx.NodeProto
+		want  []string
+	}{
+		{"all live", []*onnx.NodeProto{node("a", "in"), node("b", "a"), node("out", "a", "b")}, []string{"a", "b", "out"}},
+		{"a dead node and its dead input", []*onnx.NodeProto{node("a", "in"), node("d1", "a"), node("d2", "d1"), node("out", "a")}, []string{"a", "out"}},
+		{"a dead node's input still used elsewhere", []*onnx.NodeProto{node("a", "in"), node("d", "a"), node("b", "a"), node("out", "b")}, []string{"a", "b", "out"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, n := range liveNodes(c.nodes, "out") {
+				got = append(got, n.GetName())
+			}
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
+	}
 }
