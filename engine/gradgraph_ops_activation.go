@@ -111,12 +111,17 @@ func bwdHardSigmoid(c *bwdCtx) error {
 
 // bwdHardSwish: x·hardsigmoid(x) with alpha 1/6, beta 0.5 has derivative 0
 // below −3, x/3+0.5 on [−3,3] and 1 above 3 (PyTorch's choice at the kinks).
+// With c = Clip(x, −3, 3) that is c/3+0.5 − step(x−c)/2, where the step is
+// −1, 0 or 1 by the sign of x−c, made as Clip((x−c)·2³⁰, −½, ½) − exact,
+// as x−c is 0 or at least 2⁻²² (3's spacing) in magnitude. Every node is a
+// vectorised Clip, Mul, Add or Sub, where two Wheres chose the pieces
+// (MobileNetV3-Small: Where 0.7 ms of 6.2).
 func bwdHardSwish(c *bwdCtx) error {
 	x := c.in(0)
-	d := c.op("Add", []string{c.op("Mul", []string{x, c.f32(float32(1.0 / 3))}), c.f32(0.5)})
-	d = c.op("Where", []string{c.op("Less", []string{x, c.f32(-3)}), c.f32(0), d})
-	d = c.op("Where", []string{c.op("Greater", []string{x, c.f32(3)}), c.f32(1), d})
-	c.give(0, c.op("Mul", []string{c.dy[0], d}))
+	cl := c.op("Clip", []string{x, c.f32(-3), c.f32(3)})
+	d := c.op("Add", []string{c.op("Mul", []string{cl, c.f32(float32(1.0 / 3))}), c.f32(0.5)})
+	step := c.op("Clip", []string{c.op("Mul", []string{c.op("Sub", []string{x, cl}), c.f32(0x1p30)}), c.f32(-0.5), c.f32(0.5)})
+	c.give(0, c.op("Mul", []string{c.dy[0], c.op("Sub", []string{d, step})}))
 	return nil
 }
 

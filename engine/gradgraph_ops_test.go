@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"testing"
 )
 
@@ -153,4 +154,58 @@ func TestGradGraphActivations(t *testing.T) {
 			return g.op("LogSoftmax", []string{affine(g, x, 3, 0)}, attrI("axis", 2)), 48
 		}},
 	})
+}
+
+// TestGradGraphHardSwishKinks pins HardSwish's derivative at and next to
+// its kinks, where finite differences say nothing, to PyTorch's choice:
+// 0 below −3, x/3+0.5 on [−3, 3] (−0.5 and 1.5 at the ends), 1 above 3.
+// Model: logits = HardSwish(image)·W with the target's column of W all
+// ones, so that with the Logit loss grad is the derivative itself.
+func TestGradGraphHardSwishKinks(t *testing.T) {
+	const target = 2
+	up, down := float32(math.Inf(1)), float32(math.Inf(-1))
+	third := func(x float32) float32 { return x*float32(1.0/3) + 0.5 }
+	cases := []struct{ x, want float32 }{
+		{-5, 0},
+		{math.Nextafter32(-3, down), 0},
+		{-3, -0.5},
+		{math.Nextafter32(-3, up), third(math.Nextafter32(-3, up))},
+		{-1, third(-1)},
+		{0, 0.5},
+		{1, third(1)},
+		{math.Nextafter32(3, down), third(math.Nextafter32(3, down))},
+		{3, 1.5},
+		{math.Nextafter32(3, up), 1},
+		{5, 1},
+		{1e30, 1},
+		{-1e30, 0},
+		{up, 1},
+		{down, 0},
+		{2.5, third(2.5)},
+	}
+	image := make([]float32, len(cases))
+	for i, c := range cases {
+		image[i] = c.x
+	}
+	w := make([]float32, len(cases)*gradTestK)
+	for i := range cases {
+		w[i*gradTestK+target] = 1
+	}
+	g := newTestGraph(17, 1)
+	h := g.op("HardSwish", []string{"image"})
+	flat := g.op("Flatten", []string{h}, attrI("axis", 1))
+	m := g.model("image", []int64{1, 4, 4}, g.op("MatMul", []string{flat, g.floats([]int64{int64(len(cases)), gradTestK}, w)}), gradTestK)
+	spec := testSpec("image", []int64{1, 4, 4}, NCHW)
+	spec.Logits = m.GetGraph().GetOutput()[0].GetName()
+	gm, err := ExportGradientGraph(m, spec, Logit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := ortRun(t, marshalModel(t, gm), []string{"image", "target"}, [][]int64{{1, 1, 4, 4}, {1}},
+		[]any{image, []int64{target}}, []string{"grad"})
+	for i, c := range cases {
+		if got := res[0][i]; got != c.want {
+			t.Errorf("HardSwish'(%g) = %g, want %g", c.x, got, c.want)
+		}
+	}
 }
