@@ -72,18 +72,19 @@ func (x *gradExport) build() (*onnx.ModelProto, error) {
 		if !x.active[n] {
 			continue
 		}
+		r := gradRules[n.GetOpType()]
 		dy := make([]string, len(n.GetOutput()))
 		some := false
 		for k, o := range n.GetOutput() {
 			if o != "" && x.diff[o] && x.need[o] {
-				dy[k] = x.gradOf(o)
+				dy[k] = x.gradSum(o, r.broadcastDy)
 				some = some || dy[k] != ""
 			}
 		}
 		if !some {
 			continue
 		}
-		if err := gradRules[n.GetOpType()].backward(&bwdCtx{gradExport: x, n: n, dy: dy}); err != nil {
+		if err := r.backward(&bwdCtx{gradExport: x, n: n, dy: dy}); err != nil {
 			return nil, fmt.Errorf("node %q (%s): %w", n.GetName(), n.GetOpType(), err)
 		}
 	}

@@ -15,6 +15,11 @@ type gradRule struct {
 	// allOutputs lets gradients flow from every output (Split); otherwise
 	// only from output 0.
 	allOutputs bool
+	// broadcastDy: backward takes a dy that only broadcasts to the output
+	// (numpy rules), as from a GlobalAveragePool's rule, and still gives
+	// full-shaped gradients, because it first multiplies dy by a tensor of
+	// the output's shape; the Expand that would write dy out is saved.
+	broadcastDy bool
 	// check rejects, at export time, attributes or inputs the rule cannot
 	// handle. It runs for nodes on the image-to-logits path only.
 	check func(x *gradExport, n *onnx.NodeProto) error
@@ -101,6 +106,16 @@ func (c *bwdCtx) giveBroadcast(i int, g string) {
 	}
 }
 
+// giveLike records g as the gradient of input i, as one that broadcasts
+// if g does (a dy passed on as it came, gradRule.broadcastDy).
+func (c *bwdCtx) giveLike(i int, g string) {
+	if c.bcast[g] {
+		c.giveBroadcast(i, g)
+	} else {
+		c.give(i, g)
+	}
+}
+
 // dyOrZeros returns the gradient of output i, or zeros shaped like it.
 func (c *bwdCtx) dyOrZeros(i int) string {
 	if c.dy[i] != "" {
@@ -126,7 +141,7 @@ var gradRules = map[string]*gradRule{
 	"Reciprocal": {backward: bwdReciprocal},
 
 	// Activations (gradgraph_ops_activation.go).
-	"Relu":        {backward: bwdRelu},
+	"Relu":        {broadcastDy: true, backward: bwdRelu},
 	"LeakyRelu":   {backward: bwdLeakyRelu},
 	"PRelu":       {inputs: []int{0}, backward: bwdPRelu},
 	"Sigmoid":     {backward: bwdSigmoid},
@@ -134,8 +149,8 @@ var gradRules = map[string]*gradRule{
 	"Erf":         {backward: bwdErf},
 	"Gelu":        {backward: bwdGelu},
 	"HardSigmoid": {backward: bwdHardSigmoid},
-	"HardSwish":   {backward: bwdHardSwish},
-	"Clip":        {inputs: []int{0}, backward: bwdClip},
+	"HardSwish":   {broadcastDy: true, backward: bwdHardSwish},
+	"Clip":        {inputs: []int{0}, broadcastDy: true, backward: bwdClip},
 	"Softmax":     {backward: bwdSoftmax},
 	"LogSoftmax":  {backward: bwdLogSoftmax},
 

@@ -143,7 +143,7 @@ func bwdClip(c *bwdCtx) error {
 		}
 	}
 	if mask == "" {
-		c.give(0, c.dy[0])
+		c.giveLike(0, c.dy[0])
 		return nil
 	}
 	c.give(0, c.masked(mask))

@@ -144,6 +144,28 @@ func TestGradGraphActivations(t *testing.T) {
 		{name: "Clip/min from a Constant", kinks: []float32{0.4}, build: func(g *testGraph, x string) (string, int64) {
 			return g.op("Clip", []string{x, g.constant(float32Tensor(nil, []float32{0.4}))}), 48
 		}},
+		// A global average pool's rule hands its gradient over unexpanded;
+		// these rules take it as it is (gradRule.broadcastDy).
+		{name: "Relu/then GlobalAveragePool", kinks: []float32{0.5}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("GlobalAveragePool", []string{g.op("Relu", []string{affine(g, x, 1, -0.5)})}), 3
+		}},
+		{name: "Relu/then GlobalAveragePool and a full-shaped use", kinks: []float32{0.5}, build: func(g *testGraph, x string) (string, int64) {
+			r := g.op("Relu", []string{affine(g, x, 1, -0.5)})
+			return g.op("Add", []string{g.op("GlobalAveragePool", []string{r}), g.op("Mul", []string{r, g.weight(1, 1, 3, 4, 4)})}), 48
+		}},
+		{name: "Clip/then ReduceMean", kinks: []float32{0.2, 0.7}, build: func(g *testGraph, x string) (string, int64) {
+			c := g.op("Clip", []string{x, g.scalar(0.2), g.scalar(0.7)})
+			return g.op("ReduceMean", []string{c}, attrIs("axes", []int64{2, 3}), attrI("keepdims", 1)), 3
+		}},
+		{name: "Clip/without bounds then GlobalAveragePool", build: func(g *testGraph, x string) (string, int64) {
+			return g.op("GlobalAveragePool", []string{g.op("Clip", []string{x})}), 3
+		}},
+		{name: "HardSwish/then GlobalAveragePool", kinks: []float32{0.125, 0.875}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("GlobalAveragePool", []string{g.op("HardSwish", []string{affine(g, x, 8, -4)})}), 3
+		}},
+		{name: "BatchNormalization and Relu/then GlobalAveragePool", kinks: []float32{0.5}, build: func(g *testGraph, x string) (string, int64) {
+			return g.op("GlobalAveragePool", []string{g.op("Relu", []string{kinkBatchNorm(g, x)})}), 3
+		}},
 		{name: "Softmax/axis 1", build: func(g *testGraph, x string) (string, int64) {
 			return g.op("Softmax", []string{affine(g, x, 3, 0)}, attrI("axis", 1)), 48
 		}},

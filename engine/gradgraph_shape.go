@@ -159,7 +159,12 @@ func (x *gradExport) addGradBroadcast(name, g string) {
 
 // gradOf returns the gradient of tensor name, summing its contributions, or
 // "" when nothing contributed.
-func (x *gradExport) gradOf(name string) string {
+func (x *gradExport) gradOf(name string) string { return x.gradSum(name, false) }
+
+// gradSum is gradOf; where every contribution broadcasts, their sum is
+// expanded to name's shape unless keepBroadcast, for a rule that takes a
+// broadcasting dy (gradRule.broadcastDy).
+func (x *gradExport) gradSum(name string, keepBroadcast bool) string {
 	gs := x.grads[name]
 	if len(gs) == 0 {
 		return ""
@@ -175,7 +180,10 @@ func (x *gradExport) gradOf(name string) string {
 	case len(gs) > 2:
 		s = x.op("Sum", gs)
 	}
-	if !full {
+	switch {
+	case !full && keepBroadcast:
+		x.bcast[s] = true
+	case !full:
 		s = x.op("Expand", []string{s, x.shapeOf(name)})
 	}
 	x.grads[name] = []string{s}
