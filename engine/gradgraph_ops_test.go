@@ -213,10 +213,24 @@ func TestGradGraphHardSwishKinks(t *testing.T) {
 	for i := range cases {
 		w[i*gradTestK+target] = 1
 	}
+	grad := exactLogitGrad(t, func(g *testGraph) string { return g.op("HardSwish", []string{"image"}) },
+		int64(len(cases)), w, image, target)
+	for i, c := range cases {
+		if got := grad[i]; got != c.want {
+			t.Errorf("HardSwish'(%g) = %g, want %g", c.x, got, c.want)
+		}
+	}
+}
+
+// exactLogitGrad exports the gradient graph of a model whose logits are
+// Flatten(layer(image))·w, for one 1×4×4 image and a layer with n outputs,
+// and returns ONNX Runtime's gradient of logit target with respect to image:
+// with one-hot columns of w, the layer's own backward rule at each pixel.
+func exactLogitGrad(t *testing.T, layer func(g *testGraph) string, n int64, w, image []float32, target int64) []float32 {
+	t.Helper()
 	g := newTestGraph(17, 1)
-	h := g.op("HardSwish", []string{"image"})
-	flat := g.op("Flatten", []string{h}, attrI("axis", 1))
-	m := g.model("image", []int64{1, 4, 4}, g.op("MatMul", []string{flat, g.floats([]int64{int64(len(cases)), gradTestK}, w)}), gradTestK)
+	flat := g.op("Flatten", []string{layer(g)}, attrI("axis", 1))
+	m := g.model("image", []int64{1, 4, 4}, g.op("MatMul", []string{flat, g.floats([]int64{n, gradTestK}, w)}), gradTestK)
 	spec := testSpec("image", []int64{1, 4, 4}, NCHW)
 	spec.Logits = m.GetGraph().GetOutput()[0].GetName()
 	gm, err := ExportGradientGraph(m, spec, Logit)
@@ -225,9 +239,5 @@ func TestGradGraphHardSwishKinks(t *testing.T) {
 	}
 	res := ortRun(t, marshalModel(t, gm), []string{"image", "target"}, [][]int64{{1, 1, 4, 4}, {1}},
 		[]any{image, []int64{target}}, []string{"grad"})
-	for i, c := range cases {
-		if got := res[0][i]; got != c.want {
-			t.Errorf("HardSwish'(%g) = %g, want %g", c.x, got, c.want)
-		}
-	}
+	return res[0]
 }
