@@ -28,6 +28,11 @@ var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif
 // holds no images, so that callers can treat it as a usage mistake.
 var ErrNoImages = errors.New("no images")
 
+// ErrUnreadableImage is wrapped by the errors of the image loaders when a
+// file does not decode as an image, so that callers can say what to do with
+// it.
+var ErrUnreadableImage = errors.New("not a readable image")
+
 // maxImagePixels bounds the size of one decoded image, so a hostile header
 // cannot make the loader allocate gigabytes.
 const maxImagePixels = 64 << 20
@@ -206,14 +211,14 @@ func decodeImage(f io.Reader, path string) (image.Image, error) {
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a readable image: %v", path, err)
+		return nil, fmt.Errorf("%s is %w: %v", path, ErrUnreadableImage, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
 		return nil, fmt.Errorf("%s: a %dx%d image is outside advlab's limit of %d pixels", path, cfg.Width, cfg.Height, maxImagePixels)
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a readable image: %v", path, err)
+		return nil, fmt.Errorf("%s is %w: %v", path, ErrUnreadableImage, err)
 	}
 	return img, nil
 }

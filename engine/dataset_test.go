@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -260,7 +261,7 @@ func TestLoadImageFS(t *testing.T) {
 		"samples/a/x.txt":   {Data: []byte("no")},
 		"samples/c/bad.gif": {Data: []byte("GIF89a")},
 	}
-	if _, err := LoadImageFS(fsys, "samples"); err == nil || !strings.Contains(err.Error(), "samples/c/bad.gif is not a readable image") {
+	if _, err := LoadImageFS(fsys, "samples"); !errors.Is(err, ErrUnreadableImage) || !strings.Contains(err.Error(), "samples/c/bad.gif is not a readable image") {
 		t.Fatalf("bad image: %v", err)
 	}
 	delete(fsys, "samples/c/bad.gif")

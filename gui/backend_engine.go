@@ -9,7 +9,6 @@ import (
 	"os"
 	"regexp"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/advlab/advlab/engine"
@@ -222,7 +221,7 @@ func (engineBackend) LoadImages(ctx context.Context, path string) (*ImageSet, er
 	} else {
 		ds, err = engine.LoadImageFiles([]string{path})
 	}
-	if err != nil && strings.Contains(err.Error(), "is not a readable image") {
+	if err != nil && errors.Is(err, engine.ErrUnreadableImage) {
 		// The engine names the file; say what to do with it.
 		return nil, fmt.Errorf("%w; convert it to PNG or JPEG, or move it out of the folder, and open the images again", err)
 	}
