@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/attack"
 )
 
 func init() {
@@ -29,7 +30,7 @@ type attackRun struct {
 	labels   []int
 	target   int
 	x        []float32 // clean images at the model's size
-	res      engine.Result
+	res      attack.Result
 	seconds  float64
 	quant    []int // predictions on the 8-bit quantised adversarials
 	quantSrc string
@@ -169,9 +170,9 @@ func prepareAttack(env *Env, m engine.Classifier, ds *engine.Dataset, af *attack
 }
 
 // attack runs a over the images, timing it.
-func (r *attackRun) attack(ctx context.Context, a engine.Attack, batch int, progress func(engine.Progress)) error {
+func (r *attackRun) attack(ctx context.Context, a attack.Attack, batch int, progress func(attack.Progress)) error {
 	start := time.Now()
-	res, err := engine.RunBatched(ctx, a, r.model, r.x, r.labels, r.target, batch, progress)
+	res, err := attack.RunBatched(ctx, a, r.model, r.x, r.labels, r.target, batch, progress)
 	r.seconds = time.Since(start).Seconds()
 	r.res = res
 	return err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/attack"
 	"github.com/advlab/advlab/imgops"
 	"github.com/advlab/advlab/internal/fsutil"
 )
@@ -199,11 +200,11 @@ func pct(r float64) string {
 // on stderr at most every 100 ms when stderr is a terminal, and a function
 // that ends the line. The callback never blocks the attack: updates go
 // through a one-slot channel that drops what the printer has not taken.
-func progressPrinter(env *Env, label string) (func(engine.Progress), func()) {
+func progressPrinter(env *Env, label string) (func(attack.Progress), func()) {
 	if !env.Interactive {
 		return nil, func() {}
 	}
-	ch := make(chan engine.Progress, 1)
+	ch := make(chan attack.Progress, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -226,5 +227,5 @@ func progressPrinter(env *Env, label string) (func(engine.Progress), func()) {
 		<-done
 		fmt.Fprint(env.Stderr, "\r\033[K")
 	}
-	return engine.NonBlocking(ch), stop
+	return attack.NonBlocking(ch), stop
 }

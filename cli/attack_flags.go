@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/attack"
 )
 
 // attackMethods are the --method values, in the order help lists them.
@@ -90,14 +91,14 @@ func (f *attackFlags) check(fs *flag.FlagSet) error {
 		return usagef("%s %s not taken by --method %s%s", strings.Join(extra, ", "), plural(len(extra), "is", "are"), f.method, why)
 	}
 	if f.set["norm"] {
-		n, err := engine.ParseNorm(f.norm)
+		n, err := attack.ParseNorm(f.norm)
 		if err != nil {
 			return usagef("--norm: %v", err)
 		}
-		if f.method == "cw" && n != engine.L2 {
+		if f.method == "cw" && n != attack.L2 {
 			return usagef("--method cw is the L2 attack; --norm must be 2")
 		}
-		if f.method == "square" && n != engine.LInf {
+		if f.method == "square" && n != attack.LInf {
 			return usagef("--method square is the L∞ attack here; --norm must be inf")
 		}
 	}
@@ -105,8 +106,8 @@ func (f *attackFlags) check(fs *flag.FlagSet) error {
 }
 
 // build returns the attack the options describe, validated, before any work.
-func (f *attackFlags) build() (engine.Attack, error) {
-	norm, err := engine.ParseNorm(f.norm)
+func (f *attackFlags) build() (attack.Attack, error) {
+	norm, err := attack.ParseNorm(f.norm)
 	if err != nil {
 		return nil, usagef("--norm: %v", err)
 	}
@@ -120,32 +121,32 @@ func (f *attackFlags) build() (engine.Attack, error) {
 		}
 		return def
 	}
-	var a engine.Attack
+	var a attack.Attack
 	switch f.method {
 	case "fgsm":
-		a, err = engine.NewFGSM(&engine.FGSMOptions{Eps: eps, Norm: norm})
+		a, err = attack.NewFGSM(&attack.FGSMOptions{Eps: eps, Norm: norm})
 	case "pgd":
-		a, err = engine.NewPGD(&engine.PGDOptions{Eps: eps, Norm: norm, Steps: steps(40), StepSize: f.stepSize,
+		a, err = attack.NewPGD(&attack.PGDOptions{Eps: eps, Norm: norm, Steps: steps(40), StepSize: f.stepSize,
 			Restarts: f.restarts, RandomStart: true, Seed: f.seed, AllSteps: f.allSteps})
 	case "cw":
-		o := engine.DefaultCWOptions()
+		o := attack.DefaultCWOptions()
 		o.Steps, o.Confidence = steps(o.Steps), f.confidence
-		a, err = engine.NewCW(&o)
+		a, err = attack.NewCW(&o)
 	case "deepfool":
-		o := engine.DefaultDeepFoolOptions()
+		o := attack.DefaultDeepFoolOptions()
 		o.Steps, o.Overshoot = steps(o.Steps), f.overshoot
 		if f.set["norm"] {
 			o.Norm = norm
 		}
-		a, err = engine.NewDeepFool(&o)
+		a, err = attack.NewDeepFool(&o)
 	case "square":
-		o := engine.DefaultSquareOptions()
+		o := attack.DefaultSquareOptions()
 		o.Eps, o.Queries, o.Seed = eps, steps(o.Queries), f.seed
-		a, err = engine.NewSquare(&o)
+		a, err = attack.NewSquare(&o)
 	case "lbfgs":
-		o := engine.DefaultLBFGSOptions()
+		o := attack.DefaultLBFGSOptions()
 		o.MaxIterations, o.Seed = steps(o.MaxIterations), f.seed
-		a, err = engine.NewLBFGS(&o)
+		a, err = attack.NewLBFGS(&o)
 	default:
 		return nil, usagef("unknown method %q", f.method)
 	}
@@ -212,12 +213,12 @@ func (f *attackFlags) targetIndex(c engine.Classifier) (int, error) {
 }
 
 // eps returns the budget in effect for ε-bounded methods, or NaN.
-func (f *attackFlags) budget() (float64, engine.Norm) {
-	norm, _ := engine.ParseNorm(f.norm)
+func (f *attackFlags) budget() (float64, attack.Norm) {
+	norm, _ := attack.ParseNorm(f.norm)
 	switch f.method {
 	case "fgsm", "pgd", "square":
 		if f.method == "square" {
-			norm = engine.LInf
+			norm = attack.LInf
 		}
 		if f.set["eps"] {
 			return f.eps, norm

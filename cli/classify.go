@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/onnxmodel"
 )
 
 func init() {
@@ -207,7 +208,7 @@ func isImageFile(p string) bool {
 // classifyImages runs m on every image of ds and returns the top k classes of
 // each, and the accuracy over the images in class folders when every folder
 // matches a label of m.
-func classifyImages(ctx context.Context, m *engine.Model, ds *engine.Dataset, k int) (*classifyReport, error) {
+func classifyImages(ctx context.Context, m *onnxmodel.Model, ds *engine.Dataset, k int) (*classifyReport, error) {
 	labels := m.Labels()
 	k = min(k, len(labels))
 	rep := &classifyReport{Model: m.Name(), Labels: labels, Top: k, Images: make([]classifyImage, ds.Len()), Notes: []string{}}

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
 	"github.com/advlab/advlab/internal/fsutil"
 	"gonum.org/v1/plot"
@@ -72,11 +72,11 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return usagef("--scales %s: %v", *scales, err)
 	}
-	patch, meta, err := imgops.LoadPatch(*patchPath)
+	adv, meta, err := imgops.LoadPatch(*patchPath)
 	if err != nil {
 		return usagef("--patch: %v", err)
 	}
-	o := engine.PatchEvalOptions{
+	o := patch.EvalOptions{
 		Target: *target, Scales: list, Placements: *placements, Seed: *seed,
 		Transforms: imgops.Options{MaxAngleDeg: *rotation, ScaleMode: mode, ScaleMin: list[0], ScaleMax: list[0]},
 	}
@@ -88,7 +88,7 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return usagef("--control: %v", err)
 		}
-		o.Control = imgops.NewPatchFromImage(img, patch.Mask)
+		o.Control = imgops.NewPatchFromImage(img, adv.Mask)
 	}
 	ds, err := loadPatchImages(env, *images)
 	if err != nil {
@@ -99,7 +99,7 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer closeModels()
-	rep, err := engine.EvaluatePatch(ctx, classifiers, ds, patch, o, nil)
+	rep, err := patch.Evaluate(ctx, classifiers, ds, adv, o, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return err
@@ -146,7 +146,7 @@ func parseScales(s string) ([]float64, error) {
 }
 
 // printEvalReport writes the human table.
-func printEvalReport(w io.Writer, r *engine.PatchEvalReport, path string) {
+func printEvalReport(w io.Writer, r *patch.EvalReport, path string) {
 	goal := fmt.Sprintf("target %q", r.Target)
 	if r.Target == "" {
 		goal = "untargeted"
@@ -166,7 +166,7 @@ func printEvalReport(w io.Writer, r *engine.PatchEvalReport, path string) {
 // writeEvalPlot draws each model's success rate against scale, with its
 // control dashed beside it: Brown et al.'s Figure 2. Untargeted reports plot
 // the error instead.
-func writeEvalPlot(path string, r *engine.PatchEvalReport) error {
+func writeEvalPlot(path string, r *patch.EvalReport) error {
 	p := plot.New()
 	what := "targeted success rate"
 	if r.Target == "" {

@@ -10,7 +10,8 @@ import (
 	"testing"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
-	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/onnxmodel"
+	"github.com/advlab/advlab/engine/onnxrt"
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
 )
@@ -92,7 +93,7 @@ func TestGradGraphCommand(t *testing.T) {
 			}
 			// A fresh session on the written file, against the model's own
 			// Gradient for the same batch.
-			if err := engine.InitRuntime(); err != nil {
+			if err := onnxrt.Init(); err != nil {
 				t.Fatal(err)
 			}
 			s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{"image", "target"}, []string{"logits", "loss", "grad"}, nil)
@@ -117,7 +118,7 @@ func TestGradGraphCommand(t *testing.T) {
 			for _, o := range outs {
 				defer o.Destroy()
 			}
-			m, err := engine.LoadModel(model)
+			m, err := onnxmodel.Load(model)
 			if err != nil {
 				t.Fatal(err)
 			}

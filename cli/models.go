@@ -4,23 +4,23 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/onnxmodel"
 )
 
 // loadModel opens the model a --model flag names: an .onnx path, or "" for
 // the embedded demo model.
-func loadModel(spec string) (*engine.Model, error) {
+func loadModel(spec string) (*onnxmodel.Model, error) {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
-		return engine.DefaultModel()
+		return onnxmodel.Default()
 	}
-	return engine.LoadModel(spec)
+	return onnxmodel.Load(spec)
 }
 
 // loadModels opens every model in specs, closing those already opened when
 // one fails.
-func loadModels(specs []string) ([]*engine.Model, error) {
-	var out []*engine.Model
+func loadModels(specs []string) ([]*onnxmodel.Model, error) {
+	var out []*onnxmodel.Model
 	for _, s := range specs {
 		m, err := loadModel(s)
 		if err != nil {
@@ -35,7 +35,7 @@ func loadModels(specs []string) ([]*engine.Model, error) {
 	return out, nil
 }
 
-func closeModels(ms []*engine.Model) {
+func closeModels(ms []*onnxmodel.Model) {
 	for _, m := range ms {
 		m.Close()
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -86,9 +87,9 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 	case *every <= 0:
 		return usagef("--checkpoint-every %d must be positive", *every)
 	}
-	o := engine.DefaultPatchOptions()
+	o := patch.DefaultOptions()
 	o.Target, o.Steps, o.BatchSize, o.LearningRate = *target, *steps, *batch, *lr
-	o.Optimizer, o.TVWeight, o.NPSWeight, o.Seed = engine.Optimizer(*optimizer), *tv, *nps, *seed
+	o.Optimizer, o.TVWeight, o.NPSWeight, o.Seed = patch.Optimizer(*optimizer), *tv, *nps, *seed
 	if o.Width, o.Height, err = parseSize(*size); err != nil {
 		return usagef("--size %s: %v", *size, err)
 	}
@@ -109,7 +110,7 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 	if *checkpoint != "" {
 		o.CheckpointPath, o.CheckpointEvery = *checkpoint, *every
 		if *resume {
-			if o.Resume, err = engine.LoadPatchCheckpoint(*checkpoint); err != nil {
+			if o.Resume, err = patch.LoadCheckpoint(*checkpoint); err != nil {
 				return usagef("--resume: %v", err)
 			}
 		}
@@ -132,7 +133,7 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 		o.Transforms.Placement = &pm
 	}
 	progress, stop := trainProgressPrinter(env, o.Steps)
-	res, err := engine.TrainPatch(ctx, classifiers, ds, o, progress)
+	res, err := patch.Train(ctx, classifiers, ds, o, progress)
 	stop()
 	if res == nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -230,7 +231,7 @@ func parseSize(s string) (w, h int, err error) {
 }
 
 // setMask reads --mask: a shape name or a sticker PNG.
-func setMask(o *engine.PatchOptions, mask string) error {
+func setMask(o *patch.Options, mask string) error {
 	switch mask {
 	case "circle", "ellipse", "rect":
 		o.Shape = mask
@@ -310,8 +311,8 @@ func (f *transformFlags) options(set map[string]bool) (imgops.Options, error) {
 // terminal, a bar redrawn at most every 100 ms with the running success
 // rate and the ETA; otherwise a plain line every twentieth of the run. The
 // callback never blocks training.
-func trainProgressPrinter(env *Env, steps int) (func(engine.PatchProgress), func()) {
-	ch := make(chan engine.PatchProgress, 1)
+func trainProgressPrinter(env *Env, steps int) (func(patch.Progress), func()) {
+	ch := make(chan patch.Progress, 1)
 	done := make(chan struct{})
 	every := max(1, steps/20)
 	go func() {
@@ -346,7 +347,7 @@ func trainProgressPrinter(env *Env, steps int) (func(engine.PatchProgress), func
 			fmt.Fprint(env.Stderr, "\r\033[K")
 		}
 	}
-	return engine.NonBlockingPatch(ch), stop
+	return patch.NonBlockingPatch(ch), stop
 }
 
 // shortDuration formats d as m:ss (or h:mm:ss).

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/attack"
+	"github.com/advlab/advlab/engine/onnxmodel"
 	"github.com/advlab/advlab/internal/fsutil"
 )
 
@@ -32,7 +33,7 @@ type szegedyRun struct {
 	args         string
 	limit        int
 	seed         uint64
-	opts         engine.LBFGSOptions
+	opts         attack.LBFGSOptions
 	runs         []*attackRun
 	tab          *transferTable
 	facts        []netFacts // what each network's sidecar says, in szegedyNets order
@@ -61,9 +62,9 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 	if *batch <= 0 {
 		return usagef("--batch %d must be positive", *batch)
 	}
-	opts := engine.DefaultLBFGSOptions()
-	opts.MaxIterations, opts.SearchSteps, opts.Seed, opts.Untargeted = *steps, *search, *seed, engine.RandomWrongLabel
-	attack, err := engine.NewLBFGS(&opts)
+	opts := attack.DefaultLBFGSOptions()
+	opts.MaxIterations, opts.SearchSteps, opts.Seed, opts.Untargeted = *steps, *search, *seed, attack.RandomWrongLabel
+	lbfgs, err := attack.NewLBFGS(&opts)
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -105,7 +106,7 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 		r.facts = append(r.facts, sidecarFacts(m))
 	}
 	start := time.Now()
-	if r.tab, err = transferMatrix(ctx, env, r.runs, func(int) engine.Attack { return attack }, *batch); err != nil {
+	if r.tab, err = transferMatrix(ctx, env, r.runs, func(int) attack.Attack { return lbfgs }, *batch); err != nil {
 		return err
 	}
 	if err := r.addNoiseRows(ctx, *batch); err != nil {
@@ -171,7 +172,7 @@ type netFacts struct {
 // sidecarFacts reads m's netFacts, if m is a model with a sidecar.
 func sidecarFacts(m attackModel) netFacts {
 	f := netFacts{trainErr: math.NaN(), testErr: math.NaN()}
-	em, ok := m.(*engine.Model)
+	em, ok := m.(*onnxmodel.Model)
 	if !ok {
 		return f
 	}

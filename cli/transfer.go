@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/attack"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -76,7 +77,7 @@ func runTransfer(ctx context.Context, env *Env, args []string) error {
 	if err := af.check(fs); err != nil {
 		return err
 	}
-	attack, err := af.build()
+	atk, err := af.build()
 	if err != nil {
 		return err
 	}
@@ -106,7 +107,7 @@ func runTransfer(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	tab, err := transferMatrix(ctx, env, runs, func(int) engine.Attack { return attack }, *batch)
+	tab, err := transferMatrix(ctx, env, runs, func(int) attack.Attack { return atk }, *batch)
 	if err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ func runTransfer(ctx context.Context, env *Env, args []string) error {
 
 // transferMatrix crafts adversarial images on each run's model with
 // attackFor(source index) and evaluates every set on every model.
-func transferMatrix(ctx context.Context, env *Env, runs []*attackRun, attackFor func(int) engine.Attack, batch int) (*transferTable, error) {
+func transferMatrix(ctx context.Context, env *Env, runs []*attackRun, attackFor func(int) attack.Attack, batch int) (*transferTable, error) {
 	tab := &transferTable{Images: len(runs[0].items)}
 	for j, r := range runs {
 		tab.Models = append(tab.Models, r.model.Name())

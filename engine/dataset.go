@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/advlab/advlab/imgops"
@@ -341,4 +342,23 @@ func (d *Dataset) Subset(n int) *Dataset {
 		}
 	}
 	return out
+}
+
+// labelIndex finds label exactly, or as a numeric index into named labels.
+func labelIndex(labels []string, label string) (int, error) {
+	for i, l := range labels {
+		if l == label {
+			return i, nil
+		}
+	}
+	if i, err := strconv.Atoi(label); err == nil && i >= 0 && i < len(labels) && len(labels) > 0 {
+		if _, err := strconv.Atoi(labels[0]); err != nil { // numeric index into named labels
+			return i, nil
+		}
+	}
+	shown := labels
+	if len(shown) > 20 {
+		shown = append(append([]string{}, shown[:20]...), "…")
+	}
+	return -1, fmt.Errorf("label %q is not one of the model's classes (%s)", label, strings.Join(shown, ", "))
 }

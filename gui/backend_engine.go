@@ -12,6 +12,10 @@ import (
 	"sync"
 
 	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/attack"
+	"github.com/advlab/advlab/engine/onnxgrad"
+	"github.com/advlab/advlab/engine/onnxmodel"
+	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -26,7 +30,7 @@ func NewEngineBackend() Backend { return engineBackend{} }
 // it safe to share between the canvas's predictions and a running attack:
 // engine classifiers are for one goroutine at a time.
 type engineModel struct {
-	m  *engine.Model
+	m  *onnxmodel.Model
 	mu sync.Mutex
 }
 
@@ -43,7 +47,7 @@ func (em *engineModel) Details() ModelDetails {
 }
 
 // describePreprocess says in one line how [0,1] pixels reach the model.
-func describePreprocess(p engine.Preprocess) string {
+func describePreprocess(p onnxgrad.Preprocess) string {
 	if p.IsIdentity() {
 		return "none: pixels in [0, 1]"
 	}
@@ -106,7 +110,7 @@ func asEngine(m Model) (*engineModel, error) {
 
 // DemoModel loads the embedded demo model.
 func (engineBackend) DemoModel(ctx context.Context) (Model, error) {
-	m, err := engine.DefaultModel()
+	m, err := onnxmodel.Default()
 	if err != nil {
 		return nil, fmt.Errorf("loading the demo model: %w; open an .onnx model with File › Open model", err)
 	}
@@ -117,7 +121,7 @@ func (engineBackend) DemoModel(ctx context.Context) (Model, error) {
 // that a graph ONNX Runtime cannot run (an unsupported operator) fails here,
 // in the open dialog, rather than at the first prediction.
 func (engineBackend) LoadModel(ctx context.Context, path string) (Model, error) {
-	m, err := engine.LoadModel(path)
+	m, err := onnxmodel.Load(path)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +148,7 @@ func adviseOnOperators(err error) error {
 	return fmt.Errorf("%w\n\nONNX Runtime cannot run the operator %s. Export the model again using only standard ONNX operators (torch.onnx.export with opset_version between 11 and 17, no custom ops), or replace that layer, and open it again", err, op)
 }
 
-func checkModel(ctx context.Context, m *engine.Model) (Model, error) {
+func checkModel(ctx context.Context, m *onnxmodel.Model) (Model, error) {
 	x := make([]float32, m.InputShape().Size())
 	for i := range x {
 		x[i] = 0.5
@@ -264,56 +268,56 @@ func imagesOf(x []float32, n int, s engine.ImageShape) ([]image.Image, error) {
 }
 
 // newAttack builds the engine attack req asks for.
-func newAttack(req AttackRequest) (engine.Attack, error) {
-	norm := engine.LInf
+func newAttack(req AttackRequest) (attack.Attack, error) {
+	norm := attack.LInf
 	if req.Norm != "" {
 		var err error
-		if norm, err = engine.ParseNorm(req.Norm); err != nil {
+		if norm, err = attack.ParseNorm(req.Norm); err != nil {
 			return nil, err
 		}
 	}
 	switch req.Method {
 	case MethodFGSM:
-		o := engine.DefaultFGSMOptions()
+		o := attack.DefaultFGSMOptions()
 		o.Eps, o.Norm = req.Eps, norm
-		return engine.NewFGSM(&o)
+		return attack.NewFGSM(&o)
 	case MethodPGD:
-		o := engine.DefaultPGDOptions()
+		o := attack.DefaultPGDOptions()
 		o.Eps, o.Norm, o.Seed = req.Eps, norm, req.Seed
 		if req.Steps > 0 {
 			o.Steps = req.Steps
 		}
-		return engine.NewPGD(&o)
+		return attack.NewPGD(&o)
 	case MethodCW:
-		o := engine.DefaultCWOptions()
+		o := attack.DefaultCWOptions()
 		o.Confidence = req.Confidence
 		if req.Steps > 0 {
 			o.Steps = req.Steps
 		}
-		return engine.NewCW(&o)
+		return attack.NewCW(&o)
 	case MethodDeepFool:
-		o := engine.DefaultDeepFoolOptions()
+		o := attack.DefaultDeepFoolOptions()
 		if req.Norm != "" {
 			o.Norm = norm
 		}
 		if req.Steps > 0 {
 			o.Steps = req.Steps
 		}
-		return engine.NewDeepFool(&o)
+		return attack.NewDeepFool(&o)
 	case MethodLBFGS:
-		o := engine.DefaultLBFGSOptions()
+		o := attack.DefaultLBFGSOptions()
 		o.Seed = req.Seed
 		if req.Steps > 0 {
 			o.MaxIterations = req.Steps
 		}
-		return engine.NewLBFGS(&o)
+		return attack.NewLBFGS(&o)
 	case MethodSquare:
-		o := engine.DefaultSquareOptions()
+		o := attack.DefaultSquareOptions()
 		o.Eps, o.Seed = req.Eps, req.Seed
 		if req.Steps > 0 {
 			o.Queries = req.Steps
 		}
-		return engine.NewSquare(&o)
+		return attack.NewSquare(&o)
 	}
 	return nil, fmt.Errorf("unknown attack %q", req.Method)
 }
@@ -358,7 +362,7 @@ func (b engineBackend) RunAttack(ctx context.Context, req AttackRequest, progres
 
 	var adv []float32
 	var success []bool
-	var samples []engine.SampleResult
+	var samples []attack.SampleResult
 	var runErr error
 	if req.Method == MethodPatch {
 		adv, runErr = pastePatch(req, x, shape)
@@ -367,8 +371,8 @@ func (b engineBackend) RunAttack(ctx context.Context, req AttackRequest, progres
 		if err != nil {
 			return nil, err
 		}
-		var r engine.Result
-		r, runErr = engine.RunBatched(ctx, a, locked{src}, x, labels, req.Target, batch, func(p engine.Progress) {
+		var r attack.Result
+		r, runErr = attack.RunBatched(ctx, a, locked{src}, x, labels, req.Target, batch, func(p attack.Progress) {
 			if progress != nil {
 				text := fmt.Sprintf("%s: batch %d/%d, step %d/%d, %d/%d fooled", p.Attack, p.Batch, p.Batches, p.Step, p.Steps, p.Succeeded, p.Images)
 				if p.Phase != "" {
@@ -487,8 +491,8 @@ func classifiers(ms []Model) ([]engine.Classifier, error) {
 }
 
 // patchOptions translates the Patch tab's request into the engine's options.
-func patchOptions(req TrainRequest) (engine.PatchOptions, error) {
-	o := engine.DefaultPatchOptions()
+func patchOptions(req TrainRequest) (patch.Options, error) {
+	o := patch.DefaultOptions()
 	o.Target = req.Target
 	o.Width, o.Height = req.Size, req.Size
 	o.Shape = req.Mask
@@ -535,7 +539,7 @@ func (engineBackend) TrainPatch(ctx context.Context, req TrainRequest, progress 
 	if err != nil {
 		return nil, err
 	}
-	res, err := engine.TrainPatch(ctx, cs, datasetOf(req.Samples), o, func(p engine.PatchProgress) {
+	res, err := patch.Train(ctx, cs, datasetOf(req.Samples), o, func(p patch.Progress) {
 		if progress != nil {
 			progress(TrainProgress{Step: p.Step, Steps: p.Steps, Loss: p.Loss, SuccessRate: p.SuccessRate, Patch: p.Patch, Elapsed: p.Elapsed})
 		}
@@ -554,11 +558,11 @@ func (engineBackend) EvaluatePatch(ctx context.Context, req EvalRequest, progres
 	if err != nil {
 		return nil, err
 	}
-	o := engine.PatchEvalOptions{
+	o := patch.EvalOptions{
 		Target: req.Target, Scales: req.Areas, Placements: req.Placements, Seed: req.Seed,
 		Transforms: imgops.Options{MaxAngleDeg: req.MaxAngleDeg, ScaleMode: imgops.AreaFraction},
 	}
-	rep, err := engine.EvaluatePatch(ctx, cs, datasetOf(req.Samples), req.Patch, o, progress)
+	rep, err := patch.Evaluate(ctx, cs, datasetOf(req.Samples), req.Patch, o, progress)
 	if err != nil {
 		return nil, err
 	}

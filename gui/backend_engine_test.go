@@ -15,7 +15,7 @@ import (
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/onnxrt"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -27,7 +27,7 @@ func fixtureModel(t *testing.T) string {
 	if _, err := os.Stat(path); err != nil {
 		t.Skip("no fixture model (run make fixtures):", err)
 	}
-	if err := engine.InitRuntime(); err != nil {
+	if err := onnxrt.Init(); err != nil {
 		t.Skip("no ONNX Runtime:", err)
 	}
 	return path
@@ -148,7 +148,7 @@ func TestEngineBackendPatchFiles(t *testing.T) {
 // TestEngineBackendDemo opens the embedded demo model and images, as the
 // workbench does at start, and checks that the model reads its own samples.
 func TestEngineBackendDemo(t *testing.T) {
-	if err := engine.InitRuntime(); err != nil {
+	if err := onnxrt.Init(); err != nil {
 		t.Skip("no ONNX Runtime:", err)
 	}
 	be := NewEngineBackend()
@@ -190,7 +190,7 @@ func TestEngineBackendDemo(t *testing.T) {
 // model through the backend, as the Patch tab does, stops a second run
 // part-way, and evaluates the patch, as the Evaluate tab does.
 func TestEngineBackendTrainsAndEvaluatesAPatch(t *testing.T) {
-	if err := engine.InitRuntime(); err != nil {
+	if err := onnxrt.Init(); err != nil {
 		t.Skip("no ONNX Runtime:", err)
 	}
 	be := NewEngineBackend()
@@ -294,7 +294,7 @@ func unsupportedOpModel(t *testing.T, path string) {
 // patch: each error shows in a dialog that names the file and says what to
 // do, and the session (the demo model, its images and predictions) stays.
 func TestEngineErrorsSayWhatToDo(t *testing.T) {
-	if err := engine.InitRuntime(); err != nil {
+	if err := onnxrt.Init(); err != nil {
 		t.Skip("no ONNX Runtime:", err)
 	}
 	wb := newDemoWorkbench(t)

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/onnxrt"
 )
 
 // TestUIStaysResponsiveWhileTheDemoTrains is TestUIStaysResponsiveWhileTraining
@@ -14,7 +14,7 @@ func TestUIStaysResponsiveWhileTheDemoTrains(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for a few seconds")
 	}
-	if err := engine.InitRuntime(); err != nil {
+	if err := onnxrt.Init(); err != nil {
 		t.Skip("no ONNX Runtime:", err)
 	}
 	checkResponsive(t, func(t *testing.T) (busy, probe []time.Duration) {

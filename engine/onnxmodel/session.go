@@ -1,0 +1,251 @@
+package onnxmodel
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/onnxgrad"
+	"github.com/advlab/advlab/engine/onnxrt"
+	ort "github.com/yalue/onnxruntime_go"
+	"google.golang.org/protobuf/proto"
+)
+
+// runner holds a model's ONNX Runtime sessions, created on first use.
+type runner struct {
+	mu      sync.Mutex
+	forward *ort.DynamicAdvancedSession
+	grads   map[engine.LossKind]*ort.DynamicAdvancedSession
+}
+
+func (m *Model) forwardSession() (*ort.DynamicAdvancedSession, error) {
+	m.runner.mu.Lock()
+	defer m.runner.mu.Unlock()
+	if m.runner.forward != nil {
+		return m.runner.forward, nil
+	}
+	data, err := proto.Marshal(m.proto)
+	if err != nil {
+		return nil, fmt.Errorf("serialising %s: %w", m.name, err)
+	}
+	s, err := onnxrt.NewSession(data, []string{m.Input.Name}, []string{m.Output})
+	if err != nil {
+		return nil, fmt.Errorf("loading %s into ONNX Runtime: %w", m.name, err)
+	}
+	m.runner.forward = s
+	return s, nil
+}
+
+// GradientGraph exports the model's gradient graph for loss as serialised ONNX.
+func (m *Model) GradientGraph(loss engine.LossKind) ([]byte, error) {
+	g, err := onnxgrad.Export(m.proto, m.GraphSpec(), loss)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.name, err)
+	}
+	data, err := proto.Marshal(g)
+	if err != nil {
+		return nil, fmt.Errorf("serialising the gradient graph of %s: %w", m.name, err)
+	}
+	return data, nil
+}
+
+func (m *Model) gradientSession(loss engine.LossKind) (*ort.DynamicAdvancedSession, error) {
+	m.runner.mu.Lock()
+	defer m.runner.mu.Unlock()
+	if s := m.runner.grads[loss]; s != nil {
+		return s, nil
+	}
+	data, err := m.GradientGraph(loss)
+	if err != nil {
+		return nil, err
+	}
+	s, err := onnxrt.NewSession(data, []string{m.Input.Name, "target"}, []string{"logits", "loss", "grad"})
+	if err != nil {
+		return nil, fmt.Errorf("loading the gradient graph of %s into ONNX Runtime: %w", m.name, err)
+	}
+	if m.runner.grads == nil {
+		m.runner.grads = map[engine.LossKind]*ort.DynamicAdvancedSession{}
+	}
+	m.runner.grads[loss] = s
+	return s, nil
+}
+
+// Close releases the model's ONNX Runtime sessions. The model may be used
+// again afterwards; sessions are then recreated.
+func (m *Model) Close() error {
+	m.runner.mu.Lock()
+	defer m.runner.mu.Unlock()
+	var first error
+	if m.runner.forward != nil {
+		first = m.runner.forward.Destroy()
+		m.runner.forward = nil
+	}
+	for k, s := range m.runner.grads {
+		if err := s.Destroy(); err != nil && first == nil {
+			first = err
+		}
+		delete(m.runner.grads, k)
+	}
+	return first
+}
+
+// checkBatch validates a batch of n NCHW images against the model.
+func (m *Model) checkBatch(images []float32, n int) error {
+	size := m.Input.Size()
+	if n <= 0 || len(images) != n*size {
+		return fmt.Errorf("%s: batch of %d floats is not %d images of %dx%dx%d", m.name, len(images), n, m.Input.Channels, m.Input.Height, m.Input.Width)
+	}
+	if m.Input.Batch > 0 && n != m.Input.Batch {
+		return fmt.Errorf("%s: the model takes batches of exactly %d images, not %d", m.name, m.Input.Batch, n)
+	}
+	return nil
+}
+
+// inputTensor lays out n NCHW images in the model's layout, applying fn to
+// each value (preprocessing, or none).
+func (m *Model) inputTensor(images []float32, n int, fn func(c int, x float32) float32) (*ort.Tensor[float32], error) {
+	c, h, w := m.Input.Channels, m.Input.Height, m.Input.Width
+	buf := make([]float32, len(images))
+	var shape ort.Shape
+	if m.Input.Layout == onnxgrad.NHWC {
+		shape = ort.NewShape(int64(n), int64(h), int64(w), int64(c))
+		for i := 0; i < n; i++ {
+			img := images[i*c*h*w : (i+1)*c*h*w]
+			out := buf[i*c*h*w : (i+1)*c*h*w]
+			for ch := 0; ch < c; ch++ {
+				for p := 0; p < h*w; p++ {
+					out[p*c+ch] = fn(ch, img[ch*h*w+p])
+				}
+			}
+		}
+	} else {
+		shape = ort.NewShape(int64(n), int64(c), int64(h), int64(w))
+		for i := range images {
+			buf[i] = fn((i/(h*w))%c, images[i])
+		}
+	}
+	return ort.NewTensor(shape, buf)
+}
+
+// preprocess maps a [0,1] pixel of channel c to the model's input units.
+func (m *Model) preprocess(c int, x float32) float32 {
+	p := &m.Pre
+	return (x*(p.Range[1]-p.Range[0]) + p.Range[0] - p.Mean[c]) / p.Std[c]
+}
+
+// Logits runs the forward pass on n NCHW images in [0,1] and returns n×K logits.
+func (m *Model) Logits(ctx context.Context, images []float32, n int) ([]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := m.checkBatch(images, n); err != nil {
+		return nil, err
+	}
+	s, err := m.forwardSession()
+	if err != nil {
+		return nil, err
+	}
+	in, err := m.inputTensor(images, n, m.preprocess)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.name, err)
+	}
+	defer in.Destroy()
+	out := []ort.Value{nil}
+	if err := s.Run([]ort.Value{in}, out); err != nil {
+		return nil, fmt.Errorf("running %s: %w", m.name, err)
+	}
+	defer out[0].Destroy()
+	logits, err := floatData(out[0], n*len(m.labels))
+	if err != nil {
+		return nil, fmt.Errorf("%s logits: %w", m.name, err)
+	}
+	return logits, nil
+}
+
+// Gradient runs the model's gradient graph for loss once on the batch.
+func (m *Model) Gradient(ctx context.Context, loss engine.LossKind, images []float32, targets []int64) (engine.Gradients, error) {
+	if err := ctx.Err(); err != nil {
+		return engine.Gradients{}, err
+	}
+	n := len(targets)
+	if err := m.checkBatch(images, n); err != nil {
+		return engine.Gradients{}, err
+	}
+	for _, t := range targets {
+		if t < 0 || int(t) >= len(m.labels) {
+			return engine.Gradients{}, fmt.Errorf("%s: target class %d outside 0..%d", m.name, t, len(m.labels)-1)
+		}
+	}
+	s, err := m.gradientSession(loss)
+	if err != nil {
+		return engine.Gradients{}, err
+	}
+	in, err := m.inputTensor(images, n, func(_ int, x float32) float32 { return x })
+	if err != nil {
+		return engine.Gradients{}, fmt.Errorf("%s: %w", m.name, err)
+	}
+	defer in.Destroy()
+	tgt, err := ort.NewTensor(ort.NewShape(int64(n)), append([]int64(nil), targets...))
+	if err != nil {
+		return engine.Gradients{}, fmt.Errorf("%s: %w", m.name, err)
+	}
+	defer tgt.Destroy()
+	outs := []ort.Value{nil, nil, nil}
+	if err := s.Run([]ort.Value{in, tgt}, outs); err != nil {
+		return engine.Gradients{}, fmt.Errorf("running the gradient graph of %s: %w", m.name, err)
+	}
+	defer func() {
+		for _, o := range outs {
+			o.Destroy()
+		}
+	}()
+	var g engine.Gradients
+	if g.Logits, err = floatData(outs[0], n*len(m.labels)); err != nil {
+		return engine.Gradients{}, fmt.Errorf("%s logits: %w", m.name, err)
+	}
+	if g.Loss, err = floatData(outs[1], n); err != nil {
+		return engine.Gradients{}, fmt.Errorf("%s loss: %w", m.name, err)
+	}
+	grad, err := floatData(outs[2], len(images))
+	if err != nil {
+		return engine.Gradients{}, fmt.Errorf("%s grad: %w", m.name, err)
+	}
+	g.Grad = m.toNCHW(grad, n)
+	return g, nil
+}
+
+// toNCHW returns an NCHW copy of a tensor in the model's input layout.
+func (m *Model) toNCHW(t []float32, n int) []float32 {
+	if m.Input.Layout != onnxgrad.NHWC {
+		return t
+	}
+	c, hw := m.Input.Channels, m.Input.Height*m.Input.Width
+	out := make([]float32, len(t))
+	for i := 0; i < n; i++ {
+		src := t[i*c*hw : (i+1)*c*hw]
+		dst := out[i*c*hw : (i+1)*c*hw]
+		for p := 0; p < hw; p++ {
+			for ch := 0; ch < c; ch++ {
+				dst[ch*hw+p] = src[p*c+ch]
+			}
+		}
+	}
+	return out
+}
+
+// floatData copies a float32 output of ONNX Runtime, checking its size.
+func floatData(v ort.Value, want int) ([]float32, error) {
+	t, ok := v.(*ort.Tensor[float32])
+	if !ok {
+		return nil, fmt.Errorf("output is %T, not float32", v)
+	}
+	d := t.GetData()
+	if len(d) != want {
+		return nil, fmt.Errorf("output has %d values (shape %v), want %d", len(d), t.GetShape(), want)
+	}
+	return append([]float32(nil), d...), nil
+}
+
+// Compile-time check that a Model is a Classifier.
+var _ engine.Classifier = (*Model)(nil)

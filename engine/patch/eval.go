@@ -1,0 +1,383 @@
+package patch
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/attack"
+	"github.com/advlab/advlab/imgops"
+)
+
+// PatchEvalOptions configures EvaluatePatch.
+type EvalOptions struct {
+	// Target is the label the patch aims for, matched to each model's
+	// labels; "" measures only the untargeted error.
+	Target string
+	// Scales are the patch sizes to measure, each a fraction in (0,1] of
+	// the quantity Transforms.ScaleMode names: the image's area the mask
+	// covers (Brown et al.'s axis) or the patch's longer side over the
+	// image's shorter side.
+	Scales []float64
+	// Transforms are the ranges the other parameters of every placement are
+	// drawn from (rotation, location, jitter, placement mask); their scale
+	// range is replaced by each scale in turn.
+	Transforms imgops.Options
+	// Placements is the number of random transformations per image and
+	// scale (default 4).
+	Placements int
+	// Control is the comparison patch Brown et al. measure beside the
+	// adversarial one (a photograph of the target class, say); nil means
+	// uniform noise of the patch's size and mask.
+	Control *imgops.Patch
+	// Seed fixes the transformations; the patch and the control see the
+	// same ones.
+	Seed uint64
+	// BatchSize is the number of images per forward run (default 64).
+	BatchSize int
+}
+
+// PatchEvalPoint is one model's outcome at one scale. Rates a run cannot
+// measure (targeted ones without a target) are NaN, and null in JSON.
+type EvalPoint struct {
+	// Scale is the scale as given, in the report's ScaleMode.
+	Scale float64
+	// AreaFraction and SideFraction are the same size in both measures.
+	AreaFraction, SideFraction float64
+	// SuccessRate is the share of placements on images not of the target
+	// class (by their folder, or their clean prediction where unlabelled)
+	// classified as the target; ControlSuccessRate the same for the
+	// control patch.
+	SuccessRate, ControlSuccessRate float64
+	// Error is the share of placements classified as anything but the
+	// image's true class (untargeted success); ControlError the same for
+	// the control patch.
+	Error, ControlError float64
+	// Trials counts the placements behind the targeted rates; Placements
+	// those behind the errors.
+	Trials, Placements int
+}
+
+// MarshalJSON writes the point with snake_case keys and NaN as null.
+func (p EvalPoint) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Scale              float64  `json:"scale"`
+		AreaFraction       float64  `json:"area_fraction"`
+		SideFraction       float64  `json:"side_fraction"`
+		SuccessRate        *float64 `json:"success_rate"`
+		ControlSuccessRate *float64 `json:"control_success_rate"`
+		Error              *float64 `json:"error"`
+		ControlError       *float64 `json:"control_error"`
+		Trials             int      `json:"trials"`
+		Placements         int      `json:"placements"`
+	}{p.Scale, p.AreaFraction, p.SideFraction, nullable(p.SuccessRate), nullable(p.ControlSuccessRate),
+		nullable(p.Error), nullable(p.ControlError), p.Trials, p.Placements})
+}
+
+func nullable(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// PatchEvalCurve is one model's success rate against scale: a curve of
+// Brown et al.'s Figure 2.
+type EvalCurve struct {
+	Model string `json:"model"`
+	// Target is the target's label in this model ("" untargeted).
+	Target string `json:"target,omitempty"`
+	// CleanAccuracy is the model's accuracy on the unpatched images.
+	CleanAccuracy float64     `json:"clean_accuracy"`
+	Points        []EvalPoint `json:"points"`
+}
+
+// PatchEvalReport is EvaluatePatch's outcome.
+type EvalReport struct {
+	Target      string      `json:"target,omitempty"`
+	ScaleMode   string      `json:"scale_mode"`
+	MaxAngleDeg float64     `json:"max_angle_deg"`
+	Images      int         `json:"images"`
+	Placements  int         `json:"placements_per_image"`
+	Control     string      `json:"control"`
+	Curves      []EvalCurve `json:"curves"`
+}
+
+// WriteCSV writes one row per model and scale, with a header.
+func (r *EvalReport) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"model", "target", "scale_mode", "scale", "area_fraction", "side_fraction",
+		"success_rate", "control_success_rate", "error", "control_error", "trials", "placements"})
+	f := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'g', 6, 64)
+	}
+	for _, c := range r.Curves {
+		for _, p := range c.Points {
+			cw.Write([]string{c.Model, c.Target, r.ScaleMode, f(p.Scale), f(p.AreaFraction), f(p.SideFraction),
+				f(p.SuccessRate), f(p.ControlSuccessRate), f(p.Error), f(p.ControlError),
+				strconv.Itoa(p.Trials), strconv.Itoa(p.Placements)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Validate checks the options before any work.
+func (o *EvalOptions) Validate() error {
+	if len(o.Scales) == 0 {
+		return errors.New("no scale to measure")
+	}
+	for _, s := range o.Scales {
+		if !(s > 0 && s <= 1) {
+			return fmt.Errorf("scale %v: want a fraction in (0, 1]", s)
+		}
+	}
+	if o.Placements < 0 {
+		return fmt.Errorf("placements %d: want a positive number", o.Placements)
+	}
+	if o.BatchSize < 0 {
+		return fmt.Errorf("batch size %d: want a positive number", o.BatchSize)
+	}
+	return nil
+}
+
+// EvaluatePatch measures patch p on every model over the images of data: at
+// each scale, every image gets Placements random transformations (rotation,
+// location and jitter from opts.Transforms, at exactly that scale) and is
+// classified with p composed in, and with the control patch composed in the
+// same way. It reports the targeted success rate and the untargeted error
+// for both. Options, target and labels are checked before any model runs;
+// progress, when not nil, gets the completed fraction and must not block.
+func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Dataset, p *imgops.Patch, opts EvalOptions, progress func(float64)) (*EvalReport, error) {
+	o := opts
+	if o.Placements == 0 {
+		o.Placements = 4
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = 64
+	}
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("patch evaluation: %w", err)
+	}
+	if len(models) == 0 {
+		return nil, errors.New("patch evaluation: no model given")
+	}
+	if data == nil || data.Len() == 0 {
+		return nil, fmt.Errorf("patch evaluation: %w to evaluate on", engine.ErrNoImages)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("patch evaluation: %w", err)
+	}
+	control, controlName := o.Control, "photo"
+	if control == nil {
+		control, controlName = imgops.NewNoisePatch(p.Mask, o.Seed^0x5eed), "noise"
+	} else if control.W != p.W || control.H != p.H || control.Validate() != nil {
+		return nil, fmt.Errorf("patch evaluation: the control patch is %d×%d; want the patch's %d×%d", control.W, control.H, p.W, p.H)
+	}
+	evals := make([]*evalModel, len(models))
+	for i, c := range models {
+		em, err := newEvalModel(c, data, o.Target)
+		if err != nil {
+			return nil, fmt.Errorf("patch evaluation: %w", err)
+		}
+		tr := o.Transforms
+		tr.ScaleMin, tr.ScaleMax = o.Scales[0], o.Scales[0]
+		if _, err := imgops.NewSampler(0, p, em.shape.Width, em.shape.Height, &tr); err != nil {
+			return nil, fmt.Errorf("patch evaluation: %w", err)
+		}
+		evals[i] = em
+	}
+	rep := &EvalReport{
+		Target: o.Target, ScaleMode: o.Transforms.ScaleMode.String(), MaxAngleDeg: o.Transforms.MaxAngleDeg,
+		Images: data.Len(), Placements: o.Placements, Control: controlName,
+	}
+	total := float64(len(models) * (len(o.Scales) + 1))
+	done := 0.0
+	report := func() {
+		done++
+		if progress != nil {
+			progress(done / total)
+		}
+	}
+	for _, em := range evals {
+		clean, err := em.predict(ctx, em.x, data.Len(), o.BatchSize)
+		if err != nil {
+			return nil, fmt.Errorf("patch evaluation: %w", err)
+		}
+		em.clean = clean
+		curve := EvalCurve{Model: em.c.Name(), CleanAccuracy: em.accuracy()}
+		if em.target >= 0 {
+			curve.Target = em.c.Labels()[em.target]
+		}
+		report()
+		for si, s := range o.Scales {
+			pt, err := em.measure(ctx, p, control, s, si, &o)
+			if err != nil {
+				return nil, fmt.Errorf("patch evaluation: %w", err)
+			}
+			curve.Points = append(curve.Points, pt)
+			report()
+		}
+		rep.Curves = append(rep.Curves, curve)
+	}
+	return rep, nil
+}
+
+// evalModel is one model under evaluation with its images.
+type evalModel struct {
+	patchSubject
+	clean []int // clean predictions
+}
+
+func newEvalModel(c engine.Classifier, data *engine.Dataset, target string) (*evalModel, error) {
+	subject, err := newPatchSubject(c, data, target)
+	if err != nil {
+		return nil, err
+	}
+	return &evalModel{patchSubject: subject}, nil
+}
+
+// truth returns image i's true class, or its clean prediction when unlabelled.
+func (em *evalModel) truth(i int) int {
+	if em.labels[i] >= 0 {
+		return em.labels[i]
+	}
+	return em.clean[i]
+}
+
+// accuracy is the clean accuracy over the labelled images.
+func (em *evalModel) accuracy() float64 {
+	var ok, n int
+	for i, l := range em.labels {
+		if l >= 0 {
+			n++
+			if em.clean[i] == l {
+				ok++
+			}
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return float64(ok) / float64(n)
+}
+
+// predict returns the top-1 classes of n images, in batches.
+func (em *evalModel) predict(ctx context.Context, x []float32, n, batch int) ([]int, error) {
+	size := em.shape.Size()
+	out := make([]int, 0, n)
+	for lo := 0; lo < n; lo += batch {
+		hi := min(lo+batch, n)
+		z, err := em.c.Logits(ctx, x[lo*size:hi*size], hi-lo)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i < hi-lo; i++ {
+			out = append(out, attack.Argmax(z[i*em.k:(i+1)*em.k]))
+		}
+	}
+	return out, nil
+}
+
+// measure evaluates the patch and the control at one scale.
+func (em *evalModel) measure(ctx context.Context, p, control *imgops.Patch, scale float64, si int, o *EvalOptions) (EvalPoint, error) {
+	tr := o.Transforms
+	tr.ScaleMin, tr.ScaleMax = scale, scale
+	w, h := em.shape.Width, em.shape.Height
+	s, err := imgops.NewSampler(splitmix64(o.Seed^splitmix64(uint64(si)+1)), p, w, h, &tr)
+	if err != nil {
+		return EvalPoint{}, err
+	}
+	n := len(em.labels)
+	size := em.shape.Size()
+	pt := EvalPoint{Scale: scale}
+	// The scale in both measures, from the transformation itself.
+	t0 := s.Next()
+	pt.AreaFraction = t0.Scale * t0.Scale * p.Mask.Area() / float64(w*h)
+	pt.SideFraction = t0.Scale * float64(max(p.W, p.H)) / float64(min(w, h))
+	var hits, chits, errs, cerrs int
+	var cp imgops.Composition
+	batch := make([]float32, 0, o.BatchSize*size)
+	var items []int
+	var ts []imgops.Transform
+	flush := func() error {
+		if len(items) == 0 {
+			return nil
+		}
+		for pass, q := range []*imgops.Patch{p, control} {
+			if err := cp.Apply(q, batch, len(items), em.shape.Channels, h, w, ts); err != nil {
+				return err
+			}
+			pred, err := em.predict(ctx, cp.Images, len(items), len(items))
+			if err != nil {
+				return err
+			}
+			for j, i := range items {
+				y := em.truth(i)
+				hit := em.target >= 0 && y != em.target && pred[j] == em.target
+				miss := pred[j] != y
+				if pass == 0 {
+					hits, errs = hits+b2i(hit), errs+b2i(miss)
+				} else {
+					chits, cerrs = chits+b2i(hit), cerrs+b2i(miss)
+				}
+			}
+		}
+		batch, items, ts = batch[:0], items[:0], ts[:0]
+		return nil
+	}
+	for k := 0; k < o.Placements; k++ {
+		for i := 0; i < n; i++ {
+			if err := ctx.Err(); err != nil {
+				return pt, err
+			}
+			t := t0
+			if k > 0 || i > 0 {
+				t = s.Next()
+			}
+			batch = append(batch, em.x[i*size:(i+1)*size]...)
+			items, ts = append(items, i), append(ts, t)
+			pt.Placements++
+			if em.target >= 0 && em.truth(i) != em.target {
+				pt.Trials++
+			}
+			if len(items) == o.BatchSize {
+				if err := flush(); err != nil {
+					return pt, err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return pt, err
+	}
+	pt.SuccessRate, pt.ControlSuccessRate = math.NaN(), math.NaN()
+	if em.target >= 0 {
+		pt.SuccessRate, pt.ControlSuccessRate = ratio(hits, pt.Trials), ratio(chits, pt.Trials)
+	}
+	pt.Error, pt.ControlError = ratio(errs, pt.Placements), ratio(cerrs, pt.Placements)
+	return pt, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return float64(a) / float64(b)
+}
