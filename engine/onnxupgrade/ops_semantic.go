@@ -63,11 +63,12 @@ func allOnes(dims []int64) bool {
 	return true
 }
 
-// translateDropout rewrites Dropout before opset 12. An inference Dropout
-// whose mask nobody reads is the identity; one whose mask is read becomes
-// Dropout-13 (ratio and training mode left at their defaults, since at
-// inference the output is the input and the mask all true), with a Cast
-// back to the input type for opsets before 10, whose mask was of that type.
+// translateDropout rewrites Dropout before opset 12, which at inference
+// is the identity, into Identity. Where its mask is read, the mask becomes
+// zeros of the input's shape (of the input's type before opset 10, boolean
+// after): the old operators leave the mask unspecified at inference and
+// ONNX Runtime, the reference for what old models compute, fills it with
+// zeros, where Dropout-13 would give ones.
 func translateDropout(u *upgrader, s *scope, n *onnx.NodeProto) ([]*onnx.NodeProto, string, error) {
 	if u.from >= 12 {
 		return nil, "", nil
@@ -75,27 +76,34 @@ func translateDropout(u *upgrader, s *scope, n *onnx.NodeProto) ([]*onnx.NodePro
 	if len(n.Input) < 1 || len(n.Output) < 1 {
 		return nil, "", nodeErr(n, "has no input or no output; fix the exporter")
 	}
-	mask := ""
-	if len(n.Output) > 1 {
-		mask = n.Output[1]
+	x := n.Input[0]
+	nodes := []*onnx.NodeProto{{Name: n.Name, OpType: "Identity", Input: []string{x}, Output: n.Output[:1], DocString: n.DocString}}
+	if len(n.Output) < 2 || n.Output[1] == "" || !u.used[n.Output[1]] {
+		return nodes, "Dropout (inference, Identity)", nil
 	}
-	if mask == "" || !u.used[mask] {
-		id := &onnx.NodeProto{Name: n.Name, OpType: "Identity", Input: n.Input[:1], Output: n.Output[:1], DocString: n.DocString}
-		return []*onnx.NodeProto{id}, "Dropout (inference, Identity)", nil
+	elem := int32(onnx.TensorProto_BOOL)
+	if u.from < 10 {
+		elem = s.info(x).elem
 	}
-	n.Input = n.Input[:1]
-	dropAttrs(n, "ratio", "is_test", "consumed_inputs")
-	if u.from >= 10 {
-		return []*onnx.NodeProto{n}, "Dropout", nil
+	size := elemSize[onnx.TensorProto_DataType(elem)]
+	if size == 0 {
+		return nil, "", nodeErr(n, "its mask output is read and the input's type is not declared or not numeric; declare the input's type in value_info")
 	}
-	elem := s.info(n.Input[0]).elem
-	if elem == 0 {
-		return nil, "", nodeErr(n, "its mask output is read and the input's type is not declared; declare the input's type in value_info")
-	}
-	boolMask := u.fresh(mask + "_bool")
-	n.Output = []string{n.Output[0], boolMask}
-	cast := &onnx.NodeProto{Name: u.fresh(n.Name + "_mask_cast"), OpType: "Cast", Input: []string{boolMask}, Output: []string{mask}, Attribute: []*onnx.AttributeProto{intAttr("to", int64(elem))}}
-	return []*onnx.NodeProto{n, cast}, "Dropout", nil
+	shape := u.fresh(x + "_shape")
+	zero := &onnx.TensorProto{Dims: []int64{1}, DataType: elem, RawData: make([]byte, size)}
+	nodes = append(nodes,
+		&onnx.NodeProto{Name: u.fresh(n.Name + "_shape"), OpType: "Shape", Input: []string{x}, Output: []string{shape}},
+		&onnx.NodeProto{Name: u.fresh(n.Name + "_mask"), OpType: "ConstantOfShape", Input: []string{shape}, Output: []string{n.Output[1]},
+			Attribute: []*onnx.AttributeProto{{Name: "value", Type: onnx.AttributeProto_TENSOR, T: zero}}})
+	return nodes, "Dropout (inference, Identity and zero mask)", nil
+}
+
+// elemSize is the size in bytes of the numeric element types.
+var elemSize = map[onnx.TensorProto_DataType]int{
+	onnx.TensorProto_FLOAT: 4, onnx.TensorProto_DOUBLE: 8, onnx.TensorProto_FLOAT16: 2, onnx.TensorProto_BFLOAT16: 2,
+	onnx.TensorProto_INT8: 1, onnx.TensorProto_UINT8: 1, onnx.TensorProto_INT16: 2, onnx.TensorProto_UINT16: 2,
+	onnx.TensorProto_INT32: 4, onnx.TensorProto_UINT32: 4, onnx.TensorProto_INT64: 8, onnx.TensorProto_UINT64: 8,
+	onnx.TensorProto_BOOL: 1,
 }
 
 // translateBatchNorm removes the attributes old exporters left on
