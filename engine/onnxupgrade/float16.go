@@ -113,21 +113,23 @@ func tensorToFloat32(t *onnx.TensorProto) (bool, error) {
 	if t.DataType == int32(onnx.TensorProto_BFLOAT16) {
 		decode = bfloat16ToFloat32
 	}
+	// Check the stored length before allocating, so that hostile dimensions
+	// cannot make the conversion allocate more than twice the file's data.
+	if len(t.RawData) > 0 && int64(len(t.RawData)) != 2*n {
+		return false, fmt.Errorf("onnxupgrade: tensor %q holds %d bytes for %d 16-bit values; fix the model file", t.Name, len(t.RawData), n)
+	}
+	if len(t.RawData) == 0 && int64(len(t.Int32Data)) != n {
+		// Without raw_data the 16 bits of each value sit in int32_data.
+		return false, fmt.Errorf("onnxupgrade: tensor %q holds %d values for %d elements; fix the model file", t.Name, len(t.Int32Data), n)
+	}
 	raw := make([]byte, 4*n)
 	switch {
 	case len(t.RawData) > 0:
-		if int64(len(t.RawData)) != 2*n {
-			return false, fmt.Errorf("onnxupgrade: tensor %q holds %d bytes for %d 16-bit values; fix the model file", t.Name, len(t.RawData), n)
-		}
 		for i := int64(0); i < n; i++ {
 			f := decode(binary.LittleEndian.Uint16(t.RawData[2*i:]))
 			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(f))
 		}
 	default:
-		// Without raw_data the 16 bits of each value sit in int32_data.
-		if int64(len(t.Int32Data)) != n {
-			return false, fmt.Errorf("onnxupgrade: tensor %q holds %d values for %d elements; fix the model file", t.Name, len(t.Int32Data), n)
-		}
 		for i, v := range t.Int32Data {
 			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(decode(uint16(v))))
 		}
