@@ -8,8 +8,12 @@
 // ReduceSum, Pad, Clip, Slice, TopK, Reshape), the pre-13 "flatten to 2-D"
 // meaning of Softmax, LogSoftmax and Hardmax, Upsample and Resize-10 (to
 // Resize-13 with the coordinate mapping they implied), inference Dropouts,
-// and attributes that old exporters left behind (BatchNormalization spatial,
-// is_test and consumed_inputs, Gemm broadcast, Cast's string "to"). It also
+// Scatter (now ScatterElements), attributes that old exporters left behind
+// (BatchNormalization spatial,
+// is_test and consumed_inputs, Gemm broadcast, Cast's string "to"), and the
+// experimental operators that opset 10 removed and that have a standard
+// equivalent (ImageScaler, Scale, Affine, ScaledTanh, ParametricSoftplus,
+// Crop, DynamicSlice, MeanVarianceNormalization before opset 9). It also
 // normalises old file conventions: weights listed among the graph inputs
 // (IR 3) become plain constants, and the IR version is raised to 7.
 //

@@ -44,8 +44,8 @@ func init() {
 	for _, op := range []string{"Add", "Sub", "Mul", "Div", "Pow", "And", "Or", "Xor", "Equal", "Greater", "Less", "PRelu"} {
 		translators[op] = dropLegacyBroadcast
 	}
-	for _, op := range []string{"Affine", "Crop", "DynamicSlice", "GRUUnit", "GivenTensorFill", "ParametricSoftplus", "Scale", "ScaledTanh"} {
-		translators[op] = refuseExperimental
+	for op, tr := range experimental {
+		translators[op] = tr
 	}
 }
 
@@ -235,10 +235,4 @@ func translateScan(u *upgrader, s *scope, n *onnx.NodeProto) ([]*onnx.NodeProto,
 		return nil, "", nil
 	}
 	return nil, "", nodeErr(n, "is an opset-8 Scan, with a batch axis that opset 9 removed; re-export the model at opset 9 or later")
-}
-
-// refuseExperimental refuses the experimental operators that opset 10
-// removed and ONNX Runtime no longer runs at opset 13.
-func refuseExperimental(u *upgrader, s *scope, n *onnx.NodeProto) ([]*onnx.NodeProto, string, error) {
-	return nil, "", nodeErr(n, "is an experimental operator removed at opset 10; re-export the model with standard operators")
 }

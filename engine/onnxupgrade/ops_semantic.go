@@ -237,34 +237,3 @@ func setResizeMode(r, orig *onnx.NodeProto, mode, nearest string) error {
 	}
 	return nil
 }
-
-// translateImageScaler turns the experimental ImageScaler (removed at opset
-// 10; y = scale·x + bias[c] on NCHW) into Mul and Add.
-func translateImageScaler(u *upgrader, s *scope, n *onnx.NodeProto) ([]*onnx.NodeProto, string, error) {
-	if len(n.Input) != 1 || len(n.Output) != 1 {
-		return nil, "", nodeErr(n, "takes %d inputs and %d outputs instead of one each; fix the exporter", len(n.Input), len(n.Output))
-	}
-	if e := s.info(n.Input[0]).elem; e != 0 && e != int32(onnx.TensorProto_FLOAT) {
-		return nil, "", nodeErr(n, "scales a %s tensor; only float32 is supported (run ToFloat32 first)", onnx.TensorProto_DataType(e))
-	}
-	scale := float32(1)
-	if a := attr(n, "scale"); a != nil {
-		scale = a.F
-	}
-	var bias []float32
-	if a := attr(n, "bias"); a != nil {
-		bias = a.Floats
-	}
-	scaleName := u.fresh(n.Name + "_scale")
-	s.addConst(&onnx.TensorProto{Name: scaleName, DataType: int32(onnx.TensorProto_FLOAT), FloatData: []float32{scale}})
-	if len(bias) == 0 {
-		return []*onnx.NodeProto{{Name: n.Name, OpType: "Mul", Input: []string{n.Input[0], scaleName}, Output: n.Output}}, "ImageScaler", nil
-	}
-	biasName := u.fresh(n.Name + "_bias")
-	s.addConst(&onnx.TensorProto{Name: biasName, Dims: []int64{1, int64(len(bias)), 1, 1}, DataType: int32(onnx.TensorProto_FLOAT), FloatData: append([]float32(nil), bias...)})
-	scaled := u.fresh(n.Output[0] + "_scaled")
-	return []*onnx.NodeProto{
-		{Name: n.Name, OpType: "Mul", Input: []string{n.Input[0], scaleName}, Output: []string{scaled}},
-		{Name: u.fresh(n.Name + "_bias_add"), OpType: "Add", Input: []string{scaled, biasName}, Output: n.Output},
-	}, "ImageScaler", nil
-}

@@ -1,6 +1,7 @@
 package onnxupgrade
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -186,9 +187,70 @@ func opCases() []opCase {
 			b.out("y", f32)
 			return b
 		}, kind: "ImageScaler"},
+		{name: "Scale-8", build: unary(8, "Scale", []int64{2, 3}, aFloat("scale", -1.5)), ref: refChain(8, []int64{2, 3}, step{"Mul", -1.5}), kind: "Scale"},
+		{name: "Affine-8", build: unary(8, "Affine", []int64{2, 3}, aFloat("alpha", 2), aFloat("beta", -0.5)), ref: refChain(8, []int64{2, 3}, step{"Mul", 2}, step{"Add", -0.5}), kind: "Affine"},
+		{name: "ScaledTanh-8", build: unary(8, "ScaledTanh", []int64{2, 3}, aFloat("alpha", 2), aFloat("beta", 0.5)), ref: refChain(8, []int64{2, 3}, step{"Mul", 0.5}, step{op: "Tanh"}, step{"Mul", 2}), kind: "ScaledTanh"},
+		{name: "ParametricSoftplus-8", build: unary(8, "ParametricSoftplus", []int64{2, 3}, aFloat("alpha", 2), aFloat("beta", 0.5)), ref: refChain(8, []int64{2, 3}, step{"Mul", 0.5}, step{op: "Softplus"}, step{"Mul", 2}), kind: "ParametricSoftplus"},
+		{name: "DynamicSlice-8", build: func() *builder {
+			b := newBuilder(8)
+			b.in("x", 4, 5)
+			b.int64s("s", []int64{2}, 1, -4)
+			b.int64s("e", []int64{2}, 3, 1<<62)
+			b.node("DynamicSlice", []string{"x", "s", "e"}, []string{"y"})
+			b.out("y", f32)
+			return b
+		}, kind: "DynamicSlice"},
+		{name: "Crop-8 border", build: unary(8, "Crop", []int64{1, 2, 5, 6}, aInts("border", 1, 2, 0, 1)), kind: "Crop"},
+		{name: "Crop-8 border and scale", build: unary(8, "Crop", []int64{1, 2, 5, 6}, aInts("border", 1, 2, 0, 1), aInts("scale", 2, 3)), kind: "Crop"},
+		{name: "MeanVarianceNormalization-8", build: unary(8, "MeanVarianceNormalization", []int64{2, 3, 4, 4}), kind: "MeanVarianceNormalization"},
+		{name: "MeanVarianceNormalization-8 across channels", build: unary(8, "MeanVarianceNormalization", []int64{2, 3, 4, 4}, aInt("across_channels", 1)), kind: "MeanVarianceNormalization"},
+		{name: "MeanVarianceNormalization-8 mean only", build: unary(8, "MeanVarianceNormalization", []int64{2, 3, 4, 4}, aInt("normalize_variance", 0)), kind: "MeanVarianceNormalization (mean only)"},
 		{name: "If-11 branches upgraded", build: ifModel, feeds: []feed{{name: "c", b: []bool{true}}}, kind: "Unsqueeze"},
 		{name: "If-11 else branch", build: ifModel, feeds: []feed{{name: "c", b: []bool{false}}}, kind: "Unsqueeze"},
 		{name: "unchanged ops ride along", build: rideAlong, kind: ""},
+		{name: "AveragePool-7 count_include_pad rides", build: unary(7, "AveragePool", []int64{1, 2, 5, 5}, aInts("kernel_shape", 3, 3), aInts("pads", 1, 1, 1, 1), aInt("count_include_pad", 1)), kind: ""},
+		{name: "MaxPool-10 ceil_mode rides", build: unary(10, "MaxPool", []int64{1, 2, 5, 5}, aInts("kernel_shape", 2, 2), aInts("strides", 2, 2), aInt("ceil_mode", 1)), kind: ""},
+		{name: "MaxPool-8 indices ride", build: func() *builder {
+			b := newBuilder(8)
+			b.in("x", 1, 2, 4, 4)
+			b.node("MaxPool", []string{"x"}, []string{"y", "i"}, aInts("kernel_shape", 2, 2), aInts("strides", 2, 2), aInt("storage_order", 1))
+			b.out("y", f32)
+			b.out("i", i64)
+			return b
+		}, kind: ""},
+		{name: "Constant-9 and LRN ride", build: func() *builder {
+			b := newBuilder(9)
+			b.in("x", 1, 3, 2, 2)
+			c := &onnx.TensorProto{Dims: []int64{1, 3, 1, 1}, DataType: int32(f32), FloatData: []float32{1, -2, 0.5}}
+			b.node("Constant", nil, []string{"c"}, &onnx.AttributeProto{Name: "value", Type: onnx.AttributeProto_TENSOR, T: c})
+			b.node("Mul", []string{"x", "c"}, []string{"m"})
+			b.node("LRN", []string{"m"}, []string{"y"}, aInt("size", 3))
+			b.out("y", f32)
+			return b
+		}, kind: ""},
+	}
+}
+
+// refChain builds x → op(c) → ... → y with scalar constants for Mul and
+// Add: the standard form of the experimental element-wise operators.
+func refChain(opset int64, dims []int64, steps ...step) func() *builder {
+	return func() *builder {
+		b := newBuilder(opset)
+		cur := b.in("x", dims...)
+		for i, st := range steps {
+			out := fmt.Sprintf("h%d", i)
+			if i == len(steps)-1 {
+				out = "y"
+			}
+			in := []string{cur}
+			if st.op == "Mul" || st.op == "Add" {
+				in = append(in, b.floats("c"+out, nil, st.c))
+			}
+			b.node(st.op, in, []string{out})
+			cur = out
+		}
+		b.out("y", f32)
+		return b
 	}
 }
 
