@@ -92,6 +92,39 @@ func ToFloat32(m *onnx.ModelProto) (*onnx.ModelProto, int, error) {
 	return out, count, nil
 }
 
+// hasHalf reports whether any graph value or tensor of m is FLOAT16 or
+// BFLOAT16.
+func hasHalf(m *onnx.ModelProto) bool {
+	found := false
+	isHalfType := func(tp *onnx.TypeProto) {
+		if tt := tp.GetTensorType(); tt != nil && isHalf(tt.ElemType) {
+			found = true
+		}
+	}
+	walkGraphs(m.Graph, func(g *onnx.GraphProto) {
+		for _, t := range g.Initializer {
+			if t != nil && isHalf(t.DataType) {
+				found = true
+			}
+		}
+		for _, vs := range [][]*onnx.ValueInfoProto{g.Input, g.Output, g.ValueInfo} {
+			for _, v := range vs {
+				if v != nil {
+					isHalfType(v.Type)
+				}
+			}
+		}
+		for _, n := range g.Node {
+			for _, a := range n.GetAttribute() {
+				if a.GetT() != nil && isHalf(a.T.DataType) {
+					found = true
+				}
+			}
+		}
+	})
+	return found
+}
+
 func isHalf(elem int32) bool {
 	return elem == int32(onnx.TensorProto_FLOAT16) || elem == int32(onnx.TensorProto_BFLOAT16)
 }

@@ -76,6 +76,20 @@ func TestToFloat32MatchesFloat16Model(t *testing.T) {
 	if d, err := maxAbsDiff(got[0], want[0]); err != nil || d > 1.0/1024 {
 		t.Errorf("max |diff| %g (%v), want <= 2^-10\n got %v\nwant %v", d, err, got[0], want[0])
 	}
+	data, rep, err := UpgradeBytes(marshal(t, orig))
+	if err != nil {
+		t.Fatalf("UpgradeBytes: %v", err)
+	}
+	if !strings.Contains(rep.String(), "2 half-precision tensors converted to float32") {
+		t.Errorf("UpgradeBytes report %q does not count the converted tensors", rep)
+	}
+	viaBytes, err := runORT(t, data, []feed{{name: "x", shape: []int64{2, 3}, f32: x}}, []string{"y"})
+	if err != nil {
+		t.Fatalf("UpgradeBytes model: %v", err)
+	}
+	if d, err := maxAbsDiff(viaBytes[0], got[0]); err != nil || d != 0 {
+		t.Errorf("UpgradeBytes differs from Upgrade+ToFloat32 by %g (%v)", d, err)
+	}
 	if half, _, err := Upgrade(orig); err == nil {
 		if _, err := runORTHalfOut(t, marshal(t, half), feed{name: "x", shape: []int64{2, 3}, f16: h}, "y", []int64{2, 3}); err != nil {
 			t.Errorf("upgraded float16 model (before ToFloat32) does not run: %v", err)
@@ -133,6 +147,9 @@ func TestToFloat32Rejects(t *testing.T) {
 	}
 	if _, _, err := ToFloat32(nil); err == nil {
 		t.Errorf("ToFloat32(nil) succeeded")
+	}
+	if _, _, err := UpgradeBytes([]byte("not a model")); err == nil || !strings.Contains(err.Error(), "parse model") {
+		t.Errorf("UpgradeBytes of garbage: %v, want a parse error", err)
 	}
 }
 
@@ -250,5 +267,34 @@ func FuzzUpgrade(f *testing.F) {
 			_, _, _ = ToFloat32(up)
 		}
 		_, _, _ = ToFloat32(&m)
+		_, _, _ = UpgradeBytes(data)
 	})
+}
+
+func TestUpgradeDropsStaleValueInfo(t *testing.T) {
+	b := newBuilder(7)
+	b.in("x", 2, 3, 4, 4)
+	for _, p := range []string{"s", "bias", "mean", "var"} {
+		b.floats(p, []int64{3}, 1, 1, 1)
+	}
+	b.node("BatchNormalization", []string{"x", "s", "bias", "mean", "var"}, []string{"y", "rm", "rv"}, aInt("spatial", 1))
+	b.node("Dropout", []string{"y"}, []string{"z", "mask"})
+	b.out("z", f32)
+	for _, name := range []string{"y", "rm", "rv", "mask"} {
+		b.g.ValueInfo = append(b.g.ValueInfo, valueInfo(name, f32, nil, true))
+	}
+	up, _, err := Upgrade(b.model())
+	if err != nil {
+		t.Fatalf("Upgrade: %v", err)
+	}
+	var names []string
+	for _, v := range up.Graph.ValueInfo {
+		names = append(names, v.Name)
+	}
+	if len(names) != 1 || names[0] != "y" {
+		t.Errorf("value_info %v, want only y", names)
+	}
+	if bn := up.Graph.Node[0]; len(bn.Output) != 1 || attr(bn, "spatial") != nil {
+		t.Errorf("BatchNormalization kept outputs %v, attributes %v", bn.Output, bn.Attribute)
+	}
 }

@@ -116,7 +116,35 @@ func (u *upgrader) graph(g *onnx.GraphProto, outer *scope) error {
 		nodes = append(nodes, out...)
 	}
 	g.Node = nodes
+	dropStaleValueInfo(g)
 	return nil
+}
+
+// dropStaleValueInfo removes the value_info of values the graph no longer
+// computes, such as the outputs of a Dropout's unread mask or of the
+// training outputs of an old BatchNormalization.
+func dropStaleValueInfo(g *onnx.GraphProto) {
+	live := map[string]bool{}
+	for _, v := range g.Input {
+		if v != nil {
+			live[v.Name] = true
+		}
+	}
+	for _, t := range g.Initializer {
+		live[t.GetName()] = true
+	}
+	for _, n := range g.Node {
+		for _, o := range n.GetOutput() {
+			live[o] = true
+		}
+	}
+	kept := g.ValueInfo[:0:0]
+	for _, v := range g.ValueInfo {
+		if v != nil && live[v.Name] {
+			kept = append(kept, v)
+		}
+	}
+	g.ValueInfo = kept
 }
 
 // nodeErr makes the one-line error for a node that cannot be upgraded.

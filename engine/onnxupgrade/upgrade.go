@@ -111,6 +111,34 @@ func Upgrade(m *onnx.ModelProto) (*onnx.ModelProto, Report, error) {
 	return out, rep, nil
 }
 
+// UpgradeBytes parses an encoded model, upgrades it as Upgrade does,
+// converts it to float32 as ToFloat32 does when it holds FLOAT16 or
+// BFLOAT16 tensors (noted in the Report), and returns it encoded again: the
+// one call that brings a downloaded .onnx file into the form advlab's
+// gradient compiler reads.
+func UpgradeBytes(data []byte) ([]byte, Report, error) {
+	var m onnx.ModelProto
+	if err := proto.Unmarshal(data, &m); err != nil {
+		return nil, Report{}, fmt.Errorf("onnxupgrade: parse model: %w; is it an .onnx file?", err)
+	}
+	up, rep, err := Upgrade(&m)
+	if err != nil {
+		return nil, rep, err
+	}
+	if hasHalf(up) {
+		var n int
+		if up, n, err = ToFloat32(up); err != nil {
+			return nil, rep, err
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d half-precision %s converted to float32", n, plural(n, "tensor", "tensors")))
+	}
+	out, err := proto.Marshal(up)
+	if err != nil {
+		return nil, rep, fmt.Errorf("onnxupgrade: encode the upgraded model: %w", err)
+	}
+	return out, rep, nil
+}
+
 // defaultOpset finds the model's default-domain opset import. It returns a
 // nil import, and no error, for a model without default-domain nodes that
 // imports no default opset.
