@@ -114,4 +114,3 @@ func selfContained(t *testing.T, mp *onnx.ModelProto) {
 		}
 	})
 }
-
