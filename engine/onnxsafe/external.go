@@ -1,8 +1,10 @@
 package onnxsafe
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -146,4 +148,13 @@ func (l *loader) resolve(loc, name string) (string, error) {
 		return "", fmt.Errorf("%s is stored in %q, a link to %q outside the model's folder: advlab only reads weights from files beside the model", name, loc, real)
 	}
 	return real, nil
+}
+
+// unwrapPath drops the path an os error repeats, which the caller quotes.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

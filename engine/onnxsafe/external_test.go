@@ -3,7 +3,6 @@ package onnxsafe
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
@@ -149,12 +148,6 @@ func TestLoadRefusesExternalLocations(t *testing.T) {
 			}
 			return withW(externalTensor("W", []int64{4, 3}, "w.bin", "", ""))
 		}, Limits{}, "outside the model's folder"},
-		{"FIFO in the folder", func(t *testing.T, dir, outside string) *onnx.ModelProto {
-			if err := syscall.Mkfifo(filepath.Join(dir, "w.bin"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return withW(externalTensor("W", []int64{4, 3}, "w.bin", "", ""))
-		}, Limits{}, "named pipe (FIFO), not a regular file"},
 		{"folder instead of a file", func(t *testing.T, dir, outside string) *onnx.ModelProto {
 			if err := os.Mkdir(filepath.Join(dir, "w.bin"), 0o755); err != nil {
 				t.Fatal(err)
@@ -201,15 +194,4 @@ func TestLoadRefusesExternalWithoutFolder(t *testing.T) {
 	data := marshal(t, withW(externalTensor("W", []int64{4, 3}, "w.bin", "", "")))
 	_, err := loadGuarded(t, data, "", Limits{})
 	wantOneLineError(t, err, `tensor "W" (initializer) is stored in the external file "w.bin", and this model has no folder to read it from`)
-}
-
-func TestLoadRefusesCharDeviceInFolder(t *testing.T) {
-	dir := t.TempDir()
-	// mknod needs privileges; without them there is nothing to test.
-	if err := syscall.Mknod(filepath.Join(dir, "w.bin"), syscall.S_IFCHR|0o644, 1<<8|5); err != nil {
-		t.Skipf("cannot make a device node here (%v)", err)
-	}
-	data := marshal(t, withW(externalTensor("W", []int64{4, 3}, "w.bin", "", "")))
-	_, err := loadGuarded(t, data, dir, Limits{})
-	wantOneLineError(t, err, "character device, not a regular file")
 }

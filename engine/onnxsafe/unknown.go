@@ -37,7 +37,8 @@ func strip(m protoreflect.Message) {
 		keep = map[protowire.Number]bool{13: true, 14: true, functionAttributeProto: true, functionValueInfo: true}
 	}
 	if u := m.GetUnknown(); len(u) > 0 {
-		m.SetUnknown(filterUnknown(u, keep, nil))
+		kept, _ := filterUnknown(u, keep, nil) // no edit, so no error
+		m.SetUnknown(kept)
 	}
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		switch {
@@ -58,12 +59,7 @@ func strip(m protoreflect.Message) {
 // through edit when edit is non-nil (edit returns the new field bytes, or an
 // error). Malformed bytes end the scan: they cannot come from a successful
 // Unmarshal, and nothing after them is kept.
-func filterUnknown(b []byte, keep map[protowire.Number]bool, edit func(protowire.Number, []byte) ([]byte, error)) []byte {
-	out, _ := filterUnknownErr(b, keep, edit)
-	return out
-}
-
-func filterUnknownErr(b []byte, keep map[protowire.Number]bool, edit func(protowire.Number, []byte) ([]byte, error)) ([]byte, error) {
+func filterUnknown(b []byte, keep map[protowire.Number]bool, edit func(protowire.Number, []byte) ([]byte, error)) ([]byte, error) {
 	var out []byte
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
@@ -102,7 +98,7 @@ func (l *loader) function(f *onnx.FunctionProto) error {
 	if len(u) == 0 {
 		return nil
 	}
-	edited, err := filterUnknownErr(u, map[protowire.Number]bool{13: true, 14: true, functionAttributeProto: true, functionValueInfo: true},
+	edited, err := filterUnknown(u, map[protowire.Number]bool{13: true, 14: true, functionAttributeProto: true, functionValueInfo: true},
 		func(num protowire.Number, whole []byte) ([]byte, error) {
 			if num != functionAttributeProto && num != functionValueInfo {
 				return whole, nil
