@@ -381,8 +381,8 @@ func setStd(c *Config, k string, v any, _ string) error {
 		return err
 	}
 	for _, x := range s {
-		if !(x > 0) {
-			return fmt.Errorf("key %q: %v has a value that is not positive; a standard deviation is > 0", k, s)
+		if !(x >= MinStdFraction) {
+			return fmt.Errorf("key %q: %v has a value below %g; a standard deviation is positive, e.g. 0.229 on [0,1] or 58.4 on 0..255", k, s, MinStdFraction)
 		}
 	}
 	c.Std = s

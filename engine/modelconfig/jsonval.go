@@ -41,7 +41,11 @@ func decodeObject(data []byte, what string) ([]field, error) {
 		}
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("%s: key %q has no valid JSON value: %v", what, key, jsonErr(err))
+			hint := ""
+			if m := err.Error(); strings.Contains(m, "character 'N'") || strings.Contains(m, "character 'I'") {
+				hint = "; JSON has no NaN or Infinity, give a finite number"
+			}
+			return nil, fmt.Errorf("%s: key %q has no valid JSON value: %v%s", what, key, jsonErr(err), hint)
 		}
 		if seen[key] {
 			return nil, fmt.Errorf("%s gives key %q twice; keep one", what, key)

@@ -119,7 +119,7 @@ func (c Config) Resolve(channels int) (Preprocess, error) {
 	}
 	for i, s := range p.Std {
 		if !(float64(s) >= MinStdFraction*width) || s > 3e38 {
-			return Preprocess{}, fmt.Errorf("std %v (%s): value %d must be finite and at least %g (a millionth of the input range %v)", p.Std, p.from.std, i+1, MinStdFraction*width, p.Range)
+			return Preprocess{}, fmt.Errorf("std %v (%s): value %d must be finite and at least %s (a millionth of the input range %v)", p.Std, p.from.std, i+1, strconv.FormatFloat(MinStdFraction*width, 'g', 4, 64), p.Range)
 		}
 	}
 	return p, nil
@@ -193,7 +193,10 @@ func (p Preprocess) Describe() string {
 		order = "grey"
 	}
 	fmt.Fprintf(&b, "%s, %s..%s", order, num(p.Range[0]), num(p.Range[1]))
-	parts := []struct{ what, from string }{{"range", p.from.rng}, {"order", p.from.order}}
+	parts := []struct{ what, from string }{{"range", p.from.rng}}
+	if len(p.Mean) > 1 {
+		parts = append(parts, struct{ what, from string }{"order", p.from.order})
+	}
 	if !allEqual(p.Mean, 0) {
 		fmt.Fprintf(&b, " minus mean %s", nums(p.Mean))
 		parts = append(parts, struct{ what, from string }{"mean", p.from.mean})
