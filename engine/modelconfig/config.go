@@ -2,6 +2,7 @@ package modelconfig
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -264,9 +265,6 @@ func unknownKey(what, key string) error {
 
 // check refuses combinations of keys that contradict each other.
 func (c Config) check() error {
-	if len(c.Labels) > 0 && c.LabelsFile != "" {
-		return fmt.Errorf("both \"labels\" and \"labels_file\" are given; keep one")
-	}
 	if c.InputSize != nil && c.ImageShape != nil && !equalInts(c.InputSize, c.ImageShape) {
 		return fmt.Errorf("input_size %v and image_shape %v disagree; give input_size for an image input or image_shape for a flat one", c.InputSize, c.ImageShape)
 	}
@@ -390,6 +388,9 @@ func setStd(c *Config, k string, v any, _ string) error {
 }
 
 func setLabels(c *Config, k string, v any, _ string) error {
+	if c.LabelsFile != "" {
+		return errBothLabels
+	}
 	l, err := list(k, v, false, 1, maxLabels)
 	if err != nil {
 		return fmt.Errorf("%w: give the class names in output order, e.g. [\"cat\", \"dog\"]", err)
@@ -408,10 +409,15 @@ func setLabels(c *Config, k string, v any, _ string) error {
 	return nil
 }
 
+var errBothLabels = errors.New(`both "labels" and "labels_file" are given; keep one`)
+
 func setLabelsFile(c *Config, k string, v any, dir string) error {
 	s, err := str(k, v)
 	if err != nil {
 		return err
+	}
+	if c.Labels != nil {
+		return errBothLabels
 	}
 	if dir == "" {
 		return fmt.Errorf("key %q: there is no model folder to read %q from; list the labels under \"labels\" instead", k, s)

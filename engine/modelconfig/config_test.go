@@ -79,7 +79,7 @@ func TestParseKeys(t *testing.T) {
 		{"flatten_order bad", `{"flatten_order": "C"}`, `key "flatten_order"`, nil},
 		{"preset", `{"preset": "imagenet-caffe"}`, "", func(c Config) bool { return c.Preset == "imagenet-caffe" }},
 		{"preset bad", `{"preset": "imagenet-pytorch"}`, `key "preset": "imagenet-pytorch" is not one of`, nil},
-		{"labels and labels_file", `{"labels": ["a"], "labels_file": "x.txt"}`, `key "labels_file"`, nil},
+		{"labels and labels_file", `{"labels": ["a"], "labels_file": "x.txt"}`, `both "labels" and "labels_file"`, nil},
 		{"null", `{"mean": null}`, `key "mean" is null`, nil},
 		{"duplicate key", `{"std": [1], "std": [2]}`, `gives key "std" twice`, nil},
 		{"not an object", `[1, 2]`, `must be a JSON object`, nil},
