@@ -134,8 +134,8 @@ type setter func(c *Config, key string, v any, dir string) error
 // keys lists every key a configuration may hold, with its parser.
 var keys = map[string]setter{
 	"name":         func(c *Config, k string, v any, _ string) (err error) { c.Name, err = text(k, v); return },
-	"architecture": func(c *Config, k string, v any, _ string) (err error) { c.Architecture, err = str(k, v); return },
-	"training":     func(c *Config, k string, v any, _ string) (err error) { c.Training, err = str(k, v); return },
+	"architecture": func(c *Config, k string, v any, _ string) (err error) { c.Architecture, err = longText(k, v); return },
+	"training":     func(c *Config, k string, v any, _ string) (err error) { c.Training, err = longText(k, v); return },
 	"parameters": func(c *Config, k string, v any, _ string) (err error) {
 		c.Parameters, err = integer(k, v, 0, 1<<53)
 		return
@@ -290,6 +290,12 @@ func equalInts(a, b []int) bool {
 func text(key string, v any) (string, error) {
 	s, err := str(key, v)
 	return SanitizeLabel(s), err
+}
+
+// longText reads a descriptive string, sanitised but allowed to be long.
+func longText(key string, v any) (string, error) {
+	s, err := str(key, v)
+	return sanitize(s, maxTextRunes), err
 }
 
 func fraction(key string, v any) (float64, error) {

@@ -20,6 +20,8 @@ func TestParseKeys(t *testing.T) {
 		{"name escape codes", `{"name": "a\u001b[31mb"}`, "", func(c Config) bool { return c.Name == "ab" }},
 		{"name not string", `{"name": 3}`, `key "name": want a string`, nil},
 		{"architecture", `{"architecture": "CNN"}`, "", func(c Config) bool { return c.Architecture == "CNN" }},
+		{"architecture long and escaped", `{"architecture": "\u001b[2J` + strings.Repeat("x", 300) + `"}`, "",
+			func(c Config) bool { return c.Architecture == strings.Repeat("x", 300) }},
 		{"parameters", `{"parameters": 171158}`, "", func(c Config) bool { return c.Parameters == 171158 }},
 		{"parameters fractional", `{"parameters": 1.5}`, `key "parameters": 1.5 must be a whole number`, nil},
 		{"parameters negative", `{"parameters": -1}`, `key "parameters"`, nil},
@@ -169,12 +171,20 @@ func TestZooSidecarsParseAndResolve(t *testing.T) {
 				InputSize  []int     `json:"input_size"`
 				InputRange []float32 `json:"input_range"`
 				Mean, Std  []float32
+
+				Architecture, Training string
+				TestAccuracy           float64 `json:"test_accuracy"`
+				Default                bool
 			}
 			if err := json.Unmarshal(data, &ref); err != nil {
 				t.Fatal(err)
 			}
 			if c.Name != ref.Name || !reflect.DeepEqual(c.Labels, ref.Labels) || !reflect.DeepEqual(c.InputSize, ref.InputSize) {
 				t.Errorf("Parse = name %q labels %v size %v, want %q %v %v", c.Name, c.Labels, c.InputSize, ref.Name, ref.Labels, ref.InputSize)
+			}
+			if c.Architecture != ref.Architecture || c.Training != ref.Training || c.TestAccuracy != ref.TestAccuracy || c.Default != ref.Default {
+				t.Errorf("descriptive keys differ: %q %q %v %v, want %q %q %v %v", c.Architecture, c.Training, c.TestAccuracy, c.Default,
+					ref.Architecture, ref.Training, ref.TestAccuracy, ref.Default)
 			}
 			p, err := c.Resolve(ref.InputSize[0])
 			if err != nil {

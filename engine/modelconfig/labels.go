@@ -17,7 +17,14 @@ const MaxLabelRunes = 200
 // (CSI, OSC and other ESC sequences, and their 8-bit forms), control and
 // bidirectional-override characters and invalid UTF-8, turns runs of white
 // space into one space, trims, and cuts the result to MaxLabelRunes runes.
-func SanitizeLabel(s string) string {
+func SanitizeLabel(s string) string { return sanitize(s, MaxLabelRunes) }
+
+// maxTextRunes bounds descriptive one-line texts (architecture, training),
+// which run longer than labels.
+const maxTextRunes = 4000
+
+// sanitize is SanitizeLabel with a bound of maxRunes runes.
+func sanitize(s string, maxRunes int) string {
 	var b strings.Builder
 	space := false
 	n := 0
@@ -27,14 +34,14 @@ func SanitizeLabel(s string) string {
 			return true
 		}
 		if space {
-			if n >= MaxLabelRunes-1 {
+			if n >= maxRunes-1 {
 				return false
 			}
 			b.WriteByte(' ')
 			n++
 			space = false
 		}
-		if n >= MaxLabelRunes {
+		if n >= maxRunes {
 			return false
 		}
 		b.WriteRune(r)
