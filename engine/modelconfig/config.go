@@ -120,7 +120,10 @@ type Config struct {
 	ImageShape []int
 	// FlattenOrder is "" when unset.
 	FlattenOrder FlattenOrder
-	// Preset names a set of preprocessing defaults (see Presets); "" when unset.
+	// Preset names a set of preprocessing defaults (see PresetNames); "" when
+	// unset. Explicit keys (input_range, mean, std, channel_order, resize,
+	// crop_fraction) override the preset's values one by one, and
+	// Preprocess.Describe says which came from where.
 	Preset string
 
 	// Source says where the configuration came from: "sidecar" or "metadata".

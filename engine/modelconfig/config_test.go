@@ -57,6 +57,7 @@ func TestParseKeys(t *testing.T) {
 		{"std zero", `{"std": [1, 0, 1]}`, `key "std"`, nil},
 		{"std negative", `{"std": -1}`, `key "std"`, nil},
 		{"std 1e-45 rounds to zero or denormal", `{"std": 1e-46}`, `key "std"`, nil},
+		{"std 1e-45", `{"std": [1e-45]}`, `key "std": [1e-45] has a value below 1e-06`, nil},
 		{"channel_order", `{"channel_order": "BGR"}`, "", func(c Config) bool { return c.ChannelOrder == BGR }},
 		{"channel_order lower case", `{"channel_order": "bgr"}`, "", func(c Config) bool { return c.ChannelOrder == BGR }},
 		{"channel_order bad", `{"channel_order": "GBR"}`, `key "channel_order": "GBR" is not one of "RGB", "BGR"`, nil},

@@ -125,4 +125,9 @@ func TestLabelsFileKey(t *testing.T) {
 			}
 		})
 	}
+	for _, js := range []string{`{"labels_file": "labels.txt", "labels": ["a", "b"]}`, `{"labels": ["a", "b"], "labels_file": "labels.txt"}`} {
+		if _, err := Parse([]byte(js), dir); err == nil || !strings.Contains(err.Error(), `both "labels" and "labels_file"`) {
+			t.Errorf("Parse(%s) error = %v, want both-keys error", js, err)
+		}
+	}
 }

@@ -50,8 +50,8 @@ func (c Config) Resolve(channels int) (Preprocess, error) {
 	if channels < 1 || channels > 4 {
 		return Preprocess{}, fmt.Errorf("the model's input has %d channels; advlab handles 1 to 4", channels)
 	}
-	for key, s := range map[string][]int{"input_size": c.InputSize, "image_shape": c.ImageShape} {
-		if len(s) == 3 && s[0] != channels {
+	for i, s := range [][]int{c.InputSize, c.ImageShape} {
+		if key := []string{"input_size", "image_shape"}[i]; len(s) == 3 && s[0] != channels {
 			return Preprocess{}, fmt.Errorf("%s %v says %d channels but the model's input has %d; fix %s", key, s, s[0], channels, key)
 		}
 	}

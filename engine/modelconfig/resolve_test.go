@@ -148,6 +148,7 @@ func TestResolveErrors(t *testing.T) {
 		{"BGR grey", Config{ChannelOrder: BGR}, 1, "channel_order BGR (sidecar) needs a 3-channel input"},
 		{"input_size channels", Config{InputSize: []int{3, 28, 28}}, 1, "input_size [3 28 28] says 3 channels"},
 		{"channels", Config{}, 5, "has 5 channels"},
+		{"image_shape channels", Config{ImageShape: []int{1, 28, 28}}, 3, "image_shape [1 28 28] says 1 channels"},
 		{"unknown preset", Config{Preset: "x"}, 3, `preset "x" is unknown`},
 		{"range", Config{InputRange: []float32{1, 1}}, 3, "high > low"},
 	}
