@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // MatchLabel finds the class a name (such as an image folder's name) stands
@@ -19,26 +20,16 @@ func MatchLabel(labels []string, name string) (int, error) {
 	if len(labels) == 0 {
 		return -1, fmt.Errorf("the model has no labels to match %q against", name)
 	}
-	syn := imagenetSynonyms(labels)
-	if syn == nil {
-		syn = make([][]string, len(labels))
-		for i, l := range labels {
-			for _, s := range strings.Split(l, ",") {
-				syn[i] = append(syn[i], strings.TrimSpace(s))
-			}
-		}
-	}
-	n := normalize(name)
+	normLabel, normSyn := normalized(labels)
+	n, whole := normalize(name), normalize(strings.Join(splitSyn(name), ","))
 	rules := []func(i int) bool{
 		func(i int) bool { return labels[i] == name },
-		func(i int) bool { return normalize(labels[i]) == n },
+		func(i int) bool { return normLabel[i] == n },
+		func(i int) bool { return strings.Join(normSyn[i], ",") == whole },
+		func(i int) bool { return normSyn[i][0] == n },
 		func(i int) bool {
-			return normalize(strings.Join(syn[i], ",")) == normalize(strings.Join(splitSyn(name), ","))
-		},
-		func(i int) bool { return normalize(syn[i][0]) == n },
-		func(i int) bool {
-			for _, s := range syn[i] {
-				if normalize(s) == n {
+			for _, x := range normSyn[i] {
+				if x == n {
 					return true
 				}
 			}
@@ -82,6 +73,46 @@ func MatchLabel(labels []string, name string) (int, error) {
 		shown = append(append([]string{}, shown[:20]...), "…")
 	}
 	return -1, fmt.Errorf("%q is not one of the model's classes%s; they are %s", SanitizeLabel(name), hint, strings.Join(shown, ", "))
+}
+
+// normalized returns each label normalised, and its synonyms normalised:
+// WordNet's for the built-in ImageNet lists (computed once), else the label's
+// comma-separated parts.
+func normalized(labels []string) ([]string, [][]string) {
+	if imagenetSynonyms(labels) != nil {
+		idx := imagenetIndex()
+		off := 1 - (len(labels) - 1000) // skip the background entry for 1000 classes
+		return idx.label[off:], idx.syn[off:]
+	}
+	return buildIndex(labels, nil)
+}
+
+type normIndex struct {
+	label []string
+	syn   [][]string
+}
+
+// imagenetIndex holds the normalised 1001-class list (background first).
+var imagenetIndex = sync.OnceValue(func() normIndex {
+	labels, _ := ImageNetLabels(1001)
+	l, s := buildIndex(labels, imagenetSynonyms(labels))
+	return normIndex{l, s}
+})
+
+func buildIndex(labels []string, syn [][]string) ([]string, [][]string) {
+	normLabel := make([]string, len(labels))
+	normSyn := make([][]string, len(labels))
+	for i, l := range labels {
+		normLabel[i] = normalize(l)
+		parts := splitSyn(l)
+		if syn != nil {
+			parts = syn[i]
+		}
+		for _, x := range parts {
+			normSyn[i] = append(normSyn[i], normalize(x))
+		}
+	}
+	return normLabel, normSyn
 }
 
 // normalize folds case and treats runs of underscores, hyphens and spaces as one space.
