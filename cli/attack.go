@@ -162,7 +162,7 @@ func prepareAttack(env *Env, m engine.Classifier, ds *engine.Dataset, af *attack
 		return nil, usagef("--images for %s: %v", m.Name(), err)
 	}
 	shape := m.InputShape()
-	x, resized := ds.Tensor(shape)
+	x, resized := ds.TensorFor(m)
 	if resized > 0 {
 		fmt.Fprintf(env.Stderr, "note: resized %d of %d images to %dx%d for %s\n", resized, ds.Len(), shape.Width, shape.Height, m.Name())
 	}

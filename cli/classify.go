@@ -213,7 +213,7 @@ func classifyImages(ctx context.Context, m *onnxmodel.Model, ds *engine.Dataset,
 	k = min(k, len(labels))
 	rep := &classifyReport{Model: m.Name(), Labels: labels, Top: k, Images: make([]classifyImage, ds.Len()), Notes: []string{}}
 	shape := m.InputShape()
-	x, resized := ds.Tensor(shape)
+	x, resized := ds.TensorFor(m)
 	if resized > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("resized %d of %d image(s) to %dx%d, the input size of %s", resized, ds.Len(), shape.Width, shape.Height, m.Name()))
 	}

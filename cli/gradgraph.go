@@ -65,7 +65,7 @@ func runGradGraph(ctx context.Context, env *Env, args []string) error {
 	if err := fsutil.WriteBytesAtomic(*out, data); err != nil {
 		return err
 	}
-	in := m.Input
+	in := m.Input()
 	fmt.Fprintf(env.Stdout, "wrote %s: %s loss of %s; inputs %s (%s, %d×%d×%d, [0,1] pixels) and target [N]; outputs logits [N,%d], loss [N], grad\n",
 		*out, loss, m.Name(), in.Name, in.Layout, in.Channels, in.Height, in.Width, m.NumClasses())
 	return nil

@@ -176,16 +176,16 @@ func sidecarFacts(m attackModel) netFacts {
 	if !ok {
 		return f
 	}
-	if em.Info.TrainAccuracy > 0 {
-		f.trainErr = 1 - em.Info.TrainAccuracy
+	if em.Config().TrainAccuracy > 0 {
+		f.trainErr = 1 - em.Config().TrainAccuracy
 	}
-	if em.Info.TestAccuracy > 0 {
-		f.testErr = 1 - em.Info.TestAccuracy
+	if em.Config().TestAccuracy > 0 {
+		f.testErr = 1 - em.Config().TestAccuracy
 	}
 	var ds struct {
 		TrainImages int `json:"train_images"`
 	}
-	if len(em.Info.Dataset) > 0 && json.Unmarshal(em.Info.Dataset, &ds) == nil {
+	if len(em.Config().Dataset) > 0 && json.Unmarshal(em.Config().Dataset, &ds) == nil {
 		f.trainImages = ds.TrainImages
 	}
 	return f

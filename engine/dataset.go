@@ -14,9 +14,9 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
+	"github.com/advlab/advlab/engine/modelconfig"
 	"github.com/advlab/advlab/imgops"
 	_ "golang.org/x/image/bmp"  // decoder registration
 	_ "golang.org/x/image/webp" // decoder registration
@@ -73,7 +73,13 @@ type Dataset struct {
 	// Notes are one-line remarks on what was skipped while reading.
 	Notes []string
 
-	tensors map[ImageShape]shapedTensor
+	tensors map[tensorKey]shapedTensor
+}
+
+// tensorKey is the size and resizing of a cached batch.
+type tensorKey struct {
+	shape  ImageShape
+	resize Resize
 }
 
 // shapedTensor is a Dataset's images at one size, cached for reuse.
@@ -224,27 +230,45 @@ func decodeImage(f io.Reader, path string) (image.Image, error) {
 	return img, nil
 }
 
-// Tensor returns every image as one NCHW batch of shape in [0,1], and how
-// many images had to be resized to fit (gift's linear resampling, aspect ratio
-// not kept). Colour images become luminance for one-channel models. The
-// result is cached per shape and shared: callers must not modify it.
+// Tensor returns every image as one NCHW batch of shape in [0,1], stretched
+// to the shape when its size differs; see TensorAs.
 func (d *Dataset) Tensor(shape ImageShape) (t []float32, resized int) {
-	if st, ok := d.tensors[shape]; ok {
+	return d.TensorAs(shape, Resize{})
+}
+
+// TensorFor returns every image as one NCHW batch for classifier c, at its
+// input shape and resized the way it asks (see Resizer).
+func (d *Dataset) TensorFor(c Classifier) (t []float32, resized int) {
+	return d.TensorAs(c.InputShape(), ResizeOf(c))
+}
+
+// TensorAs returns every image as one NCHW batch of shape in [0,1], and how
+// many images had to be resized to fit (gift's linear resampling, after a
+// centre crop when r asks for one). Colour images become luminance for
+// one-channel models. The result is cached per shape and resize and shared:
+// callers must not modify it.
+func (d *Dataset) TensorAs(shape ImageShape, r Resize) (t []float32, resized int) {
+	key := tensorKey{shape, r}
+	if st, ok := d.tensors[key]; ok {
 		return st.data, st.resized
 	}
 	size := shape.Size()
 	t = make([]float32, len(d.Items)*size)
 	for i, it := range d.Items {
-		x, r := imgops.ImageToTensor(it.Image, shape.Channels, shape.Height, shape.Width)
+		img := it.Image
+		if r.CenterCrop {
+			img = centerCrop(img, shape.Height, shape.Width, r.CropFraction)
+		}
+		x, rs := imgops.ImageToTensor(img, shape.Channels, shape.Height, shape.Width)
 		copy(t[i*size:], x)
-		if r {
+		if rs {
 			resized++
 		}
 	}
 	if d.tensors == nil {
-		d.tensors = map[ImageShape]shapedTensor{}
+		d.tensors = map[tensorKey]shapedTensor{}
 	}
-	d.tensors[shape] = shapedTensor{data: t, resized: resized}
+	d.tensors[key] = shapedTensor{data: t, resized: resized}
 	return t, resized
 }
 
@@ -275,31 +299,13 @@ func (d *Dataset) LabelsFor(labels []string) ([]int, error) {
 }
 
 // ClassIndex finds name among a model's labels the way LabelsFor matches
-// class folders: exactly, else case-insensitively when unambiguous, else as a
-// numeric index when the labels are names. The error lists the labels.
+// class folders (modelconfig.MatchLabel). The error lists the labels.
 func ClassIndex(labels []string, name string) (int, error) { return matchLabel(labels, name) }
 
-// matchLabel finds the class index of a folder name among labels.
+// matchLabel finds the class index of a folder name among labels; see
+// modelconfig.MatchLabel for the rules.
 func matchLabel(labels []string, name string) (int, error) {
-	for i, l := range labels {
-		if l == name {
-			return i, nil
-		}
-	}
-	found := -1
-	for i, l := range labels {
-		if strings.EqualFold(l, name) {
-			if found >= 0 {
-				found = -2
-				break
-			}
-			found = i
-		}
-	}
-	if found >= 0 {
-		return found, nil
-	}
-	return labelIndex(labels, name)
+	return modelconfig.MatchLabel(labels, name)
 }
 
 // Subset returns a dataset of the first n images of every class in turn
@@ -342,23 +348,4 @@ func (d *Dataset) Subset(n int) *Dataset {
 		}
 	}
 	return out
-}
-
-// labelIndex finds label exactly, or as a numeric index into named labels.
-func labelIndex(labels []string, label string) (int, error) {
-	for i, l := range labels {
-		if l == label {
-			return i, nil
-		}
-	}
-	if i, err := strconv.Atoi(label); err == nil && i >= 0 && i < len(labels) && len(labels) > 0 {
-		if _, err := strconv.Atoi(labels[0]); err != nil { // numeric index into named labels
-			return i, nil
-		}
-	}
-	shown := labels
-	if len(shown) > 20 {
-		shown = append(append([]string{}, shown[:20]...), "…")
-	}
-	return -1, fmt.Errorf("label %q is not one of the model's classes (%s)", label, strings.Join(shown, ", "))
 }

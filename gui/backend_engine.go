@@ -13,7 +13,6 @@ import (
 
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/attack"
-	"github.com/advlab/advlab/engine/onnxgrad"
 	"github.com/advlab/advlab/engine/onnxmodel"
 	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
@@ -40,44 +39,10 @@ func (em *engineModel) Labels() []string { return em.m.Labels() }
 func (em *engineModel) Details() ModelDetails {
 	m := em.m
 	return ModelDetails{
-		Path: m.Path, Channels: m.Input.Channels, Height: m.Input.Height, Width: m.Input.Width,
-		Layout: string(m.Input.Layout), Preprocessing: describePreprocess(m.Pre),
-		Architecture: m.Info.Architecture, Parameters: m.Info.Parameters,
+		Path: m.Path(), Channels: m.Input().Channels, Height: m.Input().Height, Width: m.Input().Width,
+		Layout: string(m.Input().Layout), Preprocessing: m.Info().Preprocessing,
+		Architecture: m.Config().Architecture, Parameters: m.Config().Parameters,
 	}
-}
-
-// describePreprocess says in one line how [0,1] pixels reach the model.
-func describePreprocess(p onnxgrad.Preprocess) string {
-	if p.IsIdentity() {
-		return "none: pixels in [0, 1]"
-	}
-	s := ""
-	if p.Range != [2]float32{0, 1} {
-		s = fmt.Sprintf("range [%g, %g]", p.Range[0], p.Range[1])
-	} else {
-		s = "range [0, 1]"
-	}
-	norm := false
-	for i := range p.Mean {
-		if p.Mean[i] != 0 || p.Std[i] != 1 {
-			norm = true
-		}
-	}
-	if norm {
-		s += fmt.Sprintf(", mean %s, std %s", floats(p.Mean), floats(p.Std))
-	}
-	return s
-}
-
-func floats(v []float32) string {
-	s := "("
-	for i, x := range v {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprintf("%.3g", x)
-	}
-	return s + ")"
 }
 
 // locked is an engine.Classifier that takes the model's lock for every call,

@@ -16,7 +16,7 @@ import (
 // sidecar, whose gradients come back NCHW, against finite differences of
 // Model.Logits.
 func TestGradGraphModelGradient(t *testing.T) {
-	sc, _ := json.Marshal(onnxmodel.Sidecar{Layout: onnxgrad.NHWC, InputRange: []float32{0, 255}, Mean: []float32{120, 110, 100}, Std: []float32{60, 50, 70}})
+	sc, _ := json.Marshal(map[string]any{"layout": "NHWC", "input_range": []float32{0, 255}, "mean": []float32{120, 110, 100}, "std": []float32{60, 50, 70}})
 	m, err := onnxmodel.LoadData("nhwc", testkit.MarshalModel(t, onnxgrad.SmallCNN(17, onnxgrad.NHWC)), sc, "")
 	if err != nil {
 		t.Fatal(err)

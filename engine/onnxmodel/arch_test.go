@@ -23,8 +23,8 @@ func TestArchitecturesMatchPyTorch(t *testing.T) {
 			if got := m.InputShape(); got != (engine.ImageShape{Channels: r.InputShape[0], Height: r.InputShape[1], Width: r.InputShape[2]}) || m.NumClasses() != r.NumClasses {
 				t.Fatalf("model takes %+v with %d classes; the reference has %v with %d", got, m.NumClasses(), r.InputShape, r.NumClasses)
 			}
-			if m.Pre.IsIdentity() {
-				t.Fatalf("preprocessing %+v is the identity; the sidecar's mean/std were not read", m.Pre)
+			if m.Preprocess().IsIdentity() {
+				t.Fatalf("preprocessing %+v is the identity; the sidecar's mean/std were not read", m.Preprocess())
 			}
 
 			logits, err := m.Logits(ctx, fx.Images, r.Batch)

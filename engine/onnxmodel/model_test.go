@@ -136,11 +136,11 @@ func TestLoadModelTiny(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			if m.Input.Name != "input" || m.InputShape() != (engine.ImageShape{Channels: 3, Height: 4, Width: 4}) || m.Input.Layout != onnxgrad.NCHW || m.Input.Batch != 0 {
-				t.Errorf("input %+v, want \"input\" NCHW 3×4×4 with a dynamic batch", m.Input)
+			if m.Input().Name != "input" || m.InputShape() != (engine.ImageShape{Channels: 3, Height: 4, Width: 4}) || m.Input().Layout != onnxgrad.NCHW || m.Input().Batch != 0 {
+				t.Errorf("input %+v, want \"input\" NCHW 3×4×4 with a dynamic batch", m.Input())
 			}
-			if m.Output != "logits" || m.NumClasses() != 2 || !m.Pre.IsIdentity() {
-				t.Errorf("output %q with %d classes, preprocessing %+v; want \"logits\", 2, identity", m.Output, m.NumClasses(), m.Pre)
+			if m.Info().OutputName != "logits" || m.NumClasses() != 2 || !m.Preprocess().IsIdentity() {
+				t.Errorf("output %q with %d classes, preprocessing %+v; want \"logits\", 2, identity", m.Info().OutputName, m.NumClasses(), m.Preprocess())
 			}
 			// A constant image of channel values (1, 2, 3) pools to (1, 2, 3).
 			img := make([]float32, 3*16)
@@ -178,7 +178,7 @@ func TestLoadModelRejects(t *testing.T) {
 		}, "not a readable ONNX file"},
 		{"empty file", func(folder string) string {
 			return writeFile(t, filepath.Join(folder, "m.onnx"), nil)
-		}, "not an ONNX model"},
+		}, "has no graph"},
 		{"PNG image", func(folder string) string {
 			return writeFile(t, filepath.Join(folder, "m.onnx"), tinyPNG(t))
 		}, "ONNX"},
@@ -201,7 +201,7 @@ func TestLoadModelRejects(t *testing.T) {
 				g.Node[0].Input[0] = "input"
 				g.Input[0] = tinyValue("input", onnx.TensorProto_FLOAT, "batch", 3)
 			}))
-		}, "has rank 2"},
+		}, "no square image"},
 		{"two inputs", func(folder string) string {
 			return writeFile(t, filepath.Join(folder, "m.onnx"), tinyBytes(t, func(m *onnx.ModelProto) {
 				g := m.Graph
@@ -214,7 +214,7 @@ func TestLoadModelRejects(t *testing.T) {
 			return writeFile(t, filepath.Join(folder, "m.onnx"), tinyBytes(t, func(m *onnx.ModelProto) {
 				m.Graph.Input[0] = tinyValue("input", onnx.TensorProto_UINT8, "batch", 3, 4, 4)
 			}))
-		}, "float32 image input"},
+		}, "floating-point image input"},
 		{"no standard opset", func(folder string) string {
 			return writeFile(t, filepath.Join(folder, "m.onnx"), tinyBytes(t, func(m *onnx.ModelProto) {
 				m.OpsetImport = []*onnx.OperatorSetIdProto{{Domain: "com.example", Version: 1}}
@@ -224,27 +224,27 @@ func TestLoadModelRejects(t *testing.T) {
 			return writeFile(t, filepath.Join(folder, "m.onnx"), tinyBytes(t, func(m *onnx.ModelProto) {
 				m.Graph.Initializer[0].Dims = []int64{1 << 20, 1 << 20}
 			}))
-		}, "truncated or corrupt"},
+		}, "corrupt or hostile"},
 		{"external data ../secret.bin", func(folder string) string {
 			return writeFile(t, filepath.Join(folder, "m.onnx"), tinyBytes(t, externalWeight("../secret.bin")))
-		}, "leaves the model's folder"},
+		}, "outside the model's folder"},
 		{"external data at an absolute path", func(folder string) string {
 			return writeFile(t, filepath.Join(folder, "m.onnx"), tinyBytes(t, externalWeight(secret)))
-		}, "leaves the model's folder"},
+		}, "outside the model's folder"},
 		{"external data through a symlink out of the folder", func(folder string) string {
 			if err := os.Symlink(secret, filepath.Join(folder, "w.bin")); err != nil {
 				t.Skip(err)
 			}
 			return writeFile(t, filepath.Join(folder, "m.onnx"), tinyBytes(t, externalWeight("w.bin")))
-		}, "links outside the model's folder"},
+		}, "outside the model's folder"},
 		{"external data longer than its file", func(folder string) string {
 			writeFile(t, filepath.Join(folder, "w.bin"), float32Bytes(tinyWeight[:3]))
 			return writeFile(t, filepath.Join(folder, "m.onnx"), tinyBytes(t, externalWeight("w.bin")))
-		}, "truncated or corrupt"},
+		}, "is truncated"},
 		{"sidecar that is not JSON", func(folder string) string {
 			writeFile(t, filepath.Join(folder, "m.json"), []byte("labels = cat, dog"))
 			return writeFile(t, filepath.Join(folder, "m.onnx"), valid)
-		}, "sidecar JSON"},
+		}, "not valid JSON"},
 		{"sidecar with the wrong number of labels", func(folder string) string {
 			writeFile(t, filepath.Join(folder, "m.json"), []byte(`{"labels": ["cat", "dog", "bird"]}`))
 			return writeFile(t, filepath.Join(folder, "m.onnx"), valid)
@@ -337,11 +337,11 @@ func FuzzLoadModelData(f *testing.F) {
 			return
 		}
 		s := m.InputShape()
-		if s.Channels <= 0 || s.Height <= 0 || s.Width <= 0 || m.NumClasses() <= 0 || m.Input.Name == "" || m.Output == "" {
-			t.Fatalf("accepted a model with input %+v, output %q, %d classes", m.Input, m.Output, m.NumClasses())
+		if s.Channels <= 0 || s.Height <= 0 || s.Width <= 0 || m.NumClasses() <= 0 || m.Input().Name == "" || m.Info().OutputName == "" {
+			t.Fatalf("accepted a model with input %+v, output %q, %d classes", m.Input(), m.Info().OutputName, m.NumClasses())
 		}
-		if len(m.Pre.Mean) != s.Channels || len(m.Pre.Std) != s.Channels {
-			t.Fatalf("accepted preprocessing %+v for %d channels", m.Pre, s.Channels)
+		if len(m.Preprocess().Mean) != s.Channels || len(m.Preprocess().Std) != s.Channels {
+			t.Fatalf("accepted preprocessing %+v for %d channels", m.Preprocess(), s.Channels)
 		}
 	})
 }
@@ -369,7 +369,11 @@ func TestLoadModelInputRange255(t *testing.T) {
 	if err := dst.Close(); err != nil {
 		t.Fatal(err)
 	}
-	sc := Sidecar{InputRange: []float32{0, 255}}
+	sc := struct {
+		InputRange []float32 `json:"input_range"`
+		Mean       []float32 `json:"mean"`
+		Std        []float32 `json:"std"`
+	}{InputRange: []float32{0, 255}}
 	for c := range fx.Ref.Mean {
 		sc.Mean = append(sc.Mean, 255*fx.Ref.Mean[c])
 		sc.Std = append(sc.Std, 255*fx.Ref.Std[c])
@@ -385,8 +389,8 @@ func TestLoadModelInputRange255(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if m.Pre.Range != [2]float32{0, 255} || m.Pre.Mean[0] != 255*fx.Ref.Mean[0] || m.Pre.Std[2] != 255*fx.Ref.Std[2] {
-		t.Fatalf("preprocessing %+v does not follow the sidecar %s", m.Pre, side)
+	if m.Preprocess().Range != [2]float32{0, 255} || m.Preprocess().Mean[0] != 255*fx.Ref.Mean[0] || m.Preprocess().Std[2] != 255*fx.Ref.Std[2] {
+		t.Fatalf("preprocessing %+v does not follow the sidecar %s", m.Preprocess(), side)
 	}
 	ctx := context.Background()
 	logits, err := m.Logits(ctx, fx.Images, fx.Ref.Batch)

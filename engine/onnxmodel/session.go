@@ -29,7 +29,7 @@ func (m *Model) forwardSession() (*ort.DynamicAdvancedSession, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serialising %s: %w", m.name, err)
 	}
-	s, err := onnxrt.NewSession(data, []string{m.Input.Name}, []string{m.Output})
+	s, err := onnxrt.NewSession(data, []string{m.input.Name}, []string{logitsName})
 	if err != nil {
 		return nil, fmt.Errorf("loading %s into ONNX Runtime: %w", m.name, err)
 	}
@@ -60,7 +60,7 @@ func (m *Model) gradientSession(loss engine.LossKind) (*ort.DynamicAdvancedSessi
 	if err != nil {
 		return nil, err
 	}
-	s, err := onnxrt.NewSession(data, []string{m.Input.Name, "target"}, []string{"logits", "loss", "grad"})
+	s, err := onnxrt.NewSession(data, []string{m.input.Name, "target"}, []string{"logits", "loss", "grad"})
 	if err != nil {
 		return nil, fmt.Errorf("loading the gradient graph of %s into ONNX Runtime: %w", m.name, err)
 	}
@@ -92,12 +92,9 @@ func (m *Model) Close() error {
 
 // checkBatch validates a batch of n NCHW images against the model.
 func (m *Model) checkBatch(images []float32, n int) error {
-	size := m.Input.Size()
+	size := m.input.Size()
 	if n <= 0 || len(images) != n*size {
-		return fmt.Errorf("%s: batch of %d floats is not %d images of %dx%dx%d", m.name, len(images), n, m.Input.Channels, m.Input.Height, m.Input.Width)
-	}
-	if m.Input.Batch > 0 && n != m.Input.Batch {
-		return fmt.Errorf("%s: the model takes batches of exactly %d images, not %d", m.name, m.Input.Batch, n)
+		return fmt.Errorf("%s: batch of %d floats is not %d images of %dx%dx%d", m.name, len(images), n, m.input.Channels, m.input.Height, m.input.Width)
 	}
 	return nil
 }
@@ -105,10 +102,10 @@ func (m *Model) checkBatch(images []float32, n int) error {
 // inputTensor lays out n NCHW images in the model's layout, applying fn to
 // each value (preprocessing, or none).
 func (m *Model) inputTensor(images []float32, n int, fn func(c int, x float32) float32) (*ort.Tensor[float32], error) {
-	c, h, w := m.Input.Channels, m.Input.Height, m.Input.Width
+	c, h, w := m.input.Channels, m.input.Height, m.input.Width
 	buf := make([]float32, len(images))
 	var shape ort.Shape
-	if m.Input.Layout == onnxgrad.NHWC {
+	if m.input.Layout == onnxgrad.NHWC {
 		shape = ort.NewShape(int64(n), int64(h), int64(w), int64(c))
 		for i := 0; i < n; i++ {
 			img := images[i*c*h*w : (i+1)*c*h*w]
@@ -130,18 +127,39 @@ func (m *Model) inputTensor(images []float32, n int, fn func(c int, x float32) f
 
 // preprocess maps a [0,1] pixel of channel c to the model's input units.
 func (m *Model) preprocess(c int, x float32) float32 {
-	p := &m.Pre
+	p := &m.gpre
 	return (x*(p.Range[1]-p.Range[0]) + p.Range[0] - p.Mean[c]) / p.Std[c]
 }
 
-// Logits runs the forward pass on n NCHW images in [0,1] and returns n×K logits.
+// Logits runs the forward pass on n NCHW images in [0,1] and returns n×K
+// logits. A model whose graph has a fixed batch runs in chunks of it.
 func (m *Model) Logits(ctx context.Context, images []float32, n int) ([]float32, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	if err := m.checkBatch(images, n); err != nil {
 		return nil, err
 	}
+	if m.chunk == 0 || n == m.chunk {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return m.logits(images, n)
+	}
+	size, k := m.input.Size(), len(m.labels)
+	out := make([]float32, 0, n*k)
+	for i := 0; i < n; i += m.chunk {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		z, err := m.logits(padChunk(images, i, m.chunk, n, size), m.chunk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, z[:min(m.chunk, n-i)*k]...)
+	}
+	return out, nil
+}
+
+// logits runs the forward session once.
+func (m *Model) logits(images []float32, n int) ([]float32, error) {
 	s, err := m.forwardSession()
 	if err != nil {
 		return nil, err
@@ -163,11 +181,9 @@ func (m *Model) Logits(ctx context.Context, images []float32, n int) ([]float32,
 	return logits, nil
 }
 
-// Gradient runs the model's gradient graph for loss once on the batch.
+// Gradient runs the model's gradient graph for loss on the batch: once, or
+// once per chunk of a fixed-batch graph.
 func (m *Model) Gradient(ctx context.Context, loss engine.LossKind, images []float32, targets []int64) (engine.Gradients, error) {
-	if err := ctx.Err(); err != nil {
-		return engine.Gradients{}, err
-	}
 	n := len(targets)
 	if err := m.checkBatch(images, n); err != nil {
 		return engine.Gradients{}, err
@@ -177,6 +193,37 @@ func (m *Model) Gradient(ctx context.Context, loss engine.LossKind, images []flo
 			return engine.Gradients{}, fmt.Errorf("%s: target class %d outside 0..%d", m.name, t, len(m.labels)-1)
 		}
 	}
+	if m.chunk == 0 || n == m.chunk {
+		if err := ctx.Err(); err != nil {
+			return engine.Gradients{}, err
+		}
+		return m.gradient(loss, images, targets)
+	}
+	size, k := m.input.Size(), len(m.labels)
+	var g engine.Gradients
+	for i := 0; i < n; i += m.chunk {
+		if err := ctx.Err(); err != nil {
+			return engine.Gradients{}, err
+		}
+		t := make([]int64, m.chunk)
+		for j := range t {
+			t[j] = targets[min(i+j, n-1)]
+		}
+		c, err := m.gradient(loss, padChunk(images, i, m.chunk, n, size), t)
+		if err != nil {
+			return engine.Gradients{}, err
+		}
+		real := min(m.chunk, n-i)
+		g.Logits = append(g.Logits, c.Logits[:real*k]...)
+		g.Loss = append(g.Loss, c.Loss[:real]...)
+		g.Grad = append(g.Grad, c.Grad[:real*size]...)
+	}
+	return g, nil
+}
+
+// gradient runs the gradient session once.
+func (m *Model) gradient(loss engine.LossKind, images []float32, targets []int64) (engine.Gradients, error) {
+	n := len(targets)
 	s, err := m.gradientSession(loss)
 	if err != nil {
 		return engine.Gradients{}, err
@@ -217,10 +264,10 @@ func (m *Model) Gradient(ctx context.Context, loss engine.LossKind, images []flo
 
 // toNCHW returns an NCHW copy of a tensor in the model's input layout.
 func (m *Model) toNCHW(t []float32, n int) []float32 {
-	if m.Input.Layout != onnxgrad.NHWC {
+	if m.input.Layout != onnxgrad.NHWC {
 		return t
 	}
-	c, hw := m.Input.Channels, m.Input.Height*m.Input.Width
+	c, hw := m.input.Channels, m.input.Height*m.input.Width
 	out := make([]float32, len(t))
 	for i := 0; i < n; i++ {
 		src := t[i*c*hw : (i+1)*c*hw]

@@ -35,7 +35,7 @@ func TestZooModelsKeepTheirAccuracy(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer m.Close()
-				if m.Info.SampleAccuracy == 0 {
+				if m.Config().SampleAccuracy == 0 {
 					t.Fatalf("%s: the sidecar records no sample_accuracy", path)
 				}
 				labels, err := ds.LabelsFor(m.Labels())
@@ -58,9 +58,9 @@ func TestZooModelsKeepTheirAccuracy(t *testing.T) {
 					}
 				}
 				acc := float64(correct) / float64(n)
-				t.Logf("%s: %d sample images, accuracy %.4f (sidecar %.4f, test %.4f)", m.Name(), n, acc, m.Info.SampleAccuracy, m.Info.TestAccuracy)
-				if math.Abs(acc-m.Info.SampleAccuracy) > 0.01 {
-					t.Errorf("accuracy on %s's samples %.4f, sidecar says %.4f", set, acc, m.Info.SampleAccuracy)
+				t.Logf("%s: %d sample images, accuracy %.4f (sidecar %.4f, test %.4f)", m.Name(), n, acc, m.Config().SampleAccuracy, m.Config().TestAccuracy)
+				if math.Abs(acc-m.Config().SampleAccuracy) > 0.01 {
+					t.Errorf("accuracy on %s's samples %.4f, sidecar says %.4f", set, acc, m.Config().SampleAccuracy)
 				}
 
 				const batch = 4

@@ -57,7 +57,7 @@ func newPatchSubject(c engine.Classifier, data *engine.Dataset, target string) (
 			return patchSubject{}, fmt.Errorf("target for %s: %w", c.Name(), err)
 		}
 	}
-	ps.x, _ = data.Tensor(shape)
+	ps.x, _ = data.TensorAs(shape, engine.ResizeOf(c))
 	return ps, nil
 }
 

@@ -37,7 +37,7 @@ func Model(tb testing.TB, set, name string) (*onnxmodel.Model, *engine.Dataset) 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	x, _ := ds.Tensor(m.InputShape())
+	x, _ := ds.TensorFor(m)
 	if _, err := m.Gradient(context.Background(), engine.CrossEntropy, x[:m.InputShape().Size()], []int64{0}); err != nil {
 		if strings.Contains(err.Error(), "under construction") || strings.Contains(err.Error(), "shared library") || strings.Contains(err.Error(), "onnxruntime") {
 			tb.Skipf("%s: no gradients yet: %v", name, err)
