@@ -47,7 +47,7 @@ func (m *Model) chooseOutput(g *onnx.GraphProto) (classOutput, error) {
 	}
 	type cand struct {
 		name, scores, via string
-		rank            int
+		rank              int
 	}
 	var cands []cand
 	var names []string
