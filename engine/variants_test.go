@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/advancedclimatesystems/gonnx/onnx"
 	ort "github.com/yalue/onnxruntime_go"
+	"google.golang.org/protobuf/proto"
 )
 
 // variantsDir holds small torchvision classifiers exported in the forms
@@ -282,6 +284,45 @@ func checkVariantIO(t *testing.T, fx *variantFixture) {
 	}
 }
 
+// checkVariantGraph checks ref.json's opset and dtype against the ONNX file
+// itself: the default domain's opset, and weights all of the model's dtype.
+func checkVariantGraph(t *testing.T, fx *variantFixture) {
+	t.Helper()
+	data, err := os.ReadFile(fx.ModelPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m onnx.ModelProto
+	if err := proto.Unmarshal(data, &m); err != nil {
+		t.Fatalf("parsing %s: %v", fx.ModelPath(), err)
+	}
+	opset := int64(-1)
+	for _, o := range m.GetOpsetImport() {
+		if o.GetDomain() == "" || o.GetDomain() == "ai.onnx" {
+			opset = o.GetVersion()
+		}
+	}
+	if opset != fx.Ref.Opset {
+		t.Errorf("the graph imports opset %d; ref.json says %d", opset, fx.Ref.Opset)
+	}
+	want, other := onnx.TensorProto_FLOAT, onnx.TensorProto_FLOAT16
+	if fx.Ref.Dtype == "float16" {
+		want, other = other, want
+	}
+	n := 0
+	for _, w := range m.GetGraph().GetInitializer() {
+		switch onnx.TensorProto_DataType(w.GetDataType()) {
+		case want:
+			n++
+		case other:
+			t.Errorf("initializer %q is %v in a %s model", w.GetName(), other, fx.Ref.Dtype)
+		}
+	}
+	if n == 0 {
+		t.Errorf("the graph has no %v weights", want)
+	}
+}
+
 // checkVariantHeader checks ref.json against the sidecar and the reference
 // files against each other in closed form: loss = logsumexp(logits) −
 // logits[target], and output = head(logits).
@@ -393,6 +434,7 @@ func TestVariantFixturesAreConsistent(t *testing.T) {
 		t.Run(fx.Name, func(t *testing.T) {
 			checkVariantHeader(t, fx)
 			checkVariantIO(t, fx)
+			checkVariantGraph(t, fx)
 			r := fx.Ref
 			c, h, w := r.InputShape[0], r.InputShape[1], r.InputShape[2]
 			input := variantInput(fx.Sidecar, c, h, w, fx.Images, r.Batch)
