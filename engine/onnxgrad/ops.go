@@ -160,6 +160,9 @@ var gradRules = map[string]*gradRule{
 	"Gemm":          {backward: bwdGemm},
 	"MatMul":        {backward: bwdMatMul},
 
+	// Einsum contractions (ops_einsum.go).
+	"Einsum": {check: checkEinsum, backward: bwdEinsum},
+
 	// Pooling (gradgraph_ops_pool.go).
 	"MaxPool":           {inputs: []int{0}, check: checkPool, prepare: prepMaxPool, backward: bwdMaxPool},
 	"AveragePool":       {inputs: []int{0}, check: checkPool, backward: bwdAveragePool},
