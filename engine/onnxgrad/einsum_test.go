@@ -17,7 +17,9 @@ func einsum(g *testkit.Graph, eq string, in ...string) string {
 }
 
 func TestGradGraphEinsum(t *testing.T) {
-	rows := func(g *testkit.Graph, x string, shape ...int64) string { return g.Op("Reshape", []string{x, g.Ints(shape...)}) }
+	rows := func(g *testkit.Graph, x string, shape ...int64) string {
+		return g.Op("Reshape", []string{x, g.Ints(shape...)})
+	}
 	runGradCases(t, []gradCase{
 		{name: "bij,bjk->bik both operands from the image", build: func(g *testkit.Graph, x string) (string, int64) {
 			a := rows(g, x, 0, 12, 4)
