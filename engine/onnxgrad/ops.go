@@ -212,4 +212,7 @@ var gradRules = map[string]*gradRule{
 	"DepthToSpace": {check: checkBlocks, backward: bwdDepthToSpace},
 	"SpaceToDepth": {check: checkBlocks, backward: bwdSpaceToDepth},
 	"Tile":         {inputs: []int{0}, check: checkTile, backward: bwdTile},
+
+	// Resampling (ops_resize.go).
+	"Resize": {inputs: []int{0}, check: checkResize, backward: bwdResize},
 }
