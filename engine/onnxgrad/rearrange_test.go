@@ -37,3 +37,17 @@ func TestGradGraphRearrange(t *testing.T) {
 		}},
 	})
 }
+
+// TestOperatorsListsNewRules checks that the operators advertised to users
+// include the rules added with Einsum, Resize and the others.
+func TestOperatorsListsNewRules(t *testing.T) {
+	have := map[string]bool{}
+	for _, op := range Operators() {
+		have[op] = true
+	}
+	for _, op := range []string{"Einsum", "Resize", "LRN", "Mean", "Max", "Min", "ReduceMin", "ReduceL2", "ReduceLogSumExp", "DepthToSpace", "SpaceToDepth", "Tile"} {
+		if !have[op] {
+			t.Errorf("Operators() lacks %s", op)
+		}
+	}
+}
