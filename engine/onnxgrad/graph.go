@@ -105,10 +105,14 @@ type gradExport struct {
 }
 
 func newGradExport(model *onnx.ModelProto, spec Spec, loss engine.LossKind) (*gradExport, error) {
-	g := model.GetGraph()
-	if g == nil || len(g.GetNode()) == 0 {
+	if len(model.GetGraph().GetNode()) == 0 {
 		return nil, errors.New("the model has no graph nodes")
 	}
+	model, err := foldConstantIfs(model)
+	if err != nil {
+		return nil, err
+	}
+	g := model.GetGraph()
 	if loss != engine.CrossEntropy && loss != engine.Margin && loss != engine.Logit {
 		return nil, fmt.Errorf("unknown loss kind %d", int(loss))
 	}

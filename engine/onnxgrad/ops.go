@@ -140,6 +140,11 @@ var gradRules = map[string]*gradRule{
 	"Abs":        {backward: bwdAbs},
 	"Reciprocal": {backward: bwdReciprocal},
 
+	// Variadic Mean, Max and Min (ops_variadic.go).
+	"Mean": {backward: bwdMean},
+	"Max":  {backward: bwdMaxMin},
+	"Min":  {backward: bwdMaxMin},
+
 	// Activations (gradgraph_ops_activation.go).
 	"Relu":        {broadcastDy: true, backward: bwdRelu},
 	"LeakyRelu":   {backward: bwdLeakyRelu},
@@ -160,6 +165,9 @@ var gradRules = map[string]*gradRule{
 	"Gemm":          {backward: bwdGemm},
 	"MatMul":        {backward: bwdMatMul},
 
+	// Einsum contractions (ops_einsum.go).
+	"Einsum": {check: checkEinsum, backward: bwdEinsum},
+
 	// Pooling (gradgraph_ops_pool.go).
 	"MaxPool":           {inputs: []int{0}, check: checkPool, prepare: prepMaxPool, backward: bwdMaxPool},
 	"AveragePool":       {inputs: []int{0}, check: checkPool, backward: bwdAveragePool},
@@ -170,11 +178,17 @@ var gradRules = map[string]*gradRule{
 	"BatchNormalization":    {inputs: []int{0}, check: checkBatchNorm, backward: bwdBatchNorm},
 	"LayerNormalization":    {inputs: []int{0}, check: checkLayerNorm, prepare: prepLayerNorm, backward: bwdLayerNorm},
 	"InstanceNormalization": {inputs: []int{0}, backward: bwdInstanceNorm},
+	"LRN":                   {check: checkLRN, backward: bwdLRN}, // ops_lrn.go
 
 	// Reductions (gradgraph_ops_norm.go).
 	"ReduceSum":  {inputs: []int{0}, check: checkReduce, backward: bwdReduceSum},
 	"ReduceMean": {inputs: []int{0}, check: checkReduce, backward: bwdReduceMean},
 	"ReduceMax":  {inputs: []int{0}, check: checkReduce, backward: bwdReduceMax},
+
+	// More reductions (ops_reduce.go).
+	"ReduceMin":       {inputs: []int{0}, check: checkReduce, backward: bwdReduceMax},
+	"ReduceL2":        {inputs: []int{0}, check: checkReduce, backward: bwdReduceL2},
+	"ReduceLogSumExp": {inputs: []int{0}, check: checkReduce, backward: bwdReduceLogSumExp},
 
 	// Shapes, copies and indexing (gradgraph_ops_shape.go, gradgraph_ops_index.go).
 	"Identity":       {backward: bwdIdentity},
@@ -193,4 +207,12 @@ var gradRules = map[string]*gradRule{
 	"Pad":            {inputs: []int{0}, check: checkPad, backward: bwdPad},
 	"Gather":         {inputs: []int{0}, check: checkGather, backward: bwdGather},
 	"GatherElements": {inputs: []int{0}, check: checkGather, backward: bwdGatherElements},
+
+	// Block rearrangements and tiling (ops_rearrange.go).
+	"DepthToSpace": {check: checkBlocks, backward: bwdDepthToSpace},
+	"SpaceToDepth": {check: checkBlocks, backward: bwdSpaceToDepth},
+	"Tile":         {inputs: []int{0}, check: checkTile, backward: bwdTile},
+
+	// Resampling (ops_resize.go).
+	"Resize": {inputs: []int{0}, check: checkResize, backward: bwdResize},
 }

@@ -218,7 +218,7 @@ func bwdReduceMean(c *bwdCtx) error {
 }
 
 // bwdReduceMax shares dy equally among the positions that reach the
-// maximum (PyTorch's amax rule).
+// maximum (PyTorch's amax rule); ReduceMin's rule too, for the minimum.
 func bwdReduceMax(c *bwdCtx) error {
 	dyk, axes, noop, err := reduceBackward(c)
 	if err != nil {
