@@ -468,6 +468,9 @@ func (wb *Workbench) openPatch(path string) {
 // per predictDelay while the patch keeps changing (a drag, a training run),
 // and always once after the last change.
 func (wb *Workbench) schedulePredict() {
+	if len(wb.models) == 0 {
+		return // nothing to classify with (as while the window is built)
+	}
 	wb.predictThrottle.Do(wb.predictNow)
 }
 
