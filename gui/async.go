@@ -117,81 +117,70 @@ func (t *tasks) Wait() {
 	}
 }
 
-// throttle hands the latest of the functions given to Do to the UI goroutine,
-// at most once per interval, and always the last one: a producer as fast as a
-// training loop cannot flood the UI, and the final state is never dropped.
-// Do never blocks.
+// throttle coalesces UI refreshes from a fast producer (a training loop, an
+// attack's progress): Do hands the latest of the functions given to it to
+// the UI goroutine, at most once per interval.
+//
+// At most one refresh is queued for the UI goroutine at a time. While it
+// waits there, a newer Do replaces the function it will run (latest wins),
+// so a UI that is slower than the producer shows the newest state when it
+// gets to it instead of working through a backlog of old ones. The next
+// refresh is queued only once the previous one has run. The function given
+// last always runs, after every earlier one that runs: the final state and
+// the result are never dropped nor overtaken. Do never blocks.
 type throttle struct {
 	interval time.Duration
 	tasks    *tasks
 
 	mu     sync.Mutex
-	latest func()
-	armed  bool
-	last   time.Time
+	latest func()    // the function the next run will call; nil when none
+	busy   bool      // a timer is armed, or a run is queued or running
+	last   time.Time // when the last run began
 }
 
 func newThrottle(interval time.Duration, t *tasks) *throttle {
 	return &throttle{interval: interval, tasks: t}
 }
 
-// Do schedules f to run on the UI goroutine, replacing a pending function.
+// Do schedules f to run on the UI goroutine, replacing a function given
+// before that has not run yet. A nil f is ignored.
 func (t *throttle) Do(f func()) {
+	if f == nil {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.latest = f
-	if t.armed {
-		return
+	if t.busy {
+		return // the queued or coming run will pick f up
 	}
-	t.armed = true
-	t.tasks.add()
-	time.AfterFunc(max(0, t.interval-time.Since(t.last)), t.fire)
+	t.busy = true
+	t.tasks.add() // done when the throttle is idle again
+	t.armLocked()
 }
 
-func (t *throttle) fire() {
-	defer t.tasks.done()
+// armLocked queues a run for when interval has passed since the last one
+// began; t.mu is held.
+func (t *throttle) armLocked() {
+	time.AfterFunc(max(0, t.interval-time.Since(t.last)), func() { t.tasks.ui(t.run) })
+}
+
+// run is the one queued refresh, on the UI goroutine: it calls the latest
+// function and, if Do was called meanwhile, queues the next run.
+func (t *throttle) run() {
 	t.mu.Lock()
 	f := t.latest
-	t.latest, t.armed, t.last = nil, false, time.Now()
+	t.latest, t.last = nil, time.Now()
 	t.mu.Unlock()
 	if f != nil {
-		t.tasks.ui(f)
+		f()
 	}
-}
-
-// debouncer runs a function once its trigger has been quiet for delay, so
-// that dragging the patch asks for one prediction when the pointer rests
-// rather than one per motion event. The function runs on a timer goroutine.
-type debouncer struct {
-	delay time.Duration
-	tasks *tasks
-
-	mu    sync.Mutex
-	timer *time.Timer
-	f     func()
-}
-
-func newDebouncer(delay time.Duration, t *tasks) *debouncer {
-	return &debouncer{delay: delay, tasks: t}
-}
-
-// Trigger (re)starts the quiet period; f replaces a pending function.
-func (d *debouncer) Trigger(f func()) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.f = f
-	if d.timer != nil && d.timer.Stop() {
-		d.tasks.done() // the stopped timer will not run
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.latest != nil {
+		t.armLocked()
+		return
 	}
-	d.tasks.add()
-	d.timer = time.AfterFunc(d.delay, func() {
-		defer d.tasks.done()
-		d.mu.Lock()
-		f := d.f
-		d.f = nil
-		d.mu.Unlock()
-		if f != nil {
-			f()
-		}
-	})
+	t.busy = false
+	t.tasks.done()
 }

@@ -2,10 +2,14 @@ package gui
 
 import (
 	"math"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+
+	"github.com/advlab/advlab/imgops"
 )
 
 func TestExportDialogValuesReachTheExporter(t *testing.T) {
@@ -95,5 +99,120 @@ func TestExportDialogGivesTheSizeRoom(t *testing.T) {
 	w.Resize(ed.content.MinSize())
 	if sw, uw := ed.size.Size().Width, ed.unit.Size().Width; sw < uw || sw < 80 {
 		t.Errorf("size field %.0f wide beside a unit %.0f wide", sw, uw)
+	}
+}
+
+// TestExportDialogRefusesWhatTheExporterRefuses sets the dialog to sizes
+// around each limit, on both papers and for square, wide and tall patches,
+// and asks the real exporter (the engine backend writing the file) the same:
+// Export is enabled exactly when the export succeeds. The limits, worked out
+// by hand in imgops's TestPageLayoutMaxPatchSize, are those of the longer
+// side; the dialog used to take up to 186 mm on A4, which the export then
+// refused.
+func TestExportDialogRefusesWhatTheExporterRefuses(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	exporter := NewEngineBackend()
+	dir := t.TempDir()
+	shapes := []struct {
+		name                 string
+		mask                 imgops.Mask
+		limitA4, limitLetter float64
+	}{
+		{"square", imgops.RectMask(16, 16), 172, 177.9},
+		{"wide", imgops.RectMask(32, 16), 172, 177.9},
+		{"tall", imgops.RectMask(16, 32), 211.5, 193.9},
+	}
+	papers := []struct {
+		name, paper string
+	}{{paperA4, "a4"}, {paperLetter, "letter"}}
+	for _, sh := range shapes {
+		p := imgops.NewGreyPatch(sh.mask)
+		for _, pp := range papers {
+			limit := sh.limitA4
+			if pp.paper == "letter" {
+				limit = sh.limitLetter
+			}
+			for _, d := range []float64{-30, -0.05, 0, 0.05, 1, 186 - limit} {
+				size := strconv.FormatFloat(limit+d, 'f', -1, 64)
+				t.Run(sh.name+"/"+pp.name+"/"+size+"mm", func(t *testing.T) {
+					ed := newExportDialog(wb, p, imgops.PatchMeta{})
+					ed.format.SetSelected(formatPDF)
+					ed.paper.SetSelected(pp.name)
+					ed.unit.SetSelected("mm")
+					ed.dpi.SetText("50")
+					ed.size.SetText(size)
+					s, dialogErr := ed.Settings()
+					exportErr := exporter.ExportPatch(filepath.Join(dir, "p.pdf"), p, imgops.PatchMeta{}, PrintSettings{Format: "pdf", SizeMM: limit + d, DPI: 50, Paper: pp.paper})
+					if (dialogErr == nil) != (exportErr == nil) {
+						t.Fatalf("dialog: %v; exporter: %v", dialogErr, exportErr)
+					}
+					if want := d <= 0; (exportErr == nil) != want {
+						t.Errorf("the exporter says %v; want fits = %v", exportErr, want)
+					}
+					if ed.export.Disabled() != (dialogErr != nil) {
+						t.Errorf("Export disabled = %v with %v", ed.export.Disabled(), dialogErr)
+					}
+					if dialogErr != nil && !strings.Contains(ed.info.Text, "does not fit") {
+						t.Errorf("readout %q; want the reason", ed.info.Text)
+					}
+					if dialogErr == nil && (s.SizeMM != limit+d || s.Paper != pp.paper) {
+						t.Errorf("settings %+v", s)
+					}
+				})
+			}
+		}
+	}
+	// A PNG has no page but a pixel limit: 16384 px at 2400 dpi is 173.4 mm.
+	ed := newExportDialog(wb, wb.patch, wb.patchMeta)
+	ed.format.SetSelected(formatPNG)
+	ed.unit.SetSelected("mm")
+	ed.dpi.SetText("2400")
+	ed.size.SetText("173.5")
+	_, dialogErr := ed.Settings()
+	exportErr := exporter.ExportPatch(filepath.Join(dir, "p.png"), wb.patch, wb.patchMeta, PrintSettings{Format: "png", SizeMM: 173.5, DPI: 2400})
+	if dialogErr == nil || exportErr == nil || !ed.export.Disabled() {
+		t.Errorf("173.5 mm at 2400 dpi: dialog %v, exporter %v, Export disabled %v; want both refused", dialogErr, exportErr, ed.export.Disabled())
+	}
+}
+
+// TestExportDialogWarnsOfNoSize leaves the size blank or zero: the dialog
+// says what to type and Export is disabled (tapping it does nothing), with
+// no error dialog; a size then enables it.
+func TestExportDialogWarnsOfNoSize(t *testing.T) {
+	tests := []struct{ text, unit string }{{"", "cm"}, {"  ", "mm"}, {"0", "mm"}, {"0.0", "in"}, {"-3", "cm"}}
+	for _, tc := range tests {
+		t.Run(strconv.Quote(tc.text)+" "+tc.unit, func(t *testing.T) {
+			be := newFakeBackend()
+			wb, files := newTestWorkbench(t, be)
+			ed := wb.showExportDialog()
+			ed.unit.SetSelected(tc.unit)
+			ed.size.SetText(tc.text)
+			if !ed.export.Disabled() {
+				t.Error("Export is enabled without a size")
+			}
+			if !strings.Contains(ed.info.Text, "positive number of "+tc.unit) {
+				t.Errorf("readout %q; want it to say what to type", ed.info.Text)
+			}
+			overlays := len(wb.win.Canvas().Overlays().List())
+			test.Tap(ed.export)
+			wb.tasks.Wait()
+			if len(files.asked) != 0 || len(be.exports) != 0 {
+				t.Errorf("a disabled Export asked %q and exported %+v", files.asked, be.exports)
+			}
+			if n := len(wb.win.Canvas().Overlays().List()); n != overlays {
+				t.Errorf("%d dialogs after tapping Export; want the export dialog alone: %q", n, topDialogText(wb.win))
+			}
+			ed.size.SetText("5")
+			if ed.export.Disabled() {
+				t.Errorf("Export is disabled for 5 %s: %q", tc.unit, ed.info.Text)
+			}
+			files.save = "/out/p.pdf"
+			test.Tap(ed.export)
+			wb.tasks.Wait()
+			if len(be.exports) != 1 {
+				t.Errorf("Export with a size wrote %d files", len(be.exports))
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"golang.org/x/image/draw"
 
@@ -29,18 +30,15 @@ const (
 // unitsMM converts the dialog's units to millimetres.
 var unitsMM = map[string]float64{"cm": 10, "mm": 1, "in": 25.4}
 
-// The PDF page's layout as imgops draws it, for the preview.
-const (
-	previewMargin = 12.0 // mm
-	previewFooter = 30.0 // mm, caption, scale bar and swatches
-	previewCutGap = 2.0
-	previewCutLen = 5.0
-	previewHeight = 300 // pixels
-)
+// previewHeight is the height of the page's preview, in pixels.
+const previewHeight = 300
 
 // exportDialog asks how to print the patch: PDF page or PNG, its size in
 // cm, mm or inches, the resolution and the paper, with a preview of the page
-// at scale.
+// at scale. What it accepts, and where the preview puts things, it asks
+// imgops, which lays out the page and checks the sizes for the exporter:
+// Export is disabled, with the reason shown, for exactly what the export
+// would refuse.
 type exportDialog struct {
 	wb    *Workbench
 	patch *imgops.Patch
@@ -53,8 +51,9 @@ type exportDialog struct {
 	paper   *widget.Select
 	info    *widget.Label
 	preview *imageView
+	export  *widget.Button
 	content fyne.CanvasObject
-	dlg     dialog.Dialog
+	dlg     *dialog.CustomDialog
 }
 
 // newExportDialog builds the dialog for p with the remembered values.
@@ -62,6 +61,9 @@ func newExportDialog(wb *Workbench, p *imgops.Patch, meta imgops.PatchMeta) *exp
 	pr := wb.prefs
 	ed := &exportDialog{wb: wb, patch: p, meta: meta}
 	ed.info = widget.NewLabel("")
+	ed.info.Wrapping = fyne.TextWrapWord
+	ed.export = widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), ed.onExport)
+	ed.export.Importance = widget.HighImportance
 	ed.preview = newImageView(nil, fyne.NewSize(previewHeight*210/297, previewHeight))
 	ed.format = widget.NewRadioGroup([]string{formatPDF, formatPNG}, func(s string) { pr.setText("export.format", s); ed.update() })
 	ed.size = widget.NewEntry()
@@ -118,16 +120,45 @@ func (ed *exportDialog) unitName() string {
 	return ed.unit.Selected
 }
 
+// dpiValue parses the resolution field; which resolutions print is
+// imgops's to say.
 func (ed *exportDialog) dpiValue() (float64, error) {
 	s := strings.TrimSpace(ed.dpi.Text)
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 50 || v > 2400 {
-		return 0, fmt.Errorf("resolution %q: type 50 to 2400 dots per inch (300 suits most printers)", s)
+	if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("resolution %q: type a number of dots per inch (300 suits most printers)", s)
 	}
 	return v, nil
 }
 
-// Settings reads the dialog.
+// printOptions are s as imgops's exporter takes them.
+func (s PrintSettings) printOptions() (imgops.PrintOptions, error) {
+	paper, err := imgops.ParsePaper(s.Paper)
+	if err != nil {
+		return imgops.PrintOptions{}, err
+	}
+	return imgops.PrintOptions{SizeMM: s.SizeMM, DPI: s.DPI, Paper: paper}, nil
+}
+
+// checkExport returns the error the export of p with s will fail with, or
+// nil when it will write the file: imgops's own check, not a copy of it.
+func checkExport(p *imgops.Patch, s PrintSettings) error {
+	o, err := s.printOptions()
+	if err != nil {
+		return err
+	}
+	if s.Format == "pdf" {
+		err = imgops.CheckPDF(p, o)
+	} else {
+		err = imgops.CheckPrintPNG(p, o)
+	}
+	if inner := errors.Unwrap(err); inner != nil {
+		err = inner // "exporting the patch: " is the dialog's title already
+	}
+	return err
+}
+
+// Settings reads the dialog; the error says why the export would fail.
 func (ed *exportDialog) Settings() (PrintSettings, error) {
 	mm, err := ed.sizeMM()
 	if err != nil {
@@ -144,28 +175,20 @@ func (ed *exportDialog) Settings() (PrintSettings, error) {
 	if ed.paper.Selected == paperLetter {
 		s.Paper = "letter"
 	}
-	if s.Format == "pdf" {
-		pw, ph := paperSize(s.Paper)
-		if w, h := ed.printedMM(mm); w > pw-2*previewMargin || h > ph-2*previewMargin-previewFooter {
-			return s, fmt.Errorf("a %.1f × %.1f cm patch does not fit on %s with its margins; make it smaller or export a PNG", w/10, h/10, strings.ToUpper(s.Paper))
-		}
+	if err := checkExport(ed.patch, s); err != nil {
+		return s, err
 	}
 	return s, nil
 }
 
-func paperSize(p string) (w, h float64) {
-	pp, _ := imgops.ParsePaper(p)
-	return pp.Size()
+// printedSize is the patch's printed width and height in millimetres and
+// pixels with s, as the exporter sizes it.
+func (ed *exportDialog) printedSize(s PrintSettings) (wMM, hMM float64, wPx, hPx int) {
+	return imgops.PrintSize(ed.patch, imgops.PrintOptions{SizeMM: s.SizeMM, DPI: s.DPI})
 }
 
-// printedMM is the patch's printed width and height when its longer side is
-// mm.
-func (ed *exportDialog) printedMM(mm float64) (w, h float64) {
-	long := float64(max(ed.patch.W, ed.patch.H))
-	return mm * float64(ed.patch.W) / long, mm * float64(ed.patch.H) / long
-}
-
-// update refreshes the size readout and the preview.
+// update refreshes the size readout and the preview, and enables Export
+// only for settings the export accepts; otherwise the readout says why.
 func (ed *exportDialog) update() {
 	if ed.info == nil || ed.paper == nil || ed.format == nil || ed.dpi == nil {
 		return // still being built
@@ -178,19 +201,22 @@ func (ed *exportDialog) update() {
 	s, err := ed.Settings()
 	if err != nil {
 		ed.info.SetText(err.Error())
-		ed.info.Wrapping = fyne.TextWrapWord
+		ed.export.Disable()
 		return
 	}
-	w, h := ed.printedMM(s.SizeMM)
-	wpx, hpx := int(math.Round(w/25.4*s.DPI)), int(math.Round(h/25.4*s.DPI))
+	ed.export.Enable()
+	w, h, wpx, hpx := ed.printedSize(s)
 	ed.info.SetText(fmt.Sprintf("%.1f × %.1f cm (%.2f × %.2f in)\n%d × %d pixels at %g dpi", w/10, h/10, w/25.4, h/25.4, wpx, hpx, s.DPI))
 	ed.preview.SetImage(ed.previewImage(s))
 }
 
-// previewImage draws the page (PDF) or the patch on white (PNG) at scale.
+// previewImage draws the page (PDF) or the patch on white (PNG) at scale,
+// the page laid out as imgops lays it out.
 func (ed *exportDialog) previewImage(s PrintSettings) image.Image {
-	pw, ph := paperSize(s.Paper)
-	w, h := ed.printedMM(s.SizeMM)
+	paper, _ := imgops.ParsePaper(s.Paper)
+	l := imgops.NewPageLayout(paper, nil)
+	pw, ph := l.Width, l.Height
+	w, h, _, _ := ed.printedSize(s)
 	if s.Format == "png" {
 		pw, ph = w*1.2, h*1.2
 	}
@@ -201,16 +227,18 @@ func (ed *exportDialog) previewImage(s PrintSettings) image.Image {
 	frame(page, page.Bounds(), grey)
 	x0, y0 := (pw-w)/2, (ph-h)/2
 	if s.Format == "pdf" {
-		y0 = previewMargin + (ph-2*previewMargin-previewFooter-h)/2
+		x0, y0 = l.PatchOrigin(w, h)
 	}
 	r := image.Rect(int(x0*k), int(y0*k), int(math.Round((x0+w)*k)), int(math.Round((y0+h)*k)))
 	draw.ApproxBiLinear.Scale(page, r, ed.patch.Image(), ed.patch.Image().Bounds(), draw.Over, nil)
 	if s.Format == "pdf" {
-		cutMarks(page, x0*k, y0*k, (x0+w)*k, (y0+h)*k, previewCutGap*k, previewCutLen*k)
-		// The footer's scale bar and caption, as grey bars.
-		fy := int((ph - previewMargin - previewFooter/2) * k)
-		fill(page, image.Rect(int(previewMargin*k), fy, int((previewMargin+50)*k), fy+2), color.Black)
-		fill(page, image.Rect(int(previewMargin*k), fy+6, int((pw-previewMargin)*k*0.7), fy+8), grey)
+		cutMarks(page, x0*k, y0*k, (x0+w)*k, (y0+h)*k, l.CutGap*k, l.CutLen*k)
+		// The footer: caption lines as grey bars, the scale bar in black.
+		for _, y := range []float64{l.Bottom + 3, l.Bottom + 7.5} {
+			fill(page, image.Rect(int(l.Margin*k), int(y*k)-1, int((pw-l.Margin)*k*0.7), int(y*k)+1), grey)
+		}
+		bx, by, blen := l.ScaleBar()
+		fill(page, image.Rect(int(bx*k), int(by*k), int((bx+blen)*k), int(by*k)+2), color.Black)
 	}
 	return page
 }
@@ -242,15 +270,21 @@ func cutMarks(img *image.NRGBA, x0, y0, x1, y1, gap, length float64) {
 
 // Show shows the dialog; Export asks for a file and writes it.
 func (ed *exportDialog) Show() {
-	ed.dlg = dialog.NewCustomConfirm("Export the patch for printing", "Export…", "Cancel", ed.content, func(ok bool) {
-		if ok {
-			ed.confirm()
-		}
-	}, ed.wb.win)
+	ed.dlg = dialog.NewCustomWithoutButtons("Export the patch for printing", ed.content, ed.wb.win)
+	ed.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", ed.dlg.Hide), ed.export})
 	ed.dlg.Show()
 }
 
-// confirm asks where to write and exports there.
+// onExport closes the dialog and goes on to the file chooser.
+func (ed *exportDialog) onExport() {
+	if ed.dlg != nil {
+		ed.dlg.Hide()
+	}
+	ed.confirm()
+}
+
+// confirm asks where to write and exports there. Export is disabled while
+// the settings are wrong; should confirm be reached anyway, it says why.
 func (ed *exportDialog) confirm() {
 	s, err := ed.Settings()
 	if err != nil {

@@ -102,34 +102,6 @@ func TestTrainFormErrors(t *testing.T) {
 	}
 }
 
-func TestThrottleDeliversTheLast(t *testing.T) {
-	var ts tasks
-	ts.manualLoop()
-	thr := newThrottle(5*time.Millisecond, &ts)
-	got := 0
-	for i := 1; i <= 1000; i++ {
-		i := i
-		thr.Do(func() { got = i })
-	}
-	ts.Wait()
-	if got != 1000 {
-		t.Errorf("throttle ran %d last; want 1000", got)
-	}
-}
-
-func TestDebouncerRunsOnceAfterQuiet(t *testing.T) {
-	var ts tasks
-	d := newDebouncer(5*time.Millisecond, &ts)
-	runs := 0
-	for i := 0; i < 50; i++ {
-		d.Trigger(func() { runs++ })
-	}
-	ts.Wait()
-	if runs != 1 {
-		t.Errorf("debouncer ran %d times; want 1", runs)
-	}
-}
-
 func TestETA(t *testing.T) {
 	s := etaText(TrainProgress{Step: 10, Steps: 100, Loss: 0.5, SuccessRate: 0.25, Elapsed: 10 * time.Second})
 	if !strings.Contains(s, "1m30s left") || !strings.Contains(s, "25%") {
@@ -225,8 +197,12 @@ func TestTrainingShowsItsProgressLive(t *testing.T) {
 		defer be.mu.Unlock()
 		return len(be.steps) >= 10
 	})
-	time.Sleep(2 * frameInterval) // let the throttle hand over a frame
-	wb.tasks.RunQueued()
+	// Play the UI loop until the throttle has handed over a refresh.
+	waitFor(t, "a progress refresh", func() bool {
+		wb.tasks.RunQueued()
+		f, _ := wb.train.fraction.Get()
+		return f > 0
+	})
 
 	be.mu.Lock()
 	done := len(be.steps)

@@ -19,8 +19,8 @@ import (
 	"github.com/advlab/advlab/imgops"
 )
 
-// predictDelay is how long the patch must rest before the models classify
-// the canvas again.
+// predictDelay is how often, at most, the models classify the canvas again
+// while the patch moves or training changes it.
 const predictDelay = 60 * time.Millisecond
 
 // Workbench is advlab's main window: models on the left with the image set's
@@ -65,10 +65,12 @@ type Workbench struct {
 	tools                      *widget.Toolbar
 	toolbarRun                 *widget.ToolbarAction
 
-	predictDebounce *debouncer
-	predictMu       sync.Mutex
-	predictCancel   context.CancelFunc
-	predictGen      int
+	// predictThrottle paces the canvas's predictions; predictRunning is
+	// set while one runs, and predictAgain when the canvas changed since
+	// it began (all three used on the UI goroutine only).
+	predictThrottle *throttle
+	predictRunning  bool
+	predictAgain    bool
 
 	// patchFromFile is set when the patch came from a file given at start.
 	patchFromFile bool
@@ -82,7 +84,7 @@ type Workbench struct {
 func newWorkbench(a fyne.App, w fyne.Window, be Backend) *Workbench {
 	wb := &Workbench{app: a, win: w, be: be, prefs: prefs{a.Preferences()}, selected: -1, current: -1}
 	wb.files = dialogChooser{wb}
-	wb.predictDebounce = newDebouncer(predictDelay, &wb.tasks)
+	wb.predictThrottle = newThrottle(predictDelay, &wb.tasks)
 	wb.build()
 	return wb
 }
@@ -462,46 +464,45 @@ func (wb *Workbench) openPatch(path string) {
 
 // Predictions.
 
-// schedulePredict asks every model to classify the canvas once the patch
-// has rested for predictDelay.
+// schedulePredict asks every model to classify the canvas: at most once
+// per predictDelay while the patch keeps changing (a drag, a training run),
+// and always once after the last change.
 func (wb *Workbench) schedulePredict() {
-	wb.predictDebounce.Trigger(func() { wb.tasks.ui(wb.predictNow) })
+	if len(wb.models) == 0 {
+		return // nothing to classify with (as while the window is built)
+	}
+	wb.predictThrottle.Do(wb.predictNow)
 }
 
 // predictNow classifies the canvas's composite with every model off the UI
-// goroutine; an older request still running is cancelled, and its results,
-// if any arrive, are dropped.
+// goroutine. One request runs at a time: a request made while one runs is
+// remembered, and when that one has delivered its results the canvas, as it
+// is then, is classified again. So every request's results land (a newer
+// one never cancels an older one before it shows anything), and the last
+// change is always classified.
 func (wb *Workbench) predictNow() {
+	if wb.predictRunning {
+		wb.predictAgain = true
+		return
+	}
 	img := wb.view.Composite()
 	models := append([]Model(nil), wb.models...)
 	if img == nil || len(models) == 0 {
 		return
 	}
-	wb.predictMu.Lock()
-	if wb.predictCancel != nil {
-		wb.predictCancel()
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	wb.predictCancel = cancel
-	wb.predictGen++
-	gen := wb.predictGen
-	wb.predictMu.Unlock()
+	wb.predictRunning = true
 	wb.tasks.Go(func() {
-		defer cancel()
 		for _, m := range models {
-			p, err := wb.be.Predict(ctx, m, img)
-			if ctx.Err() != nil {
-				return
-			}
-			wb.tasks.ui(func() {
-				wb.predictMu.Lock()
-				stale := gen != wb.predictGen
-				wb.predictMu.Unlock()
-				if !stale {
-					wb.preds.Set(m, p, err)
-				}
-			})
+			p, err := wb.be.Predict(context.Background(), m, img)
+			wb.tasks.ui(func() { wb.preds.Set(m, p, err) })
 		}
+		wb.tasks.ui(func() {
+			wb.predictRunning = false
+			if wb.predictAgain {
+				wb.predictAgain = false
+				wb.predictNow()
+			}
+		})
 	})
 }
 

@@ -83,12 +83,9 @@ func PrintSize(p *Patch, o PrintOptions) (wMM, hMM float64, wPx, hPx int) {
 // printing dialogs show the physical size. The masked-out area is
 // transparent. meta gains "print_size_mm" and "print_dpi" in Extra.
 func EncodePrintPNG(w io.Writer, p *Patch, meta PatchMeta, o PrintOptions) error {
-	if err := p.Validate(); err != nil {
-		return fmt.Errorf("exporting the patch: %w", err)
-	}
-	o, err := o.withDefaults()
+	o, err := checkPrint(p, o)
 	if err != nil {
-		return fmt.Errorf("exporting the patch: %w", err)
+		return err
 	}
 	wMM, hMM, wPx, hPx := PrintSize(p, o)
 	meta.Extra = maps.Clone(meta.Extra)
@@ -119,32 +116,138 @@ const (
 	scaleBarMM  = 50.0
 )
 
-// EncodePDF writes a PDF page (A4 or Letter) holding p at exactly its print
-// size: the longer side is o.SizeMM, the image embedded losslessly (PNG in
-// Flate) after resampling to the print resolution, the masked-out area white.
-// The patch is centred across the page and in the space above the footer,
-// with cut marks at the corners of its box; the footer holds a caption
-// (target, models, date, size), a 50 mm scale bar to check that the printer
-// did not scale the page, and the palette's reference swatches.
-func EncodePDF(w io.Writer, p *Patch, meta PatchMeta, o PrintOptions) error {
+// PageLayout is where EncodePDF puts things on its page, in millimetres
+// from the page's top-left corner. It is the one place the page is laid
+// out: EncodePDF draws by it, and a front-end that previews the page or
+// checks a size before exporting reads it rather than keeping its own copy.
+type PageLayout struct {
+	// Paper is the sheet; Width and Height its size (portrait).
+	Paper         Paper
+	Width, Height float64
+	// Margin is the blank border on every side.
+	Margin float64
+	// Top and Bottom bound the band in which the patch is centred: below
+	// the printing note, above the footer, which starts at Bottom.
+	Top, Bottom float64
+	// CutGap is how far outside the patch's box the cut marks start;
+	// CutLen is how long they are.
+	CutGap, CutLen float64
+	// SwatchesPerRow and SwatchRows are the footer's palette swatches.
+	SwatchesPerRow, SwatchRows int
+}
+
+// NewPageLayout returns the layout of EncodePDF's page on paper ("" means
+// A4; an unknown name lays out A4 too, which PrintOptions' checks reject)
+// with pal's swatches in the footer (nil means DefaultPalette).
+func NewPageLayout(paper Paper, pal Palette) PageLayout {
+	if paper != Letter {
+		paper = A4
+	}
+	if pal == nil {
+		pal = DefaultPalette()
+	}
+	l := PageLayout{Paper: paper, Margin: pdfMargin, CutGap: cutGap, CutLen: cutLen}
+	l.Width, l.Height = paper.Size()
+	l.SwatchesPerRow = int((l.Width - 2*pdfMargin + swatchGap) / (swatchSize + swatchGap))
+	l.SwatchRows = (len(pal) + l.SwatchesPerRow - 1) / l.SwatchesPerRow
+	footer := 2*captionLine + 8 + float64(l.SwatchRows)*(swatchSize+swatchGap+3)
+	l.Top, l.Bottom = pdfMargin+captionLine+2, l.Height-pdfMargin-footer
+	return l
+}
+
+// MaxPatchSize returns the largest patch box, width and height in
+// millimetres, that fits on the page with its cut marks.
+func (l PageLayout) MaxPatchSize() (w, h float64) {
+	reach := l.CutGap + l.CutLen
+	return l.Width - 2*l.Margin - 2*reach, l.Bottom - l.Top - 2*reach
+}
+
+// Fits returns nil when a patch printed w×h mm fits on the page with its cut
+// marks and footer, and otherwise an error saying the largest size that
+// does.
+func (l PageLayout) Fits(w, h float64) error {
+	maxW, maxH := l.MaxPatchSize()
+	if !(w > 0 && h > 0) {
+		return fmt.Errorf("a %.1f×%.1f mm patch: want a positive size", w, h)
+	}
+	// A nanometre of slack: the limits are sums of decimals (279.4 − 12 −
+	// …), and the largest size a front-end shows must pass.
+	const slack = 1e-6
+	if w > maxW+slack || h > maxH+slack {
+		return fmt.Errorf("a %.1f×%.1f mm patch does not fit on %s (at most %.1f×%.1f mm with cut marks and footer); use a smaller size or larger paper",
+			w, h, strings.ToUpper(string(l.Paper)), maxW, maxH)
+	}
+	return nil
+}
+
+// PatchOrigin returns the top-left corner of a w×h mm patch on the page:
+// centred across the page and in the band between Top and Bottom.
+func (l PageLayout) PatchOrigin(w, h float64) (x, y float64) {
+	return (l.Width - w) / 2, l.Top + (l.Bottom-l.Top-h)/2
+}
+
+// ScaleBar returns where the footer's scale bar starts and how long it is,
+// in millimetres: a print whose bar does not measure length was scaled.
+func (l PageLayout) ScaleBar() (x, y, length float64) {
+	return l.Margin, l.Bottom + 2 + 2*captionLine + 1 + 2, scaleBarMM
+}
+
+// CheckPDF returns the error EncodePDF returns for p and o before it draws
+// anything (a bad size, resolution or paper, or a patch that does not fit
+// on the page), or nil when EncodePDF will write the page. A dialog that
+// calls it refuses exactly what the export refuses.
+func CheckPDF(p *Patch, o PrintOptions) error {
+	_, err := checkPDF(p, o)
+	return err
+}
+
+// CheckPrintPNG is CheckPDF for EncodePrintPNG, which needs no page.
+func CheckPrintPNG(p *Patch, o PrintOptions) error {
+	_, err := checkPrint(p, o)
+	return err
+}
+
+// checkPrint validates p and o and fills o's defaults.
+func checkPrint(p *Patch, o PrintOptions) (PrintOptions, error) {
 	if err := p.Validate(); err != nil {
-		return fmt.Errorf("exporting the patch: %w", err)
+		return o, fmt.Errorf("exporting the patch: %w", err)
 	}
 	o, err := o.withDefaults()
 	if err != nil {
-		return fmt.Errorf("exporting the patch: %w", err)
+		return o, fmt.Errorf("exporting the patch: %w", err)
+	}
+	return o, nil
+}
+
+// checkPDF is checkPrint plus the page's fit.
+func checkPDF(p *Patch, o PrintOptions) (PrintOptions, error) {
+	o, err := checkPrint(p, o)
+	if err != nil {
+		return o, err
+	}
+	wMM, hMM, _, _ := PrintSize(p, o)
+	if err := NewPageLayout(o.Paper, o.Palette).Fits(wMM, hMM); err != nil {
+		return o, fmt.Errorf("exporting the patch: %w", err)
+	}
+	return o, nil
+}
+
+// EncodePDF writes a PDF page (A4 or Letter) holding p at exactly its print
+// size: the longer side is o.SizeMM, the image embedded losslessly (PNG in
+// Flate) after resampling to the print resolution, the masked-out area white.
+// The page is laid out by NewPageLayout: the patch centred across the page
+// and in the space above the footer, with cut marks at the corners of its
+// box; the footer holds a caption (target, models, date, size), a 50 mm
+// scale bar to check that the printer did not scale the page, and the
+// palette's reference swatches. CheckPDF says beforehand whether it will
+// fail.
+func EncodePDF(w io.Writer, p *Patch, meta PatchMeta, o PrintOptions) error {
+	o, err := checkPDF(p, o)
+	if err != nil {
+		return err
 	}
 	wMM, hMM, wPx, hPx := PrintSize(p, o)
-	pageW, pageH := o.Paper.Size()
-	perRow := int((pageW - 2*pdfMargin + swatchGap) / (swatchSize + swatchGap))
-	rows := (len(o.Palette) + perRow - 1) / perRow
-	footerH := 2*captionLine + 8 + float64(rows)*(swatchSize+swatchGap+3)
-	top, bottom := pdfMargin+captionLine+2, pageH-pdfMargin-footerH
-	reach := cutGap + cutLen
-	if maxW, maxH := pageW-2*pdfMargin-2*reach, bottom-top-2*reach; wMM > maxW || hMM > maxH {
-		return fmt.Errorf("a %.0f×%.0f mm patch does not fit on %s (at most %.0f×%.0f mm with cut marks and footer); use a smaller size or larger paper",
-			wMM, hMM, strings.ToUpper(string(o.Paper)), maxW, maxH)
-	}
+	l := NewPageLayout(o.Paper, o.Palette)
 	var png bytes.Buffer
 	if err := encodeOpaquePNG(&png, flattenOnWhite(p.Resize(wPx, hPx))); err != nil {
 		return err
@@ -155,7 +258,7 @@ func EncodePDF(w io.Writer, p *Patch, meta PatchMeta, o PrintOptions) error {
 		size = "Letter"
 	}
 	pdf := fpdf.New("P", "mm", size, "")
-	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
+	pdf.SetMargins(l.Margin, l.Margin, l.Margin)
 	pdf.SetAutoPageBreak(false, 0)
 	created := meta.Created
 	if created.IsZero() {
@@ -169,23 +272,21 @@ func EncodePDF(w io.Writer, p *Patch, meta PatchMeta, o PrintOptions) error {
 	tr := pdf.UnicodeTranslatorFromDescriptor("")
 
 	pdf.SetFont("Helvetica", "", 9)
-	pdf.Text(pdfMargin, pdfMargin+3, "Print at 100% (actual size), not \"fit to page\"; the scale bar below must measure 50 mm.")
+	pdf.Text(l.Margin, l.Margin+3, "Print at 100% (actual size), not \"fit to page\"; the scale bar below must measure 50 mm.")
 
-	x := (pageW - wMM) / 2
-	y := top + (bottom-top-hMM)/2
+	x, y := l.PatchOrigin(wMM, hMM)
 	pdf.RegisterImageOptionsReader("patch", fpdf.ImageOptions{ImageType: "PNG"}, &png)
 	pdf.ImageOptions("patch", x, y, wMM, hMM, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
-	cutMarks(pdf, x, y, x+wMM, y+hMM)
+	cutMarks(pdf, l, x, y, x+wMM, y+hMM)
 
 	// Footer: caption, scale bar, swatches.
-	fy := bottom + 2
+	fy := l.Bottom + 2
 	pdf.SetFont("Helvetica", "", 9)
-	pdf.Text(pdfMargin, fy+3, tr(captionText(meta, created)))
-	pdf.Text(pdfMargin, fy+3+captionLine, fmt.Sprintf("Patch %.1f x %.1f mm (longer side %.1f mm), %d x %d px at %.0f dpi.", wMM, hMM, o.SizeMM, wPx, hPx, o.DPI))
-	fy += 2*captionLine + 1
-	scaleBar(pdf, pdfMargin, fy+2)
-	fy += 8
-	swatches(pdf, o.Palette, pdfMargin, fy, perRow)
+	pdf.Text(l.Margin, fy+3, tr(captionText(meta, created)))
+	pdf.Text(l.Margin, fy+3+captionLine, fmt.Sprintf("Patch %.1f x %.1f mm (longer side %.1f mm), %d x %d px at %.0f dpi.", wMM, hMM, o.SizeMM, wPx, hPx, o.DPI))
+	bx, by, _ := l.ScaleBar()
+	scaleBar(pdf, bx, by)
+	swatches(pdf, o.Palette, l.Margin, by+6, l.SwatchesPerRow)
 
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("building the PDF: %w", err)
@@ -219,9 +320,9 @@ func captionText(meta PatchMeta, created time.Time) string {
 	return fmt.Sprintf("advlab patch - target: %s - model: %s - %s", target, models, created.Format("2006-01-02"))
 }
 
-// cutMarks draws L-shaped marks outside each corner of the box, cutGap
+// cutMarks draws L-shaped marks outside each corner of the box, l.CutGap
 // away from it, along its edges' extensions.
-func cutMarks(pdf *fpdf.Fpdf, x0, y0, x1, y1 float64) {
+func cutMarks(pdf *fpdf.Fpdf, l PageLayout, x0, y0, x1, y1 float64) {
 	pdf.SetLineWidth(cutWidth)
 	pdf.SetDrawColor(0, 0, 0)
 	for _, c := range [4][2]float64{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}} {
@@ -232,8 +333,8 @@ func cutMarks(pdf *fpdf.Fpdf, x0, y0, x1, y1 float64) {
 		if c[1] == y1 {
 			sy = 1
 		}
-		pdf.Line(c[0]+sx*cutGap, c[1], c[0]+sx*(cutGap+cutLen), c[1])
-		pdf.Line(c[0], c[1]+sy*cutGap, c[0], c[1]+sy*(cutGap+cutLen))
+		pdf.Line(c[0]+sx*l.CutGap, c[1], c[0]+sx*(l.CutGap+l.CutLen), c[1])
+		pdf.Line(c[0], c[1]+sy*l.CutGap, c[0], c[1]+sy*(l.CutGap+l.CutLen))
 	}
 }
 

@@ -235,3 +235,121 @@ func TestPrintPNG(t *testing.T) {
 		t.Error("the print PNG's outside is not transparent or its centre not opaque")
 	}
 }
+
+// The largest patch boxes, worked out by hand from the page's design: 12 mm
+// margins, cut marks reaching 2 + 5 mm past the box, a 4.5 mm note line and
+// 2 mm under it at the top, and a footer of two 4.5 mm caption lines, 8 mm
+// for the scale bar and 12 mm per row of 8 mm swatches (9 mm apart).
+//
+//	A4 width:      210 − 2·12 − 2·7 = 172
+//	A4 height:     30 colours, 20 a row → 2 rows, footer 9 + 8 + 24 = 41;
+//	               (297 − 12 − 41) − (12 + 4.5 + 2) − 14 = 211.5
+//	Letter width:  215.9 − 24 − 14 = 177.9
+//	Letter height: 21 a row → 2 rows; (279.4 − 53) − 18.5 − 14 = 193.9
+//	A4, 60 colours: 3 rows, footer 53; 297 − 65 − 18.5 − 14 = 199.5
+func TestPageLayoutMaxPatchSize(t *testing.T) {
+	tests := []struct {
+		name  string
+		paper Paper
+		pal   Palette
+		w, h  float64
+	}{
+		{"A4", A4, nil, 172, 211.5},
+		{"default paper", "", nil, 172, 211.5},
+		{"Letter", Letter, nil, 177.9, 193.9},
+		{"A4 with 60 colours", A4, make(Palette, 60), 172, 199.5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, h := NewPageLayout(tc.paper, tc.pal).MaxPatchSize()
+			if math.Abs(w-tc.w) > 1e-9 || math.Abs(h-tc.h) > 1e-9 {
+				t.Errorf("largest patch %v×%v mm; want %v×%v", w, h, tc.w, tc.h)
+			}
+		})
+	}
+}
+
+// TestFitsIsWhatEncodePDFAccepts asks, for sizes around each limit on both
+// papers and for square, wide and tall patches, whether the patch fits: the
+// hand-worked limits above, CheckPDF and EncodePDF itself all agree.
+func TestFitsIsWhatEncodePDFAccepts(t *testing.T) {
+	shapes := []struct {
+		name string
+		mask Mask
+		// long side at the limit on A4 and on Letter
+		limitA4, limitLetter float64
+	}{
+		{"square", RectMask(20, 20), 172, 177.9},
+		{"wide 2:1", RectMask(40, 20), 172, 177.9},
+		{"tall 1:2", RectMask(20, 40), 211.5, 193.9},
+	}
+	for _, sh := range shapes {
+		p := NewGreyPatch(sh.mask)
+		for _, paper := range []Paper{A4, Letter} {
+			limit := sh.limitA4
+			if paper == Letter {
+				limit = sh.limitLetter
+			}
+			for _, d := range []float64{-20, -0.01, 0, 0.01, 0.5, 14} {
+				size := limit + d
+				t.Run(sh.name+"/"+string(paper), func(t *testing.T) {
+					o := PrintOptions{SizeMM: size, DPI: 50, Paper: paper}
+					want := d <= 0
+					check := CheckPDF(p, o)
+					enc := EncodePDF(io.Discard, p, PatchMeta{}, o)
+					if (check == nil) != want || (enc == nil) != want {
+						t.Errorf("%.2f mm: CheckPDF %v, EncodePDF %v; want fits = %v", size, check, enc, want)
+					}
+					w, h, _, _ := PrintSize(p, o)
+					if fits := NewPageLayout(paper, nil).Fits(w, h); (fits == nil) != want {
+						t.Errorf("%.2f mm: Fits(%.2f, %.2f) = %v; want fits = %v", size, w, h, fits, want)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestFitsRejectsNoSize(t *testing.T) {
+	l := NewPageLayout(A4, nil)
+	for _, wh := range [][2]float64{{0, 0}, {0, 10}, {10, -1}, {math.NaN(), 10}} {
+		if err := l.Fits(wh[0], wh[1]); err == nil {
+			t.Errorf("Fits(%v, %v) = nil; want an error", wh[0], wh[1])
+		}
+	}
+}
+
+// TestPatchOriginIsWhereThePDFDrawsIt reads the image's placement back from
+// the PDF and compares it with the layout's (which a preview draws by).
+func TestPatchOriginIsWhereThePDFDrawsIt(t *testing.T) {
+	tests := []struct {
+		name  string
+		mask  Mask
+		paper Paper
+		size  float64
+	}{
+		{"small square on A4", RectMask(10, 10), A4, 50},
+		{"largest wide on Letter", RectMask(40, 20), Letter, 177.9},
+		{"largest tall on A4", RectMask(20, 40), A4, 211.5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewGreyPatch(tc.mask)
+			path := filepath.Join(t.TempDir(), "p.pdf")
+			if err := WritePDF(path, p, PatchMeta{}, PrintOptions{SizeMM: tc.size, DPI: 50, Paper: tc.paper}); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := os.ReadFile(path)
+			_, pageH, w, h, x, yUp := pdfPlacement(t, data)
+			l := NewPageLayout(tc.paper, nil)
+			wantX, wantY := l.PatchOrigin(w, h)
+			y := pageH - yUp - h // PDF measures y up from the bottom
+			if math.Abs(x-wantX) > 0.05 || math.Abs(y-wantY) > 0.05 {
+				t.Errorf("patch drawn at (%.2f, %.2f) mm; the layout says (%.2f, %.2f)", x, y, wantX, wantY)
+			}
+			if y-l.CutGap-l.CutLen < l.Top-0.05 || y+h+l.CutGap+l.CutLen > l.Bottom+0.05 {
+				t.Errorf("the cut marks of a patch at y %.2f–%.2f leave the band %.2f–%.2f", y, y+h, l.Top, l.Bottom)
+			}
+		})
+	}
+}

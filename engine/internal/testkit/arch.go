@@ -23,8 +23,8 @@ const archsGenerator = "scripts/fixtures/torch-archs.sh (run by scripts/gen-fixt
 // between advlab's float32 results and PyTorch's float64 reference.
 const ArchTolerance = 1e-3
 
-// archRef is the header ref.json of one architecture's fixture.
-type archRef struct {
+// ArchRef is the header ref.json of one architecture's fixture.
+type ArchRef struct {
 	Architecture   string            `json:"architecture"`
 	Batch          int               `json:"batch"`
 	InputShape     []int             `json:"input_shape"`
@@ -41,7 +41,7 @@ type archRef struct {
 type ArchFixture struct {
 	Name string
 	Dir  string
-	Ref  archRef
+	Ref  ArchRef
 	// Images is the batch (NCHW, [0,1]); Logits, Loss and Grad are PyTorch's
 	// logits, per-sample cross-entropy, and d(sum loss)/d(Images).
 	Images, Logits, Loss, Grad []float32
@@ -116,7 +116,7 @@ func readArchFixture(dir string) (*ArchFixture, error) {
 		{"loss", &fx.Loss, r.Batch},
 		{"grad", &fx.Grad, r.Batch * image},
 	} {
-		if *f.dst, err = readFloat32s(filepath.Join(dir, r.Files[f.key]), f.size); err != nil {
+		if *f.dst, err = ReadFloat32s(filepath.Join(dir, r.Files[f.key]), f.size); err != nil {
 			return nil, fmt.Errorf("fixture %s: %s: %w", dir, f.key, err)
 		}
 	}
@@ -124,7 +124,7 @@ func readArchFixture(dir string) (*ArchFixture, error) {
 }
 
 // readFloat32s reads a raw little-endian float32 file of exactly n values.
-func readFloat32s(path string, n int) ([]float32, error) {
+func ReadFloat32s(path string, n int) ([]float32, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

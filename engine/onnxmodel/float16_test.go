@@ -1,4 +1,4 @@
-package engine
+package onnxmodel_test
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package engine
+package onnxmodel_test
 
 import (
 	"encoding/json"
@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
+	"github.com/advlab/advlab/engine/internal/testkit"
+	"github.com/advlab/advlab/engine/onnxrt"
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
 )
@@ -20,19 +22,18 @@ import (
 // downloaded classifiers come in (old opsets, a fixed batch of 1, Softmax and
 // LogSoftmax heads, NHWC, BGR 0..255, float16), with PyTorch autograd's
 // reference outputs; variantsGenerator writes them (make test runs it).
-const (
-	variantsDir       = "../testdata-cache/variants"
-	variantsGenerator = "scripts/fixtures/torch-variants.sh (run by scripts/gen-fixtures and make test)"
-)
+var variantsDir = testkit.RepoPath("testdata-cache", "variants")
 
-// variantFP16Tolerance replaces archTolerance for float16 models, whose
+const variantsGenerator = "scripts/fixtures/torch-variants.sh (run by scripts/gen-fixtures and make test)"
+
+// variantFP16Tolerance replaces testkit.ArchTolerance for float16 models, whose
 // weights and activations are rounded to 11 significant bits.
 const variantFP16Tolerance = 2e-2
 
-// variantRef is a variant's ref.json: archRef's keys plus the variant's form
+// variantRef is a variant's ref.json: testkit.ArchRef's keys plus the variant's form
 // (documented at the top of tools/fixtures/torch_variants.py).
 type variantRef struct {
-	archRef
+	testkit.ArchRef
 	Variant            string    `json:"variant"`
 	Opset              int64     `json:"opset"`
 	BatchMode          string    `json:"batch_mode"` // "fixed1" or "dynamic"
@@ -76,9 +77,9 @@ type variantFixture struct {
 // ModelPath is the fixture's ONNX file; its sidecar model.json is beside it.
 func (fx *variantFixture) ModelPath() string { return filepath.Join(fx.Dir, "model.onnx") }
 
-// Arch views the variant as an archFixture (Logits are the pre-head logits).
-func (fx *variantFixture) Arch() *archFixture {
-	return &archFixture{Name: fx.Name, Dir: fx.Dir, Ref: fx.Ref.archRef,
+// Arch views the variant as an testkit.ArchFixture (Logits are the pre-head logits).
+func (fx *variantFixture) Arch() *testkit.ArchFixture {
+	return &testkit.ArchFixture{Name: fx.Name, Dir: fx.Dir, Ref: fx.Ref.ArchRef,
 		Images: fx.Images, Logits: fx.Logits, Loss: fx.Loss, Grad: fx.Grad}
 }
 
@@ -145,7 +146,7 @@ func readVariantFixture(dir string) (*variantFixture, error) {
 			return nil, fmt.Errorf("fixture %s: ref.json names no %s file", dir, f.key)
 		}
 		var err error
-		if *f.dst, err = readFloat32s(filepath.Join(dir, name), f.size); err != nil {
+		if *f.dst, err = testkit.ReadFloat32s(filepath.Join(dir, name), f.size); err != nil {
 			return nil, fmt.Errorf("fixture %s: %s: %w", dir, f.key, err)
 		}
 	}
@@ -427,8 +428,8 @@ func logSumExp(z []float32) float64 {
 // to the model's own input format, against PyTorch's.
 func TestVariantFixturesAreConsistent(t *testing.T) {
 	fxs := variantFixtures(t)
-	if err := InitRuntime(); err != nil {
-		t.Skipf("ONNX Runtime is unavailable (set %s): %v", LibraryEnv, err)
+	if err := onnxrt.Init(); err != nil {
+		t.Skipf("ONNX Runtime is unavailable (set %s): %v", onnxrt.LibraryEnv, err)
 	}
 	for _, fx := range fxs {
 		t.Run(fx.Name, func(t *testing.T) {
@@ -446,23 +447,23 @@ func TestVariantFixturesAreConsistent(t *testing.T) {
 			} else {
 				got = runVariant(t, fx, input, r.Batch)
 			}
-			tol := archTolerance
+			tol := testkit.ArchTolerance
 			if r.Dtype == "float16" {
 				tol = variantFP16Tolerance
 			}
-			e := relL2(got, fx.Output)
+			e := testkit.RelL2(got, fx.Output)
 			if e > tol {
 				t.Errorf("ONNX Runtime's %s output: relative error %.3g > %g against PyTorch", r.Head, e, tol)
 			}
 			// A near-uniform softmax (ViT's small head) is close to any other:
 			// the logits it implies, up to softmax's constant, must match too.
 			if k := r.NumClasses; r.Head != "logits" {
-				if e := relL2(centred(impliedLogits(got, r.Head), k), centred(fx.Logits, k)); e > tol {
+				if e := testkit.RelL2(centred(impliedLogits(got, r.Head), k), centred(fx.Logits, k)); e > tol {
 					t.Errorf("the logits implied by ONNX Runtime's %s output: relative error %.3g > %g against PyTorch", r.Head, e, tol)
 				}
 			}
 			t.Logf("opset %d, %s, %s head, %s %s %v, %s: relative error %.2e (worst sample %.2e)",
-				r.Opset, r.BatchMode, r.Head, r.Layout, r.ChannelOrder, r.InputRange, r.Dtype, e, worstSampleRelL2(got, fx.Output, r.Batch))
+				r.Opset, r.BatchMode, r.Head, r.Layout, r.ChannelOrder, r.InputRange, r.Dtype, e, testkit.WorstSampleRelL2(got, fx.Output, r.Batch))
 		})
 	}
 }
