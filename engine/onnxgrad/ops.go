@@ -174,6 +174,10 @@ var gradRules = map[string]*gradRule{
 	"Acosh":           {backward: bwdAcosh},
 	"Atanh":           {backward: bwdAtanh},
 
+	// Straight-through rules (quant.go): fake quantisation and binarisation.
+	"DequantizeLinear": {inputs: []int{0}, check: checkDequantize, backward: bwdDequantize},
+	"Sign":             {backward: bwdSignSTE},
+
 	// Convolutions and matrix products (gradgraph_ops_linear.go).
 	"Conv":          {inputs: []int{0}, check: checkConv, backward: bwdConv},
 	"ConvTranspose": {inputs: []int{0}, check: checkConvTranspose, backward: bwdConvTranspose},
