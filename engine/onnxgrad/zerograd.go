@@ -124,8 +124,11 @@ func (x *gradExport) describeCut(n *onnx.NodeProto, consumers map[string][]*onnx
 			}
 		}
 	}
-	if zeroGradOps[n.GetOpType()] {
-		return s + ", whose gradient is zero or undefined everywhere"
+	switch op := n.GetOpType(); {
+	case strings.HasPrefix(op, "Random") || op == "Bernoulli":
+		return s + ", which is random"
+	case zeroGradOps[op]:
+		return s + ", whose gradient is zero almost everywhere"
 	}
 	if len(n.GetOutput()) > 0 {
 		if t := x.info[n.GetOutput()[0]]; t != nil {
