@@ -32,7 +32,9 @@ func toFloat(g *testkit.Graph, x string) string {
 // where the path is cut and saying to use the black-box attack. Each model
 // runs in ONNX Runtime: the probe runs it before the analysis.
 func TestGradGraphNoGradient(t *testing.T) {
-	flat := func(g *testkit.Graph, x string) string { return g.Op("Flatten", []string{x}, onnxproto.AttrInt("axis", 1)) }
+	flat := func(g *testkit.Graph, x string) string {
+		return g.Op("Flatten", []string{x}, onnxproto.AttrInt("axis", 1))
+	}
 	head := func(g *testkit.Graph, x string, features int64) string {
 		return g.Op("MatMul", []string{flat(g, x), g.Weight(0.1, features, gradTestK)})
 	}
