@@ -68,8 +68,8 @@ func customOpError(n *onnx.NodeProto) error {
 // carries a gradient to them. Logits that only read the image's shape have
 // an honest zero gradient, and pass.
 func (x *gradExport) pathCut() error {
-	if x.diff[x.logits] {
-		return nil
+	if t := x.info[x.logits]; x.diff[x.logits] || t == nil || t.elem != onnx.TensorProto_FLOAT {
+		return nil // float logits that depend on the image, or no logits at all (analyse says so)
 	}
 	consumers := map[string][]*onnx.NodeProto{}
 	for _, n := range x.nodes {
