@@ -43,23 +43,32 @@ const (
 // them. Tensor shapes are learnt by running the classifier once in ONNX
 // Runtime at two batch sizes, so ONNX Runtime must be available. A graph with
 // an operator on the image-to-logits path that has no backward rule is
-// rejected here, never at run time.
+// rejected here, never at run time, and so is a model through which no
+// gradient reaches the image (ErrNoGradient).
 func Export(model *onnx.ModelProto, spec Spec, loss engine.LossKind) (*onnx.ModelProto, error) {
+	out, _, err := ExportReport(model, spec, loss)
+	return out, err
+}
+
+// ExportReport is Export, and also reports where the gradient graph is
+// straight-through rather than exact (quantisation, binarisation), for the
+// loader to say so.
+func ExportReport(model *onnx.ModelProto, spec Spec, loss engine.LossKind) (*onnx.ModelProto, Report, error) {
 	x, err := newGradExport(model, spec, loss)
 	if err != nil {
-		return nil, fmt.Errorf("gradient graph: %w", err)
+		return nil, Report{}, fmt.Errorf("gradient graph: %w", err)
 	}
 	if err := x.probe(); err != nil {
-		return nil, fmt.Errorf("gradient graph: probing tensor shapes: %w", err)
+		return nil, Report{}, fmt.Errorf("gradient graph: probing tensor shapes: %w", err)
 	}
 	if err := x.analyse(); err != nil {
-		return nil, fmt.Errorf("gradient graph: %w", err)
+		return nil, Report{}, fmt.Errorf("gradient graph: %w", err)
 	}
 	out, err := x.build()
 	if err != nil {
-		return nil, fmt.Errorf("gradient graph: %w", err)
+		return nil, Report{}, fmt.Errorf("gradient graph: %w", err)
 	}
-	return out, nil
+	return out, x.report(), nil
 }
 
 // GradientOperators lists, sorted, the ONNX operators the gradient-graph
@@ -130,8 +139,8 @@ func newGradExport(model *onnx.ModelProto, spec Spec, loss engine.LossKind) (*gr
 		return nil, fmt.Errorf("the model uses ONNX opset %d; advlab needs opset %d or newer: re-export it with opset_version=17 (torch.onnx.export(..., opset_version=17))", x.opset, minGradOpset)
 	}
 	for _, n := range g.GetNode() {
-		if d := n.GetDomain(); d != "" && d != "ai.onnx" {
-			return nil, fmt.Errorf("node %q is the custom operator %s in domain %q; advlab only differentiates standard ONNX operators and never loads custom-op libraries", n.GetName(), n.GetOpType(), d)
+		if err := customOpError(n); err != nil {
+			return nil, err
 		}
 		for _, a := range n.GetAttribute() {
 			if a.GetG() != nil || len(a.GetGraphs()) > 0 {
@@ -291,11 +300,7 @@ func (x *gradExport) analyse() error {
 		if zeroGradOps[n.GetOpType()] {
 			continue
 		}
-		dep := false
-		for _, in := range n.GetInput() {
-			dep = dep || (in != "" && x.diff[in])
-		}
-		if !dep {
+		if !x.takesImage(n) {
 			continue
 		}
 		for _, o := range n.GetOutput() {
@@ -303,6 +308,9 @@ func (x *gradExport) analyse() error {
 				x.diff[o] = true
 			}
 		}
+	}
+	if err := x.pathCut(); err != nil {
+		return err
 	}
 	for i := len(x.nodes) - 1; i >= 0; i-- {
 		n := x.nodes[i]
@@ -317,6 +325,9 @@ func (x *gradExport) analyse() error {
 			if in != "" && x.diff[in] {
 				x.need[in] = true
 			}
+		}
+		if s := x.straightSource(n); x.diff[s] {
+			x.need[s] = true
 		}
 		x.active[n] = true
 		if err := x.checkRule(n); err != nil {
@@ -387,8 +398,11 @@ func isFloatType(t onnx.TensorProto_DataType) bool {
 }
 
 // zeroGradOps are operators whose float outputs have a zero gradient almost
-// everywhere (or are random): the image-dependence stops at them.
+// everywhere (or are random): the image-dependence stops at them. Sign is
+// not one: it is binarisation, with a straight-through rule (quant.go).
+// DynamicQuantizeLinear's float scale depends on the image only through its
+// range, not as the quantised values do.
 var zeroGradOps = map[string]bool{
-	"Floor": true, "Ceil": true, "Round": true, "Sign": true,
+	"Floor": true, "Ceil": true, "Round": true, "DynamicQuantizeLinear": true,
 	"RandomNormalLike": true, "RandomUniformLike": true, "EyeLike": true, "Bernoulli": true,
 }

@@ -159,6 +159,30 @@ var gradRules = map[string]*gradRule{
 	"Softmax":     {backward: bwdSoftmax},
 	"LogSoftmax":  {backward: bwdLogSoftmax},
 
+	// Smooth, exponential and trigonometric activations (ops_activation2.go).
+	"Softplus":        {backward: bwdSoftplus},
+	"Mish":            {backward: bwdMish},
+	"Elu":             {backward: bwdElu},
+	"Selu":            {backward: bwdSelu},
+	"Celu":            {backward: bwdCelu},
+	"ThresholdedRelu": {backward: bwdThresholdedRelu},
+	"Softsign":        {backward: bwdSoftsign},
+	"Sin":             {backward: bwdSin},
+	"Cos":             {backward: bwdCos},
+	"Tan":             {backward: bwdTan},
+	"Asin":            {backward: bwdAsin},
+	"Acos":            {backward: bwdAcos},
+	"Atan":            {backward: bwdAtan},
+	"Sinh":            {backward: bwdSinh},
+	"Cosh":            {backward: bwdCosh},
+	"Asinh":           {backward: bwdAsinh},
+	"Acosh":           {backward: bwdAcosh},
+	"Atanh":           {backward: bwdAtanh},
+
+	// Straight-through rules (quant.go): fake quantisation and binarisation.
+	"DequantizeLinear": {inputs: []int{0}, check: checkDequantize, backward: bwdDequantize},
+	"Sign":             {backward: bwdSignSTE},
+
 	// Convolutions and matrix products (gradgraph_ops_linear.go).
 	"Conv":          {inputs: []int{0}, check: checkConv, backward: bwdConv},
 	"ConvTranspose": {inputs: []int{0}, check: checkConvTranspose, backward: bwdConvTranspose},

@@ -1,7 +1,9 @@
 package onnxgrad
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"github.com/advlab/advlab/engine/internal/onnxproto"
@@ -18,18 +20,95 @@ func bwdIdentity(c *bwdCtx) error {
 	return nil
 }
 
+// checkDropout refuses only a Dropout that can drop: its ratio (input 1,
+// 0.5 when absent) is not a constant 0 and its training_mode (input 2,
+// false when absent) is not a constant false. A Dropout with ratio 0 is the
+// identity even in training mode, as torchvision's Swin-T exports it.
 func checkDropout(x *gradExport, n *onnx.NodeProto) error {
-	if len(n.GetInput()) < 3 || n.GetInput()[2] == "" {
+	ratio, training := 0.5, 0.0
+	ratioKnown, trainingKnown := true, true
+	if r := inputOr(n, 1); r != "" {
+		ratio, ratioKnown = x.constScalar(r)
+	}
+	if m := inputOr(n, 2); m != "" {
+		training, trainingKnown = x.constScalar(m)
+	}
+	if (ratioKnown && ratio == 0) || (trainingKnown && training == 0) {
 		return nil
 	}
-	v, ok := x.intValues(n.GetInput()[2])
-	if !ok || len(v) != 1 {
-		return fmt.Errorf("its training_mode %q is not a constant; export the model in eval mode", x.orig(n.GetInput()[2]))
+	why := fmt.Sprintf("ratio %g", ratio)
+	if !ratioKnown {
+		why = fmt.Sprintf("ratio %q is computed at run time", x.orig(inputOr(n, 1)))
 	}
-	if v[0] != 0 {
-		return fmt.Errorf("training-mode dropout; export the model in eval mode")
+	mode := "training_mode true"
+	if !trainingKnown {
+		mode = fmt.Sprintf("training_mode %q is computed at run time", x.orig(inputOr(n, 2)))
 	}
-	return nil
+	return fmt.Errorf("dropout in training mode can drop values at random (%s, %s); re-export the model in eval mode (model.eval() before torch.onnx.export)", why, mode)
+}
+
+// inputOr returns n's input i, or "" when it has none.
+func inputOr(n *onnx.NodeProto, i int) string {
+	if i < len(n.GetInput()) {
+		return n.GetInput()[i]
+	}
+	return ""
+}
+
+// constScalar returns the value of a one-element tensor that the model
+// fixes: an initializer, a Constant node's output, or an integer tensor the
+// probe found constant.
+func (x *gradExport) constScalar(name string) (float64, bool) {
+	var t *onnx.TensorProto
+	if init, ok := x.inits[name]; ok {
+		t = init
+	} else if p := x.producers[name]; p != nil && p.GetOpType() == "Constant" {
+		for _, a := range p.GetAttribute() {
+			switch a.GetName() {
+			case "value":
+				t = a.GetT()
+			case "value_float":
+				return float64(a.GetF()), true
+			case "value_int":
+				return float64(a.GetI()), true
+			}
+		}
+	}
+	if t != nil {
+		if v, ok := tensorScalar(t); ok {
+			return v, true
+		}
+	}
+	if v, ok := x.intValues(name); ok && len(v) == 1 {
+		return float64(v[0]), true
+	}
+	return 0, false
+}
+
+// tensorScalar reads a one-element float or integer tensor.
+func tensorScalar(t *onnx.TensorProto) (float64, bool) {
+	raw := t.GetRawData()
+	switch onnx.TensorProto_DataType(t.GetDataType()) {
+	case onnx.TensorProto_FLOAT:
+		if len(raw) == 4 {
+			return float64(math.Float32frombits(binary.LittleEndian.Uint32(raw))), true
+		}
+		if raw == nil && len(t.GetFloatData()) == 1 {
+			return float64(t.GetFloatData()[0]), true
+		}
+	case onnx.TensorProto_DOUBLE:
+		if len(raw) == 8 {
+			return math.Float64frombits(binary.LittleEndian.Uint64(raw)), true
+		}
+		if raw == nil && len(t.GetDoubleData()) == 1 {
+			return t.GetDoubleData()[0], true
+		}
+	default:
+		if v, err := tensorInt64s(t); err == nil && len(v) == 1 {
+			return float64(v[0]), true
+		}
+	}
+	return 0, false
 }
 
 // bwdReshape: dy reshaped to the input's shape (Reshape, Flatten, Squeeze,
