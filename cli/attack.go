@@ -124,12 +124,17 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	progress, stop := progressPrinter(env, attack.Name()+" on "+m.Name())
 	err = run.attack(ctx, attack, *batch, progress)
 	stop()
+	interrupted := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	if interrupted {
+		run.res = run.res.Finished() // the cut-short batch is not failures
+	}
 	if len(run.res.Samples) == 0 {
 		return err
 	}
 	runErr := err
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		fmt.Fprintf(env.Stderr, "advlab attack: interrupted; reporting the %d images done\n", len(run.res.Samples))
+	if interrupted {
+		fmt.Fprintf(env.Stderr, "advlab attack: interrupted; reporting the %d images finished (%d not attacked)\n",
+			len(run.res.Samples), len(run.labels)-len(run.res.Samples))
 		ctx = context.Background() // evaluate what was found
 	} else if err != nil {
 		return err

@@ -57,5 +57,5 @@ func (r Result) Finished() Result {
 	}
 	n := len(r.Samples) - r.Unfinished
 	size := len(r.Adversarial) / len(r.Samples)
-	return Result{Adversarial: r.Adversarial[:n*size:n*size], Samples: r.Samples[:n:n]}
+	return Result{Adversarial: r.Adversarial[: n*size : n*size], Samples: r.Samples[:n:n]}
 }
