@@ -10,6 +10,7 @@ import (
 
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/attack"
+	"github.com/advlab/advlab/internal/fsutil"
 )
 
 func init() {
@@ -107,6 +108,10 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	}
 	if *batch <= 0 {
 		return usagef("--batch %d must be positive", *batch)
+	}
+	if err := checkOutputs(fsutil.Outputs{Inputs: []fsutil.Path{{Flag: "--model", Path: *model}, {Flag: "--images", Path: *images}},
+		Dirs: []fsutil.Path{{Flag: "--out", Path: *out}}}); err != nil {
+		return err
 	}
 	ds, err := loadImageSet(env, *images, *limit)
 	if err != nil {

@@ -25,14 +25,14 @@ const newFileMode fs.FileMode = 0o644
 // named pipe, a socket): renaming over one would destroy it. Temporary files
 // left by a writer that was killed are removed on the way.
 func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
+	if err := checkFolder(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	target, mode, err := replaceTarget(path)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	dir, base := filepath.Dir(target), filepath.Base(target)
-	if err := checkFolder(dir); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
 	removeStaleTemps(dir, base)
 	tmp, err := createTemp(dir, base)
 	if err != nil {

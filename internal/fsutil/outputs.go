@@ -121,6 +121,10 @@ type output struct {
 // checkFile checks one file output against the inputs.
 func checkFile(p Path, ins []input) (output, error) {
 	out := output{Path: p}
+	dir := filepath.Dir(p.Path)
+	if err := checkFolder(dir); err != nil {
+		return out, fmt.Errorf("%s: %v", p, err)
+	}
 	st, err := os.Stat(p.Path)
 	switch {
 	case err == nil:
@@ -139,10 +143,6 @@ func checkFile(p Path, ins []input) (output, error) {
 		if out.st != nil && os.SameFile(out.st, in.st) {
 			return out, fmt.Errorf("%s: it is the same file as %s, which writing it would destroy; choose another output", p, in.Path)
 		}
-	}
-	dir := filepath.Dir(p.Path)
-	if err := checkFolder(dir); err != nil {
-		return out, fmt.Errorf("%s: %v", p, err)
 	}
 	if err := checkOutside(p, dir, ins); err != nil {
 		return out, err
