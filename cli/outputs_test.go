@@ -290,3 +290,28 @@ func treeDiff(a, b map[string]fileState) string {
 	}
 	return strings.Join(d, "; ")
 }
+
+// TestGradGraphToStdout: -o - writes the gradient graph to standard
+// output, the same bytes as -o FILE, with the summary on stderr.
+func TestGradGraphToStdout(t *testing.T) {
+	dir := t.TempDir()
+	model := gradTestModel(t, dir, "Tanh")
+	file := filepath.Join(dir, "g.onnx")
+	if code, _, stderr := runCLI("gradgraph", model, "-o", file); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI("gradgraph", model, "-o", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if stdout != string(want) || len(want) == 0 {
+		t.Errorf("stdout holds %d bytes; want the %d of -o FILE", len(stdout), len(want))
+	}
+	if !strings.Contains(stderr, "wrote -") {
+		t.Errorf("stderr %q; want the summary", stderr)
+	}
+}
