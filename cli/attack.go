@@ -10,6 +10,7 @@ import (
 
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/attack"
+	"github.com/advlab/advlab/internal/fsutil"
 )
 
 func init() {
@@ -108,6 +109,10 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	if *batch <= 0 {
 		return usagef("--batch %d must be positive", *batch)
 	}
+	if err := checkOutputs(fsutil.Outputs{Inputs: []fsutil.Path{{Flag: "--model", Path: *model}, {Flag: "--images", Path: *images}},
+		Dirs: []fsutil.Path{{Flag: "--out", Path: *out}}}); err != nil {
+		return err
+	}
 	ds, err := loadImageSet(env, *images, *limit)
 	if err != nil {
 		return err
@@ -124,12 +129,17 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	progress, stop := progressPrinter(env, attack.Name()+" on "+m.Name())
 	err = run.attack(ctx, attack, *batch, progress)
 	stop()
+	interrupted := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	if interrupted {
+		run.res = run.res.Finished() // the cut-short batch is not failures
+	}
 	if len(run.res.Samples) == 0 {
 		return err
 	}
 	runErr := err
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		fmt.Fprintf(env.Stderr, "advlab attack: interrupted; reporting the %d images done\n", len(run.res.Samples))
+	if interrupted {
+		fmt.Fprintf(env.Stderr, "advlab attack: interrupted; reporting the %d images finished (%d not attacked)\n",
+			len(run.res.Samples), len(run.labels)-len(run.res.Samples))
 		ctx = context.Background() // evaluate what was found
 	} else if err != nil {
 		return err

@@ -64,6 +64,13 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	case *plotPath != "" && !strings.HasSuffix(strings.ToLower(*plotPath), ".png"):
 		return usagef("--plot %s: name the plot .png", *plotPath)
 	}
+	ins := append(pathsOf("--model", models), fsutil.Path{Flag: "--patch", Path: *patchPath}, fsutil.Path{Flag: "--images", Path: *images})
+	if *control != "noise" {
+		ins = append(ins, fsutil.Path{Flag: "--control", Path: *control})
+	}
+	if err := checkOutputs(fsutil.Outputs{Inputs: ins, Files: []fsutil.Path{{Flag: "--csv", Path: *csvPath}, {Flag: "--plot", Path: *plotPath}}}); err != nil {
+		return err
+	}
 	mode, err := parseScaleMode(*scaleMode)
 	if err != nil {
 		return err

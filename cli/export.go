@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/advlab/advlab/imgops"
+	"github.com/advlab/advlab/internal/fsutil"
 )
 
 func init() {
@@ -56,6 +57,10 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	format := strings.ToLower(filepath.Ext(*out))
 	if format != ".pdf" && format != ".png" {
 		return usagef("-o %s: unknown format; name the output .pdf or .png", *out)
+	}
+	if err := checkOutputs(fsutil.Outputs{Inputs: []fsutil.Path{{Flag: "the patch", Path: pos[0]}, {Flag: "--palette", Path: *palette}},
+		Files: []fsutil.Path{{Flag: "-o", Path: *out}}}); err != nil {
+		return err
 	}
 	opts := imgops.PrintOptions{SizeMM: sizeMM, DPI: *dpi, Paper: pap}
 	if *palette != "" {

@@ -32,7 +32,7 @@ var gradLosses = map[string]engine.LossKind{
 // "target" (int64 [N]); outputs are "logits", "loss" and "grad".
 func runGradGraph(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "gradgraph", gradGraphUsage)
-	out := fs.String("o", "", "output file for the gradient graph (.onnx)")
+	out := fs.String("o", "", "output file for the gradient graph (.onnx), or - for standard output")
 	lossName := fs.String("loss", "ce", "loss to differentiate: ce (cross-entropy), margin (Carlini–Wagner) or logit (the target's logit)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -50,6 +50,10 @@ func runGradGraph(ctx context.Context, env *Env, args []string) error {
 	if !ok {
 		return usagef("--loss %s: use ce, margin or logit", *lossName)
 	}
+	if err := checkOutputs(fsutil.Outputs{Inputs: []fsutil.Path{{Flag: "the model", Path: pos[0]}},
+		Files: []fsutil.Path{{Flag: "-o", Path: *out}}, Stdout: true}); err != nil {
+		return err
+	}
 	m, err := loadModel(pos[0])
 	if err != nil {
 		return err
@@ -62,11 +66,17 @@ func runGradGraph(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := fsutil.WriteBytesAtomic(*out, data); err != nil {
+	report := env.Stdout
+	if *out == "-" {
+		if _, err := env.Stdout.Write(data); err != nil {
+			return err
+		}
+		report = env.Stderr
+	} else if err := fsutil.WriteBytesAtomic(*out, data); err != nil {
 		return err
 	}
 	in := m.Input()
-	fmt.Fprintf(env.Stdout, "wrote %s: %s loss of %s; inputs %s (%s, %d×%d×%d, [0,1] pixels) and target [N]; outputs logits [N,%d], loss [N], grad\n",
+	fmt.Fprintf(report, "wrote %s: %s loss of %s; inputs %s (%s, %d×%d×%d, [0,1] pixels) and target [N]; outputs logits [N,%d], loss [N], grad\n",
 		*out, loss, m.Name(), in.Name, in.Layout, in.Channels, in.Height, in.Width, m.NumClasses())
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
+	"github.com/advlab/advlab/internal/fsutil"
 )
 
 func init() {
@@ -66,6 +67,7 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 	checkpoint := fs.String("checkpoint", "", "checkpoint file, written atomically every --checkpoint-every steps, at the end and on Ctrl-C")
 	every := fs.Int("checkpoint-every", 50, "steps between checkpoints")
 	resume := fs.Bool("resume", false, "continue from --checkpoint (same options; --steps may grow)")
+	force := fs.Bool("force", false, "start afresh even though --checkpoint holds a file, replacing it")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the summary")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -86,6 +88,14 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 		return usagef("--resume needs --checkpoint FILE")
 	case *every <= 0:
 		return usagef("--checkpoint-every %d must be positive", *every)
+	}
+	ins := append(pathsOf("--model", models), fsutil.Path{Flag: "--images", Path: *images}, fsutil.Path{Flag: "--placement", Path: *placement},
+		fsutil.Path{Flag: "--palette", Path: *palette})
+	if strings.HasSuffix(strings.ToLower(*mask), ".png") {
+		ins = append(ins, fsutil.Path{Flag: "--mask", Path: *mask})
+	}
+	if err := checkOutputs(fsutil.Outputs{Inputs: ins, Files: []fsutil.Path{{Flag: "--out", Path: *out}, {Flag: "--checkpoint", Path: *checkpoint}}}); err != nil {
+		return err
 	}
 	o := patch.DefaultOptions()
 	o.Target, o.Steps, o.BatchSize, o.LearningRate = *target, *steps, *batch, *lr
@@ -108,10 +118,14 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 		return usagef("%v", err)
 	}
 	if *checkpoint != "" {
-		o.CheckpointPath, o.CheckpointEvery = *checkpoint, *every
+		o.CheckpointPath, o.CheckpointEvery, o.OverwriteCheckpoint = *checkpoint, *every, *force
 		if *resume {
 			if o.Resume, err = patch.LoadCheckpoint(*checkpoint); err != nil {
 				return usagef("--resume: %v", err)
+			}
+		} else if !*force {
+			if err := patch.CheckFreshCheckpoint(*checkpoint); err != nil {
+				return usagef("--checkpoint: %v (--resume continues it, --force replaces it)", err)
 			}
 		}
 	}

@@ -51,7 +51,7 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the random target labels and the noise")
 	steps := fs.Int("steps", 100, "L-BFGS iterations per value of c")
 	search := fs.Int("search-steps", 10, "values of c tried per image")
-	out := fs.String("o", "", "write the Markdown report to FILE (default: stdout)")
+	out := fs.String("o", "", "write the Markdown report to FILE (default or -: stdout)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -79,6 +79,13 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 	}
 	if *images == "" {
 		*images = filepath.Join(*zoo, "samples")
+	}
+	ins := []fsutil.Path{{Flag: "--images", Path: *images}}
+	for _, n := range szegedyNets {
+		ins = append(ins, fsutil.Path{Flag: "the network", Path: filepath.Join(*zoo, n.File+".onnx")})
+	}
+	if err := checkOutputs(fsutil.Outputs{Inputs: ins, Files: []fsutil.Path{{Flag: "-o", Path: *out}}, Stdout: true}); err != nil {
+		return err
 	}
 	ds, err := loadImageSet(env, *images, *limit)
 	if err != nil {
@@ -116,12 +123,9 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 	r.imagesPerNet = ds.Len()
 	var doc bytes.Buffer
 	r.render(&doc)
-	if *out == "" {
+	if *out == "" || *out == "-" {
 		_, err := env.Stdout.Write(doc.Bytes())
 		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
-		return fmt.Errorf("writing the report: %w", err)
 	}
 	if err := fsutil.WriteBytesAtomic(*out, doc.Bytes()); err != nil {
 		return err

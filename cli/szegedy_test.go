@@ -22,7 +22,7 @@ func TestSzegedyReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	useFakes(t, fakes)
-	out := filepath.Join(t.TempDir(), "docs", "szegedy.md")
+	out := filepath.Join(t.TempDir(), "szegedy.md") // its folder must exist, as for every output file
 	code, stdout, stderr := runAdvlab("szegedy", "--zoo", zoo, "--limit", "4", "--steps", "30", "--search-steps", "6", "-o", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -113,6 +113,11 @@ type Result struct {
 	Adversarial []float32
 	// Samples are per-image outcomes, in input order.
 	Samples []SampleResult
+	// Unfinished counts the last Samples whose attack was cut short (by a
+	// cancellation or an error): they hold the best attempt found until
+	// then, not the attack's outcome. RunBatched sets it; Run leaves it
+	// zero, its error saying that the whole batch was cut short.
+	Unfinished int
 }
 
 // attackState is what every attack keeps while it runs: the clean batch, the

@@ -10,9 +10,10 @@ import (
 // RunBatched runs attack a over n = len(labels) images in batches of at most
 // batch images, merging the results in input order and reporting progress
 // over the whole run. When ctx is cancelled (or a batch fails) it returns
-// the images finished so far — the batches before, and the interrupted
-// batch's best result — with the error; images of later batches are absent,
-// so len(Samples) may be less than n.
+// the batches finished so far and the interrupted batch's best result,
+// counted in Unfinished, with the error; images of later batches are
+// absent, so len(Samples) may be less than n. Finished drops the
+// interrupted batch, for reports that must not count it as failures.
 func RunBatched(ctx context.Context, a Attack, c engine.Classifier, images []float32, labels []int, target int, batch int, progress func(Progress)) (Result, error) {
 	size := c.InputShape().Size()
 	n := len(labels)
@@ -38,10 +39,23 @@ func RunBatched(ctx context.Context, a Attack, c engine.Classifier, images []flo
 		if len(r.Samples) == hi-lo {
 			out.Adversarial = append(out.Adversarial, r.Adversarial...)
 			out.Samples = append(out.Samples, r.Samples...)
+			if err != nil {
+				out.Unfinished = hi - lo
+			}
 		}
 		if err != nil {
 			return out, err
 		}
 	}
 	return out, nil
+}
+
+// Finished returns r without its Unfinished samples and their images.
+func (r Result) Finished() Result {
+	if r.Unfinished == 0 || len(r.Samples) == 0 {
+		return r
+	}
+	n := len(r.Samples) - r.Unfinished
+	size := len(r.Adversarial) / len(r.Samples)
+	return Result{Adversarial: r.Adversarial[: n*size : n*size], Samples: r.Samples[:n:n]}
 }

@@ -3,10 +3,13 @@ package patch
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/advlab/advlab/internal/fsutil"
@@ -131,6 +134,32 @@ func (cp *Checkpoint) Save(path string) error {
 		return fmt.Errorf("writing the checkpoint: %w", err)
 	}
 	return nil
+}
+
+// ErrCheckpointExists marks a fresh run refused because its checkpoint
+// file already holds something that its checkpoints would replace.
+var ErrCheckpointExists = errors.New("the checkpoint file is taken")
+
+// CheckFreshCheckpoint reports whether a new training run may write its
+// checkpoints to path: only when nothing is there. A checkpoint of an
+// earlier run would be lost (it wants resuming instead), and any other
+// file too. The error wraps ErrCheckpointExists and says what is there.
+func CheckFreshCheckpoint(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("checking the checkpoint file: %w", err)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("%w: %s exists and is not a regular file; choose another checkpoint file", ErrCheckpointExists, path)
+	}
+	cp, err := LoadCheckpoint(path)
+	if err != nil {
+		return fmt.Errorf("%w: %s exists and is not a patch checkpoint; choose another checkpoint file", ErrCheckpointExists, path)
+	}
+	return fmt.Errorf("%w: %s holds step %d of a run against %s; resume that run, or replace it on purpose",
+		ErrCheckpointExists, path, cp.Step, strings.Join(cp.Models, " + "))
 }
 
 // maxCheckpointBytes bounds a checkpoint file read into memory.

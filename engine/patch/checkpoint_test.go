@@ -1,7 +1,9 @@
 package patch
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -84,5 +86,60 @@ func TestPatchResumeRefusesAnotherRun(t *testing.T) {
 	o.Shape, o.Steps = "circle", 3
 	if _, err := Train(context.Background(), two[:1], ds, o, nil); err == nil || !strings.Contains(err.Error(), "stop at 3") {
 		t.Errorf("fewer steps than done: error %v", err)
+	}
+}
+
+// TestFreshRunRefusesTakenCheckpoint: a run that does not resume refuses a
+// checkpoint file that holds anything, before any step, leaving it as it
+// was, unless OverwriteCheckpoint is set.
+func TestFreshRunRefusesTakenCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	earlier := filepath.Join(dir, "earlier.json")
+	if _, err := trainLinear(t, context.Background(), func(o *Options) { o.Steps, o.CheckpointPath = 4, earlier }, nil); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(other, []byte("my notes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		path      string
+		overwrite bool
+		want      string // "" means accepted
+	}{
+		{"checkpoint of an earlier run", earlier, false, "holds step 4 of a run against"},
+		{"another file", other, false, "is not a patch checkpoint"},
+		{"a folder", dir, false, "is not a regular file"},
+		{"nothing there", filepath.Join(dir, "new.json"), false, ""},
+		{"replaced on purpose", other, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, _ := os.ReadFile(tt.path)
+			steps := 0
+			_, err := trainLinear(t, context.Background(), func(o *Options) {
+				o.Steps, o.CheckpointPath, o.OverwriteCheckpoint = 2, tt.path, tt.overwrite
+			}, func(Progress) { steps++ })
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				cp, err := LoadCheckpoint(tt.path)
+				if err != nil || cp.Step != 2 {
+					t.Fatalf("checkpoint not written: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrCheckpointExists) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v; want ErrCheckpointExists with %q", err, tt.want)
+			}
+			if steps != 0 {
+				t.Errorf("%d steps trained before the refusal", steps)
+			}
+			if after, _ := os.ReadFile(tt.path); !bytes.Equal(before, after) {
+				t.Errorf("%s changed", tt.path)
+			}
+		})
 	}
 }

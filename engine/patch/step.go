@@ -95,6 +95,11 @@ func newPatchTrainer(models []engine.Classifier, data *engine.Dataset, opts Opti
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("patch training: %w", err)
 	}
+	if opts.CheckpointPath != "" && opts.Resume == nil && !opts.OverwriteCheckpoint {
+		if err := CheckFreshCheckpoint(opts.CheckpointPath); err != nil {
+			return nil, fmt.Errorf("patch training: %w", err)
+		}
+	}
 	o := opts.withDefaults()
 	mask, err := o.mask()
 	if err != nil {

@@ -73,10 +73,14 @@ type Options struct {
 	// CheckpointPath, when not empty, is where a checkpoint is written
 	// (atomically) every CheckpointEvery steps (0: never on the way), at
 	// the last step and when training stops early; Resume continues a run
-	// from one (see LoadPatchCheckpoint), possibly with more Steps.
-	CheckpointPath  string      `json:"-"`
-	CheckpointEvery int         `json:"-"`
-	Resume          *Checkpoint `json:"-"`
+	// from one (see LoadPatchCheckpoint), possibly with more Steps. A
+	// fresh run (no Resume) refuses a CheckpointPath that already holds a
+	// file, whose run it would destroy (see CheckFreshCheckpoint), unless
+	// OverwriteCheckpoint is set.
+	CheckpointPath      string      `json:"-"`
+	CheckpointEvery     int         `json:"-"`
+	Resume              *Checkpoint `json:"-"`
+	OverwriteCheckpoint bool        `json:"-"`
 }
 
 // DefaultPatchOptions returns a 32×32 circular patch, imgops.DefaultOptions'
