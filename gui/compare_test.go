@@ -40,8 +40,8 @@ func TestComparisonShowsEveryModelAndTheFlips(t *testing.T) {
 	if req.Method != MethodPGD || req.Source != wb.models[0] || len(req.Models) != 2 || len(req.Samples) != 6 {
 		t.Fatalf("request: %s on %v, %d models, %d images", req.Method, req.Source, len(req.Models), len(req.Samples))
 	}
-	if req.Eps != 8.0/255 || req.Steps != 40 || req.Norm != "inf" || req.Target != -1 {
-		t.Errorf("request parameters: eps %v steps %d norm %q target %d", req.Eps, req.Steps, req.Norm, req.Target)
+	if p := req.Params; p["eps"] != "8/255" || p["steps"] != "40" || p["norm"] != "inf" || req.Target != -1 {
+		t.Errorf("request parameters %v, target %d", p, req.Target)
 	}
 	if wb.centerTabs.Selected() != wb.compareTab {
 		t.Error("the comparison view did not open")
