@@ -225,6 +225,13 @@ func (it AttackItem) Flipped(i int) bool {
 	return it.CleanPred[i].Class() != it.AdvPred[i].Class()
 }
 
+// FlippedRounded reports whether model i's top class differs between the
+// clean image and the adversarial after the 8-bit round trip (false when
+// the backend gave no 8-bit predictions).
+func (it AttackItem) FlippedRounded(i int) bool {
+	return i < len(it.RoundedPred) && it.CleanPred[i].Class() != it.RoundedPred[i].Class()
+}
+
 // AttackResult is the outcome of an attack on a set of images.
 type AttackResult struct {
 	// Method is the attack that ran; Models the models as in the request.

@@ -204,3 +204,20 @@ func TestWindowMinSizeFits(t *testing.T) {
 	wb.tasks.Wait()
 	fits("evaluation")
 }
+
+// TestCompareSummaryGivesTheEightBitFigures builds a result where rounding
+// undoes one of two flips and checks that the summary gives both figures.
+func TestCompareSummaryGivesTheEightBitFigures(t *testing.T) {
+	wb, _ := newTestWorkbench(t, newFakeBackend())
+	a, b := Prediction{Probs: []float32{0.9, 0.1}}, Prediction{Probs: []float32{0.1, 0.9}}
+	res := &AttackResult{Method: MethodPGD, Models: []Model{wb.models[0]}, Items: []AttackItem{
+		{CleanPred: []Prediction{a}, AdvPred: []Prediction{b}, RoundedPred: []Prediction{a}},
+		{CleanPred: []Prediction{a}, AdvPred: []Prediction{b}, RoundedPred: []Prediction{b}},
+	}}
+	wb.compare.res = res
+	name := wb.models[0].Name()
+	want := "PGD: prediction flipped on " + name + " (attacked) 2/2 = 100%; saved as 8-bit images: " + name + " 1/2 = 50%"
+	if got := wb.compare.summaryText(); got != want {
+		t.Errorf("summary %q; want %q", got, want)
+	}
+}
