@@ -50,7 +50,7 @@ func TestTransferBetweenTwoBoundaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reports int
-	m, err := Transfer(context.Background(), func(int) attack.Attack { return fgsm }, models, -1,
+	m, err := Transfer(context.Background(), func(int) attack.Attack { return fgsm }, models, nil,
 		&Options{Batch: 1, Progress: func(int, attack.Progress) { reports++ }})
 	if err != nil {
 		t.Fatal(err)
