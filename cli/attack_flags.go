@@ -2,7 +2,6 @@ package cli
 
 import (
 	"flag"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -40,8 +39,11 @@ func (f *attackFlags) register(fs *flag.FlagSet, allSteps bool) {
 	f.allSteps = allSteps
 	f.params = map[string]*paramFlag{}
 	fs.StringVar(&f.method, "method", "", "attack: "+strings.Join(attack.MethodNames(), ", "))
+	// One flag per name; its help gives each method's meaning and default,
+	// methods that agree sharing one entry.
+	type entry struct{ methods, text string }
 	var names []string
-	help := map[string][]string{}
+	help := map[string][]entry{}
 	for _, m := range attack.Methods() {
 		for _, p := range m.Params {
 			if _, ok := f.params[p.Name]; !ok {
@@ -52,15 +54,25 @@ func (f *attackFlags) register(fs *flag.FlagSet, allSteps bool) {
 			if p.Name == "all-steps" && allSteps {
 				def = "true"
 			}
-			h := fmt.Sprintf("%s: %s (%s", m.Name, p.Help, def)
 			if p.Unit != "" {
-				h += " " + p.Unit
+				def += " " + p.Unit
 			}
-			help[p.Name] = append(help[p.Name], h+")")
+			text := p.Help + " (" + def + ")"
+			es := help[p.Name]
+			if i := len(es) - 1; i >= 0 && es[i].text == text {
+				es[i].methods += ", " + m.Name
+			} else {
+				es = append(es, entry{m.Name, text})
+			}
+			help[p.Name] = es
 		}
 	}
 	for _, n := range names {
-		fs.Var(f.params[n], n, strings.Join(help[n], "; "))
+		var parts []string
+		for _, e := range help[n] {
+			parts = append(parts, e.methods+": "+e.text)
+		}
+		fs.Var(f.params[n], n, strings.Join(parts, "; "))
 	}
 	fs.StringVar(&f.target, "target", "", "target class label (default: untargeted; lbfgs then picks a target per image by --untargeted)")
 }

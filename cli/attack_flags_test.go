@@ -46,13 +46,27 @@ func TestAttackFlagDefaultsAreTheEngines(t *testing.T) {
 				if fl == nil {
 					t.Fatalf("no --%s flag", p.Name)
 				}
-				want := m.Name + ": " + p.Help + " (" + p.Default
-				if !strings.Contains(fl.Usage, want+" ") && !strings.Contains(fl.Usage, want+")") {
-					t.Errorf("--%s help %q does not state %q", p.Name, fl.Usage, want)
+				if !helpStates(fl.Usage, m.Name, p.Help+" ("+p.Default) {
+					t.Errorf("--%s help %q does not state %s's default %s", p.Name, fl.Usage, m.Name, p.Default)
 				}
 			}
 		})
 	}
+}
+
+// helpStates reports whether a flag's help has a part "m1, m2: text" that
+// names method and holds want, ending there or before a unit.
+func helpStates(usage, method, want string) bool {
+	for _, part := range strings.Split(usage, "; ") {
+		methods, text, ok := strings.Cut(part, ": ")
+		if !ok || !contains(strings.Split(methods, ", "), method) {
+			continue
+		}
+		if strings.HasPrefix(text, want+" ") || strings.HasPrefix(text, want+")") {
+			return true
+		}
+	}
+	return false
 }
 
 func optionsOf(a attack.Attack) any {
