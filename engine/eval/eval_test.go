@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"errors"
 	"math"
 	"testing"
 
@@ -196,5 +197,25 @@ func TestBadInputs(t *testing.T) {
 	fgsm, _ := attack.NewFGSM(nil)
 	if r, err := Attack(ctx, fgsm, []Model{good}, 0, -1, nil); err == nil || r != nil {
 		t.Errorf("a cancelled attack with nothing done gave %v, %v", r, err)
+	}
+}
+
+// TestInterruptedAttackReportsWhatFinished cancels after the first of two
+// batches: the report holds the first image, evaluated, with the error.
+func TestInterruptedAttackReportsWhatFinished(t *testing.T) {
+	a := threshold("a", 2, 0, 0.5)
+	models := []Model{model(a, []int{0, 0}, []float32{0.4, 0.4}, []float32{0.45, 0.45})}
+	fgsm, err := attack.NewFGSM(&attack.FGSMOptions{Eps: 0.25, Norm: attack.LInf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, err := Attack(ctx, fgsm, models, 0, -1, &Options{Batch: 1, Progress: func(int, attack.Progress) { cancel() }})
+	if !errors.Is(err, context.Canceled) || r == nil {
+		t.Fatalf("report %v, error %v; want the finished image and context.Canceled", r, err)
+	}
+	if len(r.Images) != 1 || len(r.Adversarial) != 2 || !r.Images[0].On[0].Fooled || r.Models[0].AdversarialAccuracy != 0 {
+		t.Errorf("partial report: %d images, %+v", len(r.Images), r.Models[0])
 	}
 }
