@@ -3,13 +3,12 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/attack"
+	"github.com/advlab/advlab/engine/eval"
 	"github.com/advlab/advlab/internal/fsutil"
 )
 
@@ -22,20 +21,6 @@ func init() {
 }
 
 const attackUsage = "--model M --method lbfgs|fgsm|pgd|cw|deepfool|square --images DIR [--eps E] [--norm inf|2] [--steps S] [--step-size A] [--restarts R] [--all-steps] [--target LABEL] [--seed N] [--batch B] [--limit N] [--out DIR] [--json]"
-
-// attackRun is one attack of one model on one image set, with its
-// evaluation: what `attack` reports and `transfer` and `szegedy` build on.
-type attackRun struct {
-	model    engine.Classifier
-	items    []engine.DatasetItem
-	labels   []int
-	target   int
-	x        []float32 // clean images at the model's size
-	res      attack.Result
-	seconds  float64
-	quant    []int // predictions on the 8-bit quantised adversarials
-	quantSrc string
-}
 
 // attackReport is the JSON form of an attack's outcome.
 type attackReport struct {
@@ -64,6 +49,10 @@ type quantReport struct {
 	Source              string    `json:"source"`
 	AdversarialAccuracy jsonFloat `json:"adversarial_accuracy"`
 	AttackSuccessRate   jsonFloat `json:"attack_success_rate"`
+	// L2Mean and LinfMean average the perturbations of the adversarials
+	// that still succeed after quantisation.
+	L2Mean   jsonFloat `json:"l2_mean"`
+	LinfMean jsonFloat `json:"linf_mean"`
 }
 
 // attackRecord is one image's outcome.
@@ -102,7 +91,7 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	if err := af.check(fs); err != nil {
 		return err
 	}
-	attack, err := af.build()
+	atk, err := af.build()
 	if err != nil {
 		return err
 	}
@@ -122,163 +111,94 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer m.Close()
-	run, err := prepareAttack(env, m, ds, &af)
+	target, err := af.targetIndex(m)
 	if err != nil {
 		return err
 	}
-	progress, stop := progressPrinter(env, attack.Name()+" on "+m.Name())
-	err = run.attack(ctx, attack, *batch, progress)
+	models, err := prepareModels(env, []engine.Classifier{m}, ds)
+	if err != nil {
+		return err
+	}
+	progress, stop := progressPrinter(env, atk.Name()+" on "+m.Name())
+	opts := &eval.Options{Batch: *batch, Progress: func(_ int, p attack.Progress) { progress(p) }}
+	source := "in-memory 8-bit round trip"
+	if *out != "" {
+		source = "saved PNGs re-read from " + *out
+		opts.Round = func(adv []float32, shape engine.ImageShape) ([]float32, error) {
+			return writeAdversarial(*out, ds.Items[:len(adv)/shape.Size()], adv, shape)
+		}
+	}
+	if progress == nil {
+		opts.Progress = nil
+	}
+	rep, err := eval.Attack(ctx, atk, models, 0, target, opts)
 	stop()
-	interrupted := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-	if interrupted {
-		run.res = run.res.Finished() // the cut-short batch is not failures
-	}
-	if len(run.res.Samples) == 0 {
+	if rep == nil {
 		return err
 	}
-	runErr := err
-	if interrupted {
-		fmt.Fprintf(env.Stderr, "advlab attack: interrupted; reporting the %d images finished (%d not attacked)\n",
-			len(run.res.Samples), len(run.labels)-len(run.res.Samples))
-		ctx = context.Background() // evaluate what was found
-	} else if err != nil {
-		return err
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "advlab attack: interrupted; reporting the %d images done\n", len(rep.Images))
 	}
-	if err := run.evaluateQuantized(ctx, *out, *batch); err != nil {
-		return err
-	}
-	rep := run.report(af.method, af.describe(), af.target)
+	report := attackReportOf(rep, m.Labels(), ds.Items, af.method, af.describe(), source)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := enc.Encode(report); err != nil {
 			return err
 		}
 	} else {
-		printAttackReport(env.Stdout, rep, *images)
+		printAttackReport(env.Stdout, report, *images)
 	}
-	return runErr
-}
-
-// prepareAttack resolves the target and labels for model m and lays the
-// images out at its input size, before any work. Notes go to stderr.
-func prepareAttack(env *Env, m engine.Classifier, ds *engine.Dataset, af *attackFlags) (*attackRun, error) {
-	target, err := af.targetIndex(m)
-	if err != nil {
-		return nil, err
-	}
-	labels, err := ds.LabelsFor(m.Labels())
-	if err != nil {
-		return nil, usagef("--images for %s: %v", m.Name(), err)
-	}
-	shape := m.InputShape()
-	x, resized := ds.TensorFor(m)
-	if resized > 0 {
-		fmt.Fprintf(env.Stderr, "note: resized %d of %d images to %dx%d for %s\n", resized, ds.Len(), shape.Width, shape.Height, m.Name())
-	}
-	return &attackRun{model: m, items: ds.Items, labels: labels, target: target, x: x}, nil
-}
-
-// attack runs a over the images, timing it.
-func (r *attackRun) attack(ctx context.Context, a attack.Attack, batch int, progress func(attack.Progress)) error {
-	start := time.Now()
-	res, err := attack.RunBatched(ctx, a, r.model, r.x, r.labels, r.target, batch, progress)
-	r.seconds = time.Since(start).Seconds()
-	r.res = res
 	return err
 }
 
-// evaluateQuantized classifies the adversarials as 8-bit images: the PNGs
-// written to outDir and read back when outDir is set, else the same
-// quantisation in memory.
-func (r *attackRun) evaluateQuantized(ctx context.Context, outDir string, batch int) error {
-	n := len(r.res.Samples)
-	shape := r.model.InputShape()
-	var q []float32
-	var err error
-	if outDir != "" {
-		q, err = writeAdversarial(outDir, r.items[:n], r.res.Adversarial, shape)
-		r.quantSrc = "saved PNGs re-read from " + outDir
-	} else {
-		q, err = quantize(r.res.Adversarial, shape)
-		r.quantSrc = "in-memory 8-bit round trip"
-	}
+// prepareModels lays the images out for every model, with a note for each
+// model the images had to be resized for; a class folder a model lacks is a
+// usage error.
+func prepareModels(env *Env, cs []engine.Classifier, ds *engine.Dataset) ([]eval.Model, error) {
+	models, err := eval.Prepare(cs, ds)
 	if err != nil {
-		return err
+		return nil, usagef("--images for %v", err)
 	}
-	r.quant, err = classify(ctx, r.model, q, n, batch)
-	return err
+	for _, c := range cs {
+		shape := c.InputShape()
+		if _, resized := ds.Tensor(shape); resized > 0 {
+			fmt.Fprintf(env.Stderr, "note: resized %d of %d images to %dx%d for %s\n", resized, ds.Len(), shape.Width, shape.Height, c.Name())
+		}
+	}
+	return models, nil
 }
 
-// report summarises the run.
-func (r *attackRun) report(method, describe, targetName string) attackReport {
-	labels := r.model.Labels()
-	n := len(r.res.Samples)
-	rep := attackReport{Model: r.model.Name(), Method: method, Attack: describe, Images: n}
-	var clean, adv, attacked, succ, tgtDen, tgtHit, qAdv, qSucc, queries int
-	var l2s, linfs []float64
-	for i, s := range r.res.Samples {
-		y := r.labels[i]
-		if y < 0 {
-			y = s.Label
-		}
-		if s.Clean == y {
-			clean++
-		}
-		if s.Pred == y {
-			adv++
-		}
-		if r.quant[i] == y {
-			qAdv++
-		}
-		queries += s.Queries
-		if r.target >= 0 && y != r.target {
-			tgtDen++
-			if s.Pred == r.target {
-				tgtHit++
-			}
-		}
-		qOK := r.quant[i] != s.Label
-		if s.Target >= 0 {
-			qOK = r.quant[i] == s.Target
-		}
-		if !s.Skipped {
-			attacked++
-			if s.Success {
-				succ++
-				l2s, linfs = append(l2s, s.L2), append(linfs, s.Linf)
-			}
-			if qOK {
-				qSucc++
-			}
-		}
+// attackReportOf formats eval's report of an attack on one model.
+func attackReportOf(r *eval.Report, labels []string, items []engine.DatasetItem, method, describe, source string) attackReport {
+	s := r.Models[r.Source]
+	rep := attackReport{Model: s.Model, Method: method, Attack: describe, Images: len(r.Images), Attacked: r.Attacked,
+		CleanAccuracy: jsonFloat(s.CleanAccuracy), AdversarialAccuracy: jsonFloat(s.AdversarialAccuracy),
+		AttackSuccessRate: jsonFloat(r.AttackSuccessRate),
+		L2Mean:            jsonFloat(r.Successful.L2Mean), L2Median: jsonFloat(r.Successful.L2Median),
+		LinfMean: jsonFloat(r.Successful.LinfMean), LinfMedian: jsonFloat(r.Successful.LinfMedian),
+		MeanQueries: jsonFloat(r.MeanQueries), Seconds: jsonFloat(r.Seconds),
+		Quantized: quantReport{Source: source, AdversarialAccuracy: jsonFloat(s.RoundedAccuracy), AttackSuccessRate: jsonFloat(r.RoundedSuccessRate),
+			L2Mean: jsonFloat(r.RoundedSuccessful.L2Mean), LinfMean: jsonFloat(r.RoundedSuccessful.LinfMean)},
+	}
+	if r.Target >= 0 {
+		t := jsonFloat(s.SuccessRate)
+		rep.TargetedSuccessRate = &t
+		rep.Target = labelName(labels, r.Target)
+	}
+	for i, im := range r.Images {
+		o := im.On[r.Source]
 		rec := attackRecord{
-			File: r.items[i].Rel, Label: labelName(labels, y), Clean: labelName(labels, s.Clean),
-			Adversarial: labelName(labels, s.Pred), Success: s.Success, Skipped: s.Skipped,
-			L2: jsonFloat(s.L2), Linf: jsonFloat(s.Linf), Queries: s.Queries,
-			Quantized: labelName(labels, r.quant[i]), QuantOK: qOK,
+			File: items[i].Rel, Label: labelName(labels, o.Label), Clean: labelName(labels, o.Clean),
+			Adversarial: labelName(labels, o.Adversarial), Success: im.Success, Skipped: im.Skipped,
+			L2: jsonFloat(im.L2), Linf: jsonFloat(im.Linf), Queries: im.Attack.Queries,
+			Quantized: labelName(labels, o.Rounded), QuantOK: o.FooledRounded,
 		}
-		if s.Target >= 0 {
-			rec.Target = labelName(labels, s.Target)
+		if o.Target >= 0 {
+			rec.Target = labelName(labels, o.Target)
 		}
 		rep.Records = append(rep.Records, rec)
 	}
-	rep.Attacked = attacked
-	rep.CleanAccuracy = jsonFloat(rate(clean, n))
-	rep.AdversarialAccuracy = jsonFloat(rate(adv, n))
-	rep.AttackSuccessRate = jsonFloat(rate(succ, attacked))
-	if r.target >= 0 {
-		t := jsonFloat(rate(tgtHit, tgtDen))
-		rep.TargetedSuccessRate = &t
-		rep.Target = labelName(labels, r.target)
-	}
-	m, med := meanMedian(l2s)
-	rep.L2Mean, rep.L2Median = jsonFloat(m), jsonFloat(med)
-	m, med = meanMedian(linfs)
-	rep.LinfMean, rep.LinfMedian = jsonFloat(m), jsonFloat(med)
-	rep.MeanQueries = jsonFloat(rate(queries, n))
-	rep.Seconds = jsonFloat(r.seconds)
-	rep.Quantized = quantReport{Source: r.quantSrc, AdversarialAccuracy: jsonFloat(rate(qAdv, n)), AttackSuccessRate: jsonFloat(rate(qSucc, attacked))}
 	return rep
 }
 

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"image/png"
@@ -10,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -58,50 +56,6 @@ func loadImageSet(env *Env, dir string, limit int) (*engine.Dataset, error) {
 		fmt.Fprintf(env.Stderr, "note: %s\n", n)
 	}
 	return ds.Subset(limit), nil
-}
-
-// classify returns the top-1 class of n images, in batches.
-func classify(ctx context.Context, c engine.Classifier, x []float32, n, batch int) ([]int, error) {
-	size := c.InputShape().Size()
-	k := len(c.Labels())
-	out := make([]int, 0, n)
-	for lo := 0; lo < n; lo += batch {
-		hi := min(lo+batch, n)
-		z, err := c.Logits(ctx, x[lo*size:hi*size], hi-lo)
-		if err != nil {
-			return nil, fmt.Errorf("classifying with %s: %w", c.Name(), err)
-		}
-		for i := 0; i < hi-lo; i++ {
-			out = append(out, argmax(z[i*k:(i+1)*k]))
-		}
-	}
-	return out, nil
-}
-
-func argmax(z []float32) int {
-	best := 0
-	for j, v := range z {
-		if v > z[best] {
-			best = j
-		}
-	}
-	return best
-}
-
-// quantize returns x as an 8-bit image would hold it: each image through
-// imgops.TensorToImage and back, which is exactly what a lossless PNG stores.
-func quantize(x []float32, shape engine.ImageShape) ([]float32, error) {
-	size := shape.Size()
-	out := make([]float32, len(x))
-	for i := 0; i < len(x)/size; i++ {
-		img, err := imgops.TensorToImage(x[i*size:(i+1)*size], shape.Channels, shape.Height, shape.Width)
-		if err != nil {
-			return nil, err
-		}
-		t, _ := imgops.ImageToTensor(img, shape.Channels, shape.Height, shape.Width)
-		copy(out[i*size:], t)
-	}
-	return out, nil
 }
 
 // outputPath is where image item is written under dir: <class>/<name>.png,
@@ -152,23 +106,6 @@ func writeAdversarial(dir string, items []engine.DatasetItem, x []float32, shape
 	return back, nil
 }
 
-// meanMedian returns the mean and median of v (NaN for none).
-func meanMedian(v []float64) (mean, median float64) {
-	if len(v) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	for _, x := range s {
-		mean += x
-	}
-	mean /= float64(len(s))
-	if len(s)%2 == 1 {
-		return mean, s[len(s)/2]
-	}
-	return mean, (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // jsonFloat is a float64 that encodes NaN as null.
 type jsonFloat float64
 
@@ -178,14 +115,6 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return fmt.Appendf(nil, "%.6g", float64(f)), nil
-}
-
-// rate returns num/den, NaN when den is 0.
-func rate(num, den int) float64 {
-	if den == 0 {
-		return math.NaN()
-	}
-	return float64(num) / float64(den)
 }
 
 // pct formats a rate as a percentage.

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"flag"
-	"fmt"
-	"math"
 	"sort"
 	"strings"
 
@@ -11,54 +9,84 @@ import (
 	"github.com/advlab/advlab/engine/attack"
 )
 
-// attackMethods are the --method values, in the order help lists them.
-var attackMethods = []string{"lbfgs", "fgsm", "pgd", "cw", "deepfool", "square"}
-
-// methodFlags says which attack options each method takes; an option given
-// for a method that ignores it is a usage error rather than silently unused.
-var methodFlags = map[string][]string{
-	"lbfgs":    {"steps", "seed", "target"},
-	"fgsm":     {"eps", "norm", "target"},
-	"pgd":      {"eps", "norm", "steps", "step-size", "restarts", "seed", "target", "all-steps"},
-	"cw":       {"steps", "confidence", "target", "norm"},
-	"deepfool": {"steps", "norm", "overshoot"},
-	"square":   {"eps", "steps", "seed", "target", "norm"},
-}
-
-// attackOptionNames are every option attackFlags registers.
-var attackOptionNames = []string{"eps", "norm", "steps", "step-size", "restarts", "target", "seed", "confidence", "overshoot", "all-steps"}
-
-// attackFlags are the options `attack` and `transfer` share.
+// attackFlags are the options `attack` and `transfer` share: --method, one
+// flag per parameter name of attack's registry (a name several methods
+// share, such as --steps, is one flag whose meaning and default are the
+// chosen method's), and --target.
 type attackFlags struct {
-	method     string
-	eps        float64
-	norm       string
-	steps      int
-	stepSize   float64
-	restarts   int
-	target     string
-	seed       uint64
-	confidence float64
-	overshoot  float64
-	allSteps   bool
-	set        map[string]bool
+	method string
+	target string
+	params map[string]*paramFlag
+	// allSteps is --all-steps's default where the method takes it:
+	// transfer wants PGD's most confident adversarials, attack the first.
+	allSteps bool
+	set      map[string]bool
 }
 
-// register adds the attack options to fs. allSteps is --all-steps's
-// default: transfer wants PGD's most confident adversarials, attack the
-// first it finds.
+// paramFlag holds the text of one registry parameter given on the command
+// line; it is a boolean flag (--all-steps alone) for Bool parameters.
+type paramFlag struct {
+	text    string
+	boolean bool
+}
+
+func (p *paramFlag) String() string     { return p.text }
+func (p *paramFlag) Set(s string) error { p.text = s; return nil }
+func (p *paramFlag) IsBoolFlag() bool   { return p.boolean }
+
+// register adds the attack options to fs, built from the registry.
 func (f *attackFlags) register(fs *flag.FlagSet, allSteps bool) {
-	fs.StringVar(&f.method, "method", "", "attack: "+strings.Join(attackMethods, ", "))
-	fs.Float64Var(&f.eps, "eps", 0, "perturbation budget in [0,1] pixel units (fgsm, pgd, square; default 8/255)")
-	fs.StringVar(&f.norm, "norm", "inf", "norm of the budget: inf or 2 (fgsm, pgd, deepfool; cw is 2, square inf)")
-	fs.IntVar(&f.steps, "steps", 0, "iterations: pgd steps (40), cw Adam steps per c (200), deepfool steps (50), square queries (1000), lbfgs iterations per c (100)")
-	fs.Float64Var(&f.stepSize, "step-size", 0, "pgd step size (default 2.5·eps/steps)")
-	fs.IntVar(&f.restarts, "restarts", 1, "pgd random restarts")
-	fs.StringVar(&f.target, "target", "", "target class label (default: untargeted; lbfgs then picks a random wrong label per image)")
-	fs.Uint64Var(&f.seed, "seed", 0, "random seed (pgd starts, square windows, lbfgs targets)")
-	fs.Float64Var(&f.confidence, "confidence", 0, "cw confidence margin κ")
-	fs.Float64Var(&f.overshoot, "overshoot", 0.02, "deepfool overshoot")
-	fs.BoolVar(&f.allSteps, "all-steps", allSteps, "pgd: run every step and keep the fooling iterate of highest loss, instead of stopping at the first")
+	f.allSteps = allSteps
+	f.params = map[string]*paramFlag{}
+	fs.StringVar(&f.method, "method", "", "attack: "+strings.Join(attack.MethodNames(), ", "))
+	// One flag per name; its help gives each method's meaning and default,
+	// methods that agree sharing one entry.
+	type entry struct{ methods, text string }
+	var names []string
+	help := map[string][]entry{}
+	for _, m := range attack.Methods() {
+		for _, p := range m.Params {
+			if _, ok := f.params[p.Name]; !ok {
+				f.params[p.Name] = &paramFlag{boolean: p.Kind == attack.Bool}
+				names = append(names, p.Name)
+			}
+			def := p.Default
+			if p.Name == "all-steps" && allSteps {
+				def = "true"
+			}
+			if p.Unit != "" {
+				def += " " + p.Unit
+			}
+			text := p.Help + " (" + def + ")"
+			es := help[p.Name]
+			if i := len(es) - 1; i >= 0 && es[i].text == text {
+				es[i].methods += ", " + m.Name
+			} else {
+				es = append(es, entry{m.Name, text})
+			}
+			help[p.Name] = es
+		}
+	}
+	for _, n := range names {
+		var parts []string
+		for _, e := range help[n] {
+			parts = append(parts, e.methods+": "+e.text)
+		}
+		fs.Var(f.params[n], n, strings.Join(parts, "; "))
+	}
+	fs.StringVar(&f.target, "target", "", "target class label (default: untargeted; lbfgs then picks a target per image by --untargeted)")
+}
+
+// registered returns the chosen method's registry entry.
+func (f *attackFlags) registered() (attack.Method, error) {
+	if f.method == "" {
+		return attack.Method{}, usagef("--method is required (%s)", strings.Join(attack.MethodNames(), ", "))
+	}
+	m, ok := attack.Lookup(f.method)
+	if !ok {
+		return m, usagef("unknown method %q: want one of %s", f.method, strings.Join(attack.MethodNames(), ", "))
+	}
+	return m, nil
 }
 
 // check records which options were given and rejects an unknown method and
@@ -66,133 +94,76 @@ func (f *attackFlags) register(fs *flag.FlagSet, allSteps bool) {
 func (f *attackFlags) check(fs *flag.FlagSet) error {
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	if f.method == "" {
-		return usagef("--method is required (%s)", strings.Join(attackMethods, ", "))
-	}
-	allowed, ok := methodFlags[f.method]
-	if !ok {
-		return usagef("unknown method %q: want one of %s", f.method, strings.Join(attackMethods, ", "))
+	m, err := f.registered()
+	if err != nil {
+		return err
 	}
 	var extra []string
-	for _, name := range attackOptionNames {
-		if f.set[name] && !contains(allowed, name) {
+	for name := range f.params {
+		if _, ok := m.Param(name); f.set[name] && !ok {
 			extra = append(extra, "--"+name)
 		}
 	}
-	if len(extra) > 0 {
-		sort.Strings(extra)
-		why := ""
-		if f.method == "deepfool" && contains(extra, "--target") {
-			why = " (deepfool is untargeted)"
-		}
-		if contains(extra, "--eps") && (f.method == "lbfgs" || f.method == "cw" || f.method == "deepfool") {
-			why = " (" + f.method + " finds a minimal perturbation; it has no budget)"
-		}
-		return usagef("%s %s not taken by --method %s%s", strings.Join(extra, ", "), plural(len(extra), "is", "are"), f.method, why)
+	if f.set["target"] && !m.Targeted {
+		extra = append(extra, "--target")
 	}
-	if f.set["norm"] {
-		n, err := attack.ParseNorm(f.norm)
-		if err != nil {
-			return usagef("--norm: %v", err)
-		}
-		if f.method == "cw" && n != attack.L2 {
-			return usagef("--method cw is the L2 attack; --norm must be 2")
-		}
-		if f.method == "square" && n != attack.LInf {
-			return usagef("--method square is the L∞ attack here; --norm must be inf")
-		}
+	if len(extra) == 0 {
+		return nil
 	}
-	return nil
+	sort.Strings(extra)
+	why := ""
+	if contains(extra, "--target") && !m.Targeted {
+		why = " (" + m.Name + " is untargeted)"
+	}
+	if _, ok := m.Param("eps"); contains(extra, "--eps") && !ok {
+		why = " (" + m.Name + " finds a minimal perturbation; it has no budget)"
+	}
+	return usagef("%s %s not taken by --method %s%s", strings.Join(extra, ", "), plural(len(extra), "is", "are"), m.Name, why)
 }
 
-// build returns the attack the options describe, validated, before any work.
+// values returns the registry values the options give.
+func (f *attackFlags) values(m attack.Method) attack.Values {
+	v := attack.Values{}
+	for _, p := range m.Params {
+		if f.set[p.Name] {
+			v[p.Name] = f.params[p.Name].text
+		}
+	}
+	if _, ok := m.Param("all-steps"); ok && f.allSteps && !f.set["all-steps"] {
+		v["all-steps"] = "true"
+	}
+	return v
+}
+
+// build returns the attack the options describe, validated by the
+// registry, before any work.
 func (f *attackFlags) build() (attack.Attack, error) {
-	norm, err := attack.ParseNorm(f.norm)
+	m, err := f.registered()
 	if err != nil {
-		return nil, usagef("--norm: %v", err)
+		return nil, err
 	}
-	eps := 8.0 / 255
-	if f.set["eps"] {
-		eps = f.eps
-	}
-	steps := func(def int) int {
-		if f.set["steps"] {
-			return f.steps
-		}
-		return def
-	}
-	var a attack.Attack
-	switch f.method {
-	case "fgsm":
-		a, err = attack.NewFGSM(&attack.FGSMOptions{Eps: eps, Norm: norm})
-	case "pgd":
-		a, err = attack.NewPGD(&attack.PGDOptions{Eps: eps, Norm: norm, Steps: steps(40), StepSize: f.stepSize,
-			Restarts: f.restarts, RandomStart: true, Seed: f.seed, AllSteps: f.allSteps})
-	case "cw":
-		o := attack.DefaultCWOptions()
-		o.Steps, o.Confidence = steps(o.Steps), f.confidence
-		a, err = attack.NewCW(&o)
-	case "deepfool":
-		o := attack.DefaultDeepFoolOptions()
-		o.Steps, o.Overshoot = steps(o.Steps), f.overshoot
-		if f.set["norm"] {
-			o.Norm = norm
-		}
-		a, err = attack.NewDeepFool(&o)
-	case "square":
-		o := attack.DefaultSquareOptions()
-		o.Eps, o.Queries, o.Seed = eps, steps(o.Queries), f.seed
-		a, err = attack.NewSquare(&o)
-	case "lbfgs":
-		o := attack.DefaultLBFGSOptions()
-		o.MaxIterations, o.Seed = steps(o.MaxIterations), f.seed
-		a, err = attack.NewLBFGS(&o)
-	default:
-		return nil, usagef("unknown method %q", f.method)
-	}
+	a, err := m.New(f.values(m))
 	if err != nil {
 		return nil, usagef("%v", err)
-	}
-	if f.set["step-size"] && !(f.stepSize > 0) {
-		return nil, usagef("--step-size %g must be positive", f.stepSize)
 	}
 	return a, nil
 }
 
 // describe returns the attack and its settings in one line for reports.
 func (f *attackFlags) describe() string {
-	var parts []string
-	for _, name := range methodFlags[f.method] {
-		if !f.set[name] {
-			continue
-		}
-		var v any
-		switch name {
-		case "eps":
-			v = f.eps
-		case "norm":
-			v = f.norm
-		case "steps":
-			v = f.steps
-		case "step-size":
-			v = f.stepSize
-		case "restarts":
-			v = f.restarts
-		case "target":
-			v = f.target
-		case "seed":
-			v = f.seed
-		case "confidence":
-			v = f.confidence
-		case "overshoot":
-			v = f.overshoot
-		case "all-steps":
-			v = f.allSteps
-		}
-		parts = append(parts, fmt.Sprintf("%s=%v", name, v))
+	m, err := f.registered()
+	if err != nil {
+		return f.method
 	}
-	if f.method == "pgd" && f.allSteps && !f.set["all-steps"] {
-		parts = append(parts, "all-steps=true")
+	v := f.values(m)
+	var parts []string
+	for _, p := range m.Params {
+		if s, ok := v[p.Name]; ok {
+			parts = append(parts, p.Name+"="+s)
+		}
+	}
+	if f.set["target"] {
+		parts = append(parts, "target="+f.target)
 	}
 	if len(parts) == 0 {
 		return f.method + " (defaults)"
@@ -210,22 +181,6 @@ func (f *attackFlags) targetIndex(c engine.Classifier) (int, error) {
 		return 0, usagef("--target for %s: %v", c.Name(), err)
 	}
 	return i, nil
-}
-
-// eps returns the budget in effect for ε-bounded methods, or NaN.
-func (f *attackFlags) budget() (float64, attack.Norm) {
-	norm, _ := attack.ParseNorm(f.norm)
-	switch f.method {
-	case "fgsm", "pgd", "square":
-		if f.method == "square" {
-			norm = attack.LInf
-		}
-		if f.set["eps"] {
-			return f.eps, norm
-		}
-		return 8.0 / 255, norm
-	}
-	return math.NaN(), norm
 }
 
 func contains(list []string, s string) bool {

@@ -165,7 +165,7 @@ func TestAttackBadOptions(t *testing.T) {
 		{"eps for lbfgs", []string{"--method", "lbfgs", "--eps", "0.1", "--images", good}, "has no budget", false},
 		{"target for deepfool", []string{"--method", "deepfool", "--target", "dark", "--images", good}, "deepfool is untargeted", false},
 		{"step size for fgsm", []string{"--method", "fgsm", "--step-size", "0.1", "--images", good}, "--step-size is not taken", false},
-		{"cw with inf norm", []string{"--method", "cw", "--norm", "inf", "--images", good}, "--norm must be 2", false},
+		{"cw with inf norm", []string{"--method", "cw", "--norm", "inf", "--images", good}, `cw: norm must be 2, not "inf"`, false},
 		{"unknown norm", []string{"--method", "pgd", "--norm", "3", "--images", good}, `unknown norm "3"`, false},
 		{"zero steps", []string{"--method", "pgd", "--steps", "0", "--images", good}, "steps 0 must be positive", false},
 		{"negative step size", []string{"--method", "pgd", "--step-size", "-1", "--images", good}, "step size", false},

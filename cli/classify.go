@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/eval"
 	"github.com/advlab/advlab/engine/onnxmodel"
 )
 
@@ -264,7 +265,7 @@ func classifyImages(ctx context.Context, m *onnxmodel.Model, ds *engine.Dataset,
 		}
 	}
 	if labelled > 0 {
-		rep.Accuracy = &classifyAccuracy{Correct: correct, Total: labelled, Rate: jsonFloat(rate(correct, labelled))}
+		rep.Accuracy = &classifyAccuracy{Correct: correct, Total: labelled, Rate: jsonFloat(eval.Rate(correct, labelled))}
 	}
 	return rep, nil
 }

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/attack"
+	"github.com/advlab/advlab/engine/eval"
 	"github.com/advlab/advlab/engine/onnxmodel"
 	"github.com/advlab/advlab/internal/fsutil"
 )
@@ -34,7 +36,7 @@ type szegedyRun struct {
 	limit        int
 	seed         uint64
 	opts         attack.LBFGSOptions
-	runs         []*attackRun
+	models       []eval.Model
 	tab          *transferTable
 	facts        []netFacts // what each network's sidecar says, in szegedyNets order
 	noise        []transferRow
@@ -98,22 +100,21 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 			m.Close()
 		}
 	}()
-	var none attackFlags // untargeted
+	var cs []engine.Classifier
 	for _, n := range szegedyNets {
 		m, err := openAttackModel(filepath.Join(*zoo, n.File+".onnx"))
 		if err != nil {
 			return err
 		}
 		models = append(models, m)
-		run, err := prepareAttack(env, m, ds, &none)
-		if err != nil {
-			return err
-		}
-		r.runs = append(r.runs, run)
+		cs = append(cs, m)
 		r.facts = append(r.facts, sidecarFacts(m))
 	}
+	if r.models, err = prepareModels(env, cs, ds); err != nil {
+		return err
+	}
 	start := time.Now()
-	if r.tab, err = transferMatrix(ctx, env, r.runs, func(int) attack.Attack { return lbfgs }, *batch); err != nil {
+	if r.tab, err = transferMatrix(ctx, env, r.models, func(int) attack.Attack { return lbfgs }, nil, *batch); err != nil {
 		return err
 	}
 	if err := r.addNoiseRows(ctx, *batch); err != nil {
@@ -137,30 +138,20 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 // addNoiseRows evaluates every network on the clean images plus Gaussian
 // noise of each of the paper's standard deviations, clipped to [0,1].
 func (r *szegedyRun) addNoiseRows(ctx context.Context, batch int) error {
-	base := r.runs[0]
-	shape := base.model.InputShape()
+	base := r.models[0]
 	rng := rand.New(rand.NewPCG(r.seed, 0x6e6f697365))
 	for _, sigma := range szegedyNoise {
-		x := make([]float32, len(base.x))
-		var rms float64
-		n := len(base.x) / shape.Size()
-		for i, v := range base.x {
+		x := make([]float32, len(base.Images))
+		for i, v := range base.Images {
 			x[i] = clip01f(v + float32(sigma*rng.NormFloat64()))
 		}
-		for i := 0; i < n; i++ {
-			var s float64
-			for p := i * shape.Size(); p < (i+1)*shape.Size(); p++ {
-				d := float64(x[p] - base.x[p])
-				s += d * d
-			}
-			rms += math.Sqrt(s / float64(shape.Size()))
-		}
-		row, err := crossErrors(ctx, r.runs, x, shape, batch, r.tab)
+		rep, err := eval.Perturbed(ctx, "noise", x, r.models, 0, -1, &eval.Options{Batch: batch})
 		if err != nil {
 			return err
 		}
+		row := r.tab.row(rep)
 		row.Source = fmt.Sprintf("Gaussian noise, stddev=%g", sigma)
-		row.RMSMean = jsonFloat(rms / float64(n))
+		row.RMSMean = jsonFloat(rep.All.RMSMean)
 		r.noise = append(r.noise, row)
 	}
 	return nil

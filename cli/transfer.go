@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
 
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/attack"
-	"github.com/advlab/advlab/imgops"
+	"github.com/advlab/advlab/engine/eval"
 )
 
 func init() {
@@ -40,8 +39,11 @@ type transferTable struct {
 // transferRow is one source's adversarial set evaluated on every model.
 type transferRow struct {
 	Source string `json:"source"`
-	// Errors[j] is model j's error rate (prediction ≠ true label) on the set.
-	Errors []jsonFloat `json:"errors"`
+	// Errors[j] is model j's error rate (prediction ≠ true label) on the
+	// set as crafted; RoundedErrors[j] after the 8-bit round trip (the same
+	// where model j's input size differs: it sees a resized 8-bit image).
+	Errors        []jsonFloat `json:"errors"`
+	RoundedErrors []jsonFloat `json:"rounded_errors"`
 	// AttackSuccessRate is the source's own success on the images it attacked.
 	AttackSuccessRate jsonFloat `json:"attack_success_rate"`
 	// L2Mean and LinfMean average the successful perturbations.
@@ -101,13 +103,21 @@ func runTransfer(ctx context.Context, env *Env, args []string) error {
 		}
 		models = append(models, m)
 	}
-	runs := make([]*attackRun, len(models))
+	cs := make([]engine.Classifier, len(models))
+	var targets []int
 	for i, m := range models {
-		if runs[i], err = prepareAttack(env, m, ds, &af); err != nil {
+		cs[i] = m
+		t, err := af.targetIndex(m)
+		if err != nil {
 			return err
 		}
+		targets = append(targets, t)
 	}
-	tab, err := transferMatrix(ctx, env, runs, func(int) attack.Attack { return atk }, *batch)
+	set, err := prepareModels(env, cs, ds)
+	if err != nil {
+		return err
+	}
+	tab, err := transferMatrix(ctx, env, set, func(int) attack.Attack { return atk }, targets, *batch)
 	if err != nil {
 		return err
 	}
@@ -126,110 +136,62 @@ func runTransfer(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// transferMatrix crafts adversarial images on each run's model with
-// attackFor(source index) and evaluates every set on every model.
-func transferMatrix(ctx context.Context, env *Env, runs []*attackRun, attackFor func(int) attack.Attack, batch int) (*transferTable, error) {
-	tab := &transferTable{Images: len(runs[0].items)}
-	for j, r := range runs {
-		tab.Models = append(tab.Models, r.model.Name())
-		preds, err := classify(ctx, r.model, r.x, len(r.items), batch)
-		if err != nil {
-			return nil, err
+// transferMatrix crafts adversarial images on each model with
+// attackFor(source index) and formats eval's matrix.
+func transferMatrix(ctx context.Context, env *Env, models []eval.Model, attackFor func(int) attack.Attack, targets []int, batch int) (*transferTable, error) {
+	var stop func()
+	progress := func(src int, p attack.Progress) {}
+	if env.Interactive {
+		var print func(attack.Progress)
+		last := -1
+		progress = func(src int, p attack.Progress) {
+			if src != last {
+				if stop != nil {
+					stop()
+				}
+				print, stop = progressPrinter(env, p.Attack+" on "+models[src].Classifier.Name())
+				last = src
+			}
+			print(p)
 		}
-		tab.CleanError = append(tab.CleanError, jsonFloat(errorRate(preds, runs[j].labels)))
 	}
-	for i, src := range runs {
-		a := attackFor(i)
-		progress, stop := progressPrinter(env, a.Name()+" on "+src.model.Name())
-		err := src.attack(ctx, a, batch, progress)
+	m, err := eval.Transfer(ctx, attackFor, models, targets, &eval.Options{Batch: batch, Progress: progress})
+	if stop != nil {
 		stop()
-		if err != nil {
-			return nil, err
-		}
-		row, err := crossErrors(ctx, runs, src.res.Adversarial, src.model.InputShape(), batch, tab)
-		if err != nil {
-			return nil, err
-		}
-		row.Source = src.model.Name()
-		row.Seconds = jsonFloat(src.seconds)
-		var ok, attacked int
-		var l2, linf, rms []float64
-		n := float64(src.model.InputShape().Size())
-		for _, s := range src.res.Samples {
-			if s.Skipped {
-				continue
-			}
-			attacked++
-			if s.Success {
-				ok++
-				l2, linf, rms = append(l2, s.L2), append(linf, s.Linf), append(rms, s.L2/math.Sqrt(n))
-			}
-		}
-		row.AttackSuccessRate = jsonFloat(rate(ok, attacked))
-		m, _ := meanMedian(l2)
-		row.L2Mean = jsonFloat(m)
-		m, _ = meanMedian(linf)
-		row.LinfMean = jsonFloat(m)
-		m, _ = meanMedian(rms)
-		row.RMSMean = jsonFloat(m)
-		row.rms = rms
+	}
+	if err != nil {
+		return nil, err
+	}
+	tab := &transferTable{Images: len(models[0].Labels), Models: m.Models}
+	for _, e := range m.CleanError {
+		tab.CleanError = append(tab.CleanError, jsonFloat(e))
+	}
+	for _, rep := range m.Rows {
+		row := tab.row(rep)
+		row.AttackSuccessRate = jsonFloat(rep.AttackSuccessRate)
+		row.L2Mean, row.LinfMean = jsonFloat(rep.Successful.L2Mean), jsonFloat(rep.Successful.LinfMean)
+		row.RMSMean, row.rms = jsonFloat(rep.Successful.RMSMean), rep.Successful.RMS
+		row.Seconds = jsonFloat(rep.Seconds)
 		tab.Rows = append(tab.Rows, row)
 	}
 	return tab, nil
 }
 
-// crossErrors evaluates images x (of shape src) on every run's model. Images
-// go to a model of another input size through an 8-bit image and a resize,
-// which the table's notes say.
-func crossErrors(ctx context.Context, runs []*attackRun, x []float32, src engine.ImageShape, batch int, tab *transferTable) (transferRow, error) {
-	var row transferRow
-	n := len(x) / src.Size()
-	for _, r := range runs {
-		xt := x
-		if dst := r.model.InputShape(); dst != src {
-			var err error
-			if xt, err = reshapeImages(x, src, dst); err != nil {
-				return row, err
-			}
-			note := fmt.Sprintf("images crafted at %dx%dx%d were quantised to 8 bits and resized to %dx%dx%d for %s", src.Channels, src.Height, src.Width, dst.Channels, dst.Height, dst.Width, r.model.Name())
+// row formats the error rates of one source's images on every model, and
+// notes the models that saw them resized.
+func (tab *transferTable) row(rep *eval.Report) transferRow {
+	row := transferRow{Source: rep.Models[rep.Source].Model}
+	for _, s := range rep.Models {
+		row.Errors = append(row.Errors, jsonFloat(1-s.AdversarialAccuracy))
+		row.RoundedErrors = append(row.RoundedErrors, jsonFloat(1-s.RoundedAccuracy))
+		if s.Resized {
+			note := fmt.Sprintf("images crafted at %dx%dx%d on %s were quantised to 8 bits and resized for %s", rep.Shape.Channels, rep.Shape.Height, rep.Shape.Width, row.Source, s.Model)
 			if !contains(tab.Notes, note) {
 				tab.Notes = append(tab.Notes, note)
 			}
 		}
-		preds, err := classify(ctx, r.model, xt, n, batch)
-		if err != nil {
-			return row, err
-		}
-		row.Errors = append(row.Errors, jsonFloat(errorRate(preds, r.labels[:n])))
 	}
-	return row, nil
-}
-
-// reshapeImages converts a batch from one image shape to another through
-// imgops (8-bit images; luminance for one channel).
-func reshapeImages(x []float32, src, dst engine.ImageShape) ([]float32, error) {
-	n := len(x) / src.Size()
-	out := make([]float32, 0, n*dst.Size())
-	for i := 0; i < n; i++ {
-		img, err := imgops.TensorToImage(x[i*src.Size():(i+1)*src.Size()], src.Channels, src.Height, src.Width)
-		if err != nil {
-			return nil, err
-		}
-		t, _ := imgops.ImageToTensor(img, dst.Channels, dst.Height, dst.Width)
-		out = append(out, t...)
-	}
-	return out, nil
-}
-
-// errorRate is the fraction of predictions that differ from the labels.
-func errorRate(preds, labels []int) float64 {
-	wrong := 0
-	for i, p := range preds {
-		if p != labels[i] {
-			wrong++
-		}
-	}
-	return rate(wrong, len(preds))
+	return row
 }
 
 // printTransferTable writes the matrix as a Markdown table.
@@ -250,6 +212,14 @@ func printTransferTable(w io.Writer, t *transferTable) {
 		}
 		cells = append(cells, pct(float64(r.AttackSuccessRate)), fmt.Sprintf("%.3f", float64(r.L2Mean)),
 			fmt.Sprintf("%.3f", float64(r.RMSMean)), time.Duration(float64(r.Seconds)*float64(time.Second)).Round(time.Millisecond).String())
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+	}
+	fmt.Fprintf(w, "\nAfter the 8-bit round trip of a saved image:\n\n| %s |\n|%s\n", strings.Join(append([]string{"crafted on \\ evaluated on"}, t.Models...), " | "), strings.Repeat(" --- |", len(t.Models)+1))
+	for _, r := range t.Rows {
+		cells := []string{r.Source}
+		for _, e := range r.RoundedErrors {
+			cells = append(cells, pct(float64(e)))
+		}
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
 }

@@ -10,66 +10,14 @@ import (
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/advlab/advlab/engine/attack"
 )
-
-// methodNames are the Attack tab's methods as the user reads them, with the
-// short names of titles and summaries.
-var methodNames = []struct{ id, name, short string }{
-	{MethodLBFGS, "L-BFGS (Szegedy et al.)", "L-BFGS"},
-	{MethodFGSM, "FGSM", "FGSM"},
-	{MethodPGD, "PGD", "PGD"},
-	{MethodCW, "Carlini–Wagner L2", "C&W L2"},
-	{MethodDeepFool, "DeepFool", "DeepFool"},
-	{MethodSquare, "Square (black box)", "Square"},
-	{MethodPatch, "Patch (current placement)", "patch"},
-}
-
-func methodName(id string) string {
-	for _, m := range methodNames {
-		if m.id == id {
-			return m.name
-		}
-	}
-	return id
-}
-
-// methodShort is the method's name in a title ("PGD", "patch").
-func methodShort(id string) string {
-	for _, m := range methodNames {
-		if m.id == id {
-			return m.short
-		}
-	}
-	return id
-}
-
-func methodID(name string) string {
-	for _, m := range methodNames {
-		if m.name == name {
-			return m.id
-		}
-	}
-	return name
-}
-
-// methodParams says which fields each method reads, so that the others can
-// be disabled rather than silently ignored.
-var methodParams = map[string]map[string]bool{
-	MethodLBFGS:    {"steps": true, "seed": true, "target": true},
-	MethodFGSM:     {"eps": true, "norm": true, "target": true},
-	MethodPGD:      {"eps": true, "norm": true, "steps": true, "seed": true, "target": true},
-	MethodCW:       {"steps": true, "confidence": true, "target": true},
-	MethodDeepFool: {"steps": true, "norm": true},
-	MethodSquare:   {"eps": true, "steps": true, "seed": true, "target": true},
-	MethodPatch:    {"target": true},
-}
 
 const (
 	untargeted  = "(untargeted)"
 	scopeOne    = "Current image"
 	scopeAll    = "All images"
-	normInf     = "L∞"
-	normL2      = "L2"
 	attackBatch = 16
 )
 
@@ -78,14 +26,12 @@ const (
 type attackPanel struct {
 	wb *Workbench
 
-	method     *widget.Select
-	eps        *numField
-	norm       *widget.RadioGroup
-	steps      *numField
-	confidence *numField
-	seed       *numField
-	target     *widget.Select
-	scope      *widget.RadioGroup
+	method *widget.Select
+	// forms hold each method's parameters; params shows the chosen one's.
+	forms  map[string]*methodForm
+	params *fyne.Container
+	target *widget.Select
+	scope  *widget.RadioGroup
 
 	run      *widget.Button
 	progress *widget.ProgressBar
@@ -103,16 +49,12 @@ func newAttackPanel(wb *Workbench) *attackPanel {
 	p := wb.prefs
 	ap := &attackPanel{wb: wb}
 	var names []string
-	for _, m := range methodNames {
+	ap.forms = map[string]*methodForm{}
+	for _, m := range attackMethods() {
 		names = append(names, m.name)
+		ap.forms[m.id] = newMethodForm(p, m)
 	}
-	ap.eps = newNumField(p, "attack.eps", "ε", "8", 0.01, 255, false)
-	ap.steps = newNumField(p, "attack.steps", "Steps", "40", 1, 1e6, true)
-	ap.confidence = newNumField(p, "attack.confidence", "Confidence κ", "0", 0, 1e3, false)
-	ap.seed = newNumField(p, "attack.seed", "Seed", "0", 0, 1<<53, true)
-	ap.norm = widget.NewRadioGroup([]string{normInf, normL2}, func(s string) { p.setText("attack.norm", s) })
-	ap.norm.Horizontal = true
-	ap.norm.SetSelected(p.text("attack.norm", normInf))
+	ap.params = container.NewStack()
 	ap.target = widget.NewSelect([]string{untargeted}, func(s string) {
 		if s != "" {
 			p.setText("attack.target", s)
@@ -135,40 +77,30 @@ func newAttackPanel(wb *Workbench) *attackPanel {
 	ap.info.Wrapping = fyne.TextWrapWord
 	ap.info.SizeName = theme.SizeNameCaptionText
 
-	form := widget.NewForm(
-		widget.NewFormItem("Method", ap.method),
-		widget.NewFormItem("ε (/255)", ap.eps.Entry),
-		widget.NewFormItem("Norm", ap.norm),
-		widget.NewFormItem("Steps", ap.steps.Entry),
-		widget.NewFormItem("Confidence κ", ap.confidence.Entry),
-		widget.NewFormItem("Target", ap.target),
-		widget.NewFormItem("Seed", ap.seed.Entry),
-		widget.NewFormItem("Images", ap.scope),
-	)
-	ap.content = container.NewVScroll(container.NewVBox(form, ap.run, ap.progress, ap.info))
+	top := widget.NewForm(widget.NewFormItem("Method", ap.method))
+	bottom := widget.NewForm(widget.NewFormItem("Target", ap.target), widget.NewFormItem("Images", ap.scope))
+	ap.content = container.NewVScroll(container.NewVBox(top, ap.params, bottom, ap.run, ap.progress, ap.info))
 	ap.enableFields()
 	return ap
 }
 
-// enableFields enables the fields the chosen method reads.
+// enableFields shows the chosen method's parameters, each with its own
+// default and unit, and enables Target where the method takes one.
 func (ap *attackPanel) enableFields() {
-	if ap.eps == nil || ap.run == nil {
+	if ap.params == nil || ap.run == nil {
 		return
 	}
-	use := methodParams[methodID(ap.method.Selected)]
-	set := func(on bool, w fyne.Disableable) {
-		if on {
-			w.Enable()
-		} else {
-			w.Disable()
-		}
+	id := methodID(ap.method.Selected)
+	ap.params.Objects = nil
+	if mf := ap.forms[id]; mf != nil && len(mf.fields) > 0 {
+		ap.params.Objects = []fyne.CanvasObject{mf.form}
 	}
-	set(use["eps"], ap.eps.Entry)
-	set(use["norm"], ap.norm)
-	set(use["steps"], ap.steps.Entry)
-	set(use["confidence"], ap.confidence.Entry)
-	set(use["seed"], ap.seed.Entry)
-	set(use["target"], ap.target)
+	ap.params.Refresh()
+	if m, ok := methodEntryOf(id); ok && m.targeted {
+		ap.target.Enable()
+	} else {
+		ap.target.Disable()
+	}
 }
 
 // SetModel offers m's labels as targets.
@@ -196,41 +128,17 @@ func (ap *attackPanel) request() (AttackRequest, error) {
 	if wb.images == nil || len(wb.images.Samples) == 0 {
 		return req, errors.New("no images are loaded; open a folder of images first (Ctrl+Shift+O)")
 	}
-	use := methodParams[req.Method]
-	if use == nil {
+	m, ok := methodEntryOf(req.Method)
+	if !ok {
 		return req, fmt.Errorf("choose an attack method")
 	}
-	var errs []error
-	if use["eps"] {
-		eps, err := ap.eps.Value()
-		req.Eps = eps / 255
-		errs = append(errs, err)
-	}
-	if use["steps"] {
-		var err error
-		req.Steps, err = ap.steps.Int()
-		errs = append(errs, err)
-	}
-	if use["confidence"] {
-		var err error
-		req.Confidence, err = ap.confidence.Value()
-		errs = append(errs, err)
-	}
-	if use["seed"] {
-		s, err := ap.seed.Value()
-		req.Seed = uint64(s)
-		errs = append(errs, err)
-	}
-	if err := firstErr(errs...); err != nil {
-		return req, err
-	}
-	if use["norm"] {
-		req.Norm = "inf"
-		if ap.norm.Selected == normL2 {
-			req.Norm = "2"
+	if mf := ap.forms[req.Method]; len(mf.fields) > 0 {
+		req.Params = mf.values()
+		if _, err := attack.New(req.Method, req.Params); err != nil {
+			return req, err
 		}
 	}
-	if use["target"] && ap.target.Selected != untargeted {
+	if m.targeted && ap.target.Selected != untargeted {
 		for i, l := range src.Labels() {
 			if l == ap.target.Selected {
 				req.Target = i

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -8,33 +9,26 @@ import (
 	"fyne.io/fyne/v2/test"
 )
 
-// TestEveryAttackReachesTheEngineAndTheComparison fills every field of the
-// Attack tab, runs each method of the issue (and Square) against two models,
-// and checks that the engine gets exactly the parameters that method reads
-// (the fields it ignores are disabled), and that the comparison then shows
-// the method's result for both models.
+// TestEveryAttackReachesTheEngineAndTheComparison sets some parameters of
+// each method of the registry (and the patch) against two models, and
+// checks that only the chosen method's fields are shown, that the engine
+// gets exactly the values typed over the method's defaults, that Target is
+// enabled only where the method takes one, and that the comparison then
+// shows the method's result for both models.
 func TestEveryAttackReachesTheEngineAndTheComparison(t *testing.T) {
 	const yield = 1 // index of "yield" in signLabels
-	type want struct {
-		eps        float64
-		norm       string
-		steps      int
-		confidence float64
-		seed       uint64
-		target     int
-		patch      bool
-	}
 	tests := []struct {
 		method, title string
-		want          want
+		set           map[string]string
+		target        int
 	}{
-		{MethodLBFGS, "L-BFGS", want{steps: 7, seed: 9, target: yield}},
-		{MethodFGSM, "FGSM", want{eps: 16.0 / 255, norm: "2", target: yield}},
-		{MethodPGD, "PGD", want{eps: 16.0 / 255, norm: "2", steps: 7, seed: 9, target: yield}},
-		{MethodCW, "C&W L2", want{steps: 7, confidence: 3, target: yield}},
-		{MethodDeepFool, "DeepFool", want{norm: "2", steps: 7, target: -1}},
-		{MethodSquare, "Square", want{eps: 16.0 / 255, steps: 7, seed: 9, target: yield}},
-		{MethodPatch, "patch", want{target: yield, patch: true}},
+		{MethodLBFGS, "L-BFGS", map[string]string{"steps": "7", "seed": "9", "untargeted": "runner-up"}, yield},
+		{MethodFGSM, "FGSM", map[string]string{"eps": "16/255", "norm": "2"}, yield},
+		{MethodPGD, "PGD", map[string]string{"eps": "16/255", "norm": "2", "steps": "7", "seed": "9", "all-steps": "true"}, yield},
+		{MethodCW, "C&W L2", map[string]string{"steps": "7", "confidence": "3"}, yield},
+		{MethodDeepFool, "DeepFool", map[string]string{"norm": "inf", "steps": "7"}, -1},
+		{MethodSquare, "Square", map[string]string{"eps": "16/255", "steps": "7", "seed": "9"}, yield},
+		{MethodPatch, "patch", nil, yield},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method, func(t *testing.T) {
@@ -46,25 +40,37 @@ func TestEveryAttackReachesTheEngineAndTheComparison(t *testing.T) {
 			ap := wb.attackPanel
 			wb.rightTabs.Select(wb.attackTab)
 			ap.method.SetSelected(methodName(tc.method))
-			for f, v := range map[*numField]string{ap.eps: "16", ap.steps: "7", ap.confidence: "3", ap.seed: "9"} {
-				f.Entry.SetText(v) // disabled fields take text too, and must be ignored
+			mf := ap.forms[tc.method]
+			want := map[string]string{}
+			for _, f := range mf.fields {
+				want[f.param.Name] = f.param.Default
 			}
-			ap.norm.SetSelected(normL2)
+			for name, v := range tc.set {
+				f := mf.field(name)
+				if f == nil {
+					t.Fatalf("no %s field", name)
+				}
+				f.setText(v)
+				want[name] = v
+			}
+			// Another method's fields take text too, and must not reach the engine.
+			for id, other := range ap.forms {
+				if f := other.field("steps"); id != tc.method && f != nil {
+					f.setText("3")
+				}
+			}
 			ap.target.SetSelected("yield")
 			ap.scope.SetSelected(scopeAll)
 
-			enabled := map[string]bool{
-				"ε": !ap.eps.Entry.Disabled(), "norm": !ap.norm.Disabled(), "steps": !ap.steps.Entry.Disabled(),
-				"κ": !ap.confidence.Entry.Disabled(), "seed": !ap.seed.Entry.Disabled(), "target": !ap.target.Disabled(),
+			shown := len(ap.params.Objects) == 1 && ap.params.Objects[0] == mf.form
+			if shown != (len(mf.fields) > 0) || (len(mf.fields) == 0 && len(ap.params.Objects) != 0) {
+				t.Errorf("the form shows %d objects; want the %s form of %d fields only", len(ap.params.Objects), tc.method, len(mf.fields))
 			}
-			wantOn := map[string]bool{
-				"ε": tc.want.eps != 0, "norm": tc.want.norm != "", "steps": tc.want.steps != 0,
-				"κ": tc.want.confidence != 0, "seed": tc.want.seed != 0, "target": tc.want.target != -1,
+			if len(mf.form.Items) != len(mf.fields) {
+				t.Errorf("%d form rows for %d parameters", len(mf.form.Items), len(mf.fields))
 			}
-			for f, on := range wantOn {
-				if enabled[f] != on {
-					t.Errorf("field %s enabled = %v; want %v", f, enabled[f], on)
-				}
+			if on := !ap.target.Disabled(); on != (tc.target != -1) {
+				t.Errorf("target enabled = %v", on)
 			}
 
 			test.Tap(ap.run)
@@ -73,9 +79,11 @@ func TestEveryAttackReachesTheEngineAndTheComparison(t *testing.T) {
 				t.Fatalf("%d attacks ran; dialog %q", len(be.attacks), topDialogText(wb.win))
 			}
 			r := be.attacks[0]
-			got := want{eps: r.Eps, norm: r.Norm, steps: r.Steps, confidence: r.Confidence, seed: r.Seed, target: r.Target, patch: r.Patch != nil}
-			if got != tc.want {
-				t.Errorf("the engine got %+v; want %+v", got, tc.want)
+			if len(want) == 0 {
+				want = nil
+			}
+			if !reflect.DeepEqual(r.Params, want) || r.Target != tc.target || (r.Patch != nil) != (tc.method == MethodPatch) {
+				t.Errorf("the engine got %v, target %d, patch %v; want %v, target %d", r.Params, r.Target, r.Patch != nil, want, tc.target)
 			}
 			if r.Method != tc.method || r.Source != wb.models[0] || len(r.Models) != 2 || len(r.Samples) != 6 {
 				t.Errorf("request: %s against %v, %d models, %d images", r.Method, r.Source, len(r.Models), len(r.Samples))
@@ -98,6 +106,25 @@ func TestEveryAttackReachesTheEngineAndTheComparison(t *testing.T) {
 				t.Errorf("after the run: running %v, button %q", ap.running, ap.run.Text)
 			}
 		})
+	}
+}
+
+// TestAttackFormRejectsBadValues checks that a value the registry rejects
+// stops the run with the registry's one-line reason.
+func TestAttackFormRejectsBadValues(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	ap := wb.attackPanel
+	wb.rightTabs.Select(wb.attackTab)
+	ap.method.SetSelected(methodName(MethodPGD))
+	ap.forms[MethodPGD].field("steps").setText("0")
+	if err := ap.forms[MethodPGD].field("steps").entry.Validate(); err == nil || !strings.Contains(err.Error(), "from 1 to") {
+		t.Errorf("the entry's check of 0 steps: %v", err)
+	}
+	test.Tap(ap.run)
+	wb.tasks.Wait()
+	if len(be.attacks) != 0 || !strings.Contains(topDialogText(wb.win), "steps 0 must be positive") {
+		t.Errorf("%d attacks ran; dialog %q", len(be.attacks), topDialogText(wb.win))
 	}
 }
 

@@ -180,16 +180,9 @@ type AttackRequest struct {
 	Samples []Sample
 	// Target is the target class of Source, or -1 for untargeted.
 	Target int
-	// Eps is the perturbation budget in [0,1] pixel units; Norm is "inf" or
-	// "2".
-	Eps  float64
-	Norm string
-	// Steps is the method's iteration count (0: its default).
-	Steps int
-	// Confidence is C&W's κ.
-	Confidence float64
-	// Seed seeds the random methods.
-	Seed uint64
+	// Params are the method's parameters as text, keyed by the names of
+	// the engine's attack registry (missing: the method's default).
+	Params map[string]string
 	// Batch is the number of images per batch.
 	Batch int
 	// Patch and Placement are the patch method's patch and where it goes.
@@ -215,8 +208,13 @@ type AttackItem struct {
 	// CleanPred and AdvPred are every model's predictions (index as in the
 	// request's Models).
 	CleanPred, AdvPred []Prediction
-	// Success is the engine's verdict for the source model.
-	Success bool
+	// RoundedPred are every model's predictions after the 8-bit round trip
+	// of the adversarial (what Adversarial shows and a saved PNG holds);
+	// AdvPred are those of the adversarial as crafted.
+	RoundedPred []Prediction
+	// Success is the engine's verdict for the source model, and
+	// RoundedSuccess whether the source is still fooled after rounding.
+	Success, RoundedSuccess bool
 	// L2 and Linf measure the perturbation in [0,1] pixel units.
 	L2, Linf float64
 }
@@ -225,6 +223,13 @@ type AttackItem struct {
 // the adversarial image.
 func (it AttackItem) Flipped(i int) bool {
 	return it.CleanPred[i].Class() != it.AdvPred[i].Class()
+}
+
+// FlippedRounded reports whether model i's top class differs between the
+// clean image and the adversarial after the 8-bit round trip (false when
+// the backend gave no 8-bit predictions).
+func (it AttackItem) FlippedRounded(i int) bool {
+	return i < len(it.RoundedPred) && it.CleanPred[i].Class() != it.RoundedPred[i].Class()
 }
 
 // AttackResult is the outcome of an attack on a set of images.

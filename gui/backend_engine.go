@@ -13,6 +13,7 @@ import (
 
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/attack"
+	"github.com/advlab/advlab/engine/eval"
 	"github.com/advlab/advlab/engine/onnxmodel"
 	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
@@ -232,64 +233,10 @@ func imagesOf(x []float32, n int, s engine.ImageShape) ([]image.Image, error) {
 	return out, nil
 }
 
-// newAttack builds the engine attack req asks for.
-func newAttack(req AttackRequest) (attack.Attack, error) {
-	norm := attack.LInf
-	if req.Norm != "" {
-		var err error
-		if norm, err = attack.ParseNorm(req.Norm); err != nil {
-			return nil, err
-		}
-	}
-	switch req.Method {
-	case MethodFGSM:
-		o := attack.DefaultFGSMOptions()
-		o.Eps, o.Norm = req.Eps, norm
-		return attack.NewFGSM(&o)
-	case MethodPGD:
-		o := attack.DefaultPGDOptions()
-		o.Eps, o.Norm, o.Seed = req.Eps, norm, req.Seed
-		if req.Steps > 0 {
-			o.Steps = req.Steps
-		}
-		return attack.NewPGD(&o)
-	case MethodCW:
-		o := attack.DefaultCWOptions()
-		o.Confidence = req.Confidence
-		if req.Steps > 0 {
-			o.Steps = req.Steps
-		}
-		return attack.NewCW(&o)
-	case MethodDeepFool:
-		o := attack.DefaultDeepFoolOptions()
-		if req.Norm != "" {
-			o.Norm = norm
-		}
-		if req.Steps > 0 {
-			o.Steps = req.Steps
-		}
-		return attack.NewDeepFool(&o)
-	case MethodLBFGS:
-		o := attack.DefaultLBFGSOptions()
-		o.Seed = req.Seed
-		if req.Steps > 0 {
-			o.MaxIterations = req.Steps
-		}
-		return attack.NewLBFGS(&o)
-	case MethodSquare:
-		o := attack.DefaultSquareOptions()
-		o.Eps, o.Seed = req.Eps, req.Seed
-		if req.Steps > 0 {
-			o.Queries = req.Steps
-		}
-		return attack.NewSquare(&o)
-	}
-	return nil, fmt.Errorf("unknown attack %q", req.Method)
-}
-
 // RunAttack crafts adversarials against the source model with the engine's
-// attacks (or pastes the patch), then classifies clean and adversarial images
-// with every model.
+// attacks, built from the attack registry (or pastes the patch), and
+// evaluates clean, adversarial and 8-bit adversarial images on every model
+// with engine/eval.
 func (b engineBackend) RunAttack(ctx context.Context, req AttackRequest, progress func(AttackProgress)) (*AttackResult, error) {
 	src, err := asEngine(req.Source)
 	if err != nil {
@@ -297,18 +244,6 @@ func (b engineBackend) RunAttack(ctx context.Context, req AttackRequest, progres
 	}
 	if len(req.Samples) == 0 {
 		return nil, errors.New("no images to attack; open an image folder first")
-	}
-	shape := src.m.InputShape()
-	n := len(req.Samples)
-	x := tensorOf(req.Samples, shape)
-	labels := make([]int, n)
-	for i, sm := range req.Samples {
-		labels[i] = -1
-		if sm.Class != "" {
-			if k, err := engine.ClassIndex(src.m.Labels(), sm.Class); err == nil {
-				labels[i] = k
-			}
-		}
 	}
 	batch := req.Batch
 	if batch <= 0 {
@@ -324,89 +259,86 @@ func (b engineBackend) RunAttack(ctx context.Context, req AttackRequest, progres
 		res.Models = append([]Model{req.Source}, req.Models...)
 		res.Source = 0
 	}
-
-	var adv []float32
-	var success []bool
-	var samples []attack.SampleResult
+	models, err := evalModels(res.Models, req.Samples)
+	if err != nil {
+		return nil, err
+	}
+	opts := &eval.Options{Batch: batch}
+	if progress != nil {
+		opts.Progress = func(_ int, p attack.Progress) {
+			text := fmt.Sprintf("%s: batch %d/%d, step %d/%d, %d/%d fooled", p.Attack, p.Batch, p.Batches, p.Step, p.Steps, p.Succeeded, p.Images)
+			if p.Phase != "" {
+				text += ", " + p.Phase
+			}
+			progress(AttackProgress{Fraction: p.Fraction, Text: text})
+		}
+	}
+	shape := src.m.InputShape()
+	var rep *eval.Report
 	var runErr error
 	if req.Method == MethodPatch {
-		adv, runErr = pastePatch(req, x, shape)
-	} else {
-		a, err := newAttack(req)
+		adv, err := pastePatch(req, models[res.Source].Images, shape)
 		if err != nil {
 			return nil, err
 		}
-		var r attack.Result
-		r, runErr = attack.RunBatched(ctx, a, locked{src}, x, labels, req.Target, batch, func(p attack.Progress) {
-			if progress != nil {
-				text := fmt.Sprintf("%s: batch %d/%d, step %d/%d, %d/%d fooled", p.Attack, p.Batch, p.Batches, p.Step, p.Steps, p.Succeeded, p.Images)
-				if p.Phase != "" {
-					text += ", " + p.Phase
-				}
-				progress(AttackProgress{Fraction: p.Fraction, Text: text})
-			}
-		})
-		adv, samples = r.Adversarial, r.Samples
-		for _, s := range samples {
-			success = append(success, s.Success)
+		rep, runErr = eval.Perturbed(ctx, MethodPatch, adv, models, res.Source, req.Target, opts)
+	} else {
+		a, err := attack.New(req.Method, req.Params)
+		if err != nil {
+			return nil, err
 		}
+		rep, runErr = eval.Attack(ctx, a, models, res.Source, req.Target, opts)
 	}
-	done := len(adv) / shape.Size()
-	if done == 0 {
+	if rep == nil || len(rep.Images) == 0 {
 		if runErr == nil {
 			runErr = errors.New("the attack returned no images")
 		}
 		return nil, runErr
 	}
-	cleanImgs, err := imagesOf(x, done, shape)
+	n := len(rep.Images)
+	cleanImgs, err := imagesOf(models[res.Source].Images, n, shape)
 	if err != nil {
 		return nil, err
 	}
-	advImgs, err := imagesOf(adv, done, shape)
+	advImgs, err := imagesOf(rep.Adversarial, n, shape)
 	if err != nil {
 		return nil, err
 	}
-	res.Items = make([]AttackItem, done)
-	for i := range res.Items {
-		res.Items[i] = AttackItem{Sample: i, Clean: cleanImgs[i], Adversarial: advImgs[i],
-			CleanPred: make([]Prediction, len(res.Models)), AdvPred: make([]Prediction, len(res.Models))}
-		if i < len(samples) {
-			res.Items[i].L2, res.Items[i].Linf = samples[i].L2, samples[i].Linf
+	res.Items = make([]AttackItem, n)
+	for i, im := range rep.Images {
+		it := AttackItem{Sample: i, Clean: cleanImgs[i], Adversarial: advImgs[i], L2: im.L2, Linf: im.Linf,
+			Success: im.Success, RoundedSuccess: im.On[res.Source].FooledRounded}
+		for _, o := range im.On {
+			it.CleanPred = append(it.CleanPred, Prediction{Probs: softmax(o.CleanLogits)})
+			it.AdvPred = append(it.AdvPred, Prediction{Probs: softmax(o.AdvLogits)})
+			it.RoundedPred = append(it.RoundedPred, Prediction{Probs: softmax(o.RoundedLogits)})
 		}
+		res.Items[i] = it
 	}
-	// Classify with every model (the source too: the adversarials are
-	// re-read as 8-bit images, as they would be saved).
-	pctx := context.WithoutCancel(ctx)
-	for j, m := range res.Models {
+	return res, runErr
+}
+
+// evalModels lays the samples out for every model, each behind its lock;
+// a sample's class folder is its true class where the model has that class.
+func evalModels(ms []Model, samples []Sample) ([]eval.Model, error) {
+	out := make([]eval.Model, len(ms))
+	for j, m := range ms {
 		em, err := asEngine(m)
 		if err != nil {
 			return nil, err
 		}
-		s := em.m.InputShape()
-		for i := range res.Items {
-			it := &res.Items[i]
-			cleanX, _ := imgops.ImageToTensor(req.Samples[i].Image, s.Channels, s.Height, s.Width)
-			advX, _ := imgops.ImageToTensor(it.Adversarial, s.Channels, s.Height, s.Width)
-			z, err := locked{em}.Logits(pctx, append(cleanX, advX...), 2)
-			if err != nil {
-				return nil, err
+		labels := make([]int, len(samples))
+		for i, sm := range samples {
+			labels[i] = -1
+			if sm.Class != "" {
+				if k, err := engine.ClassIndex(em.m.Labels(), sm.Class); err == nil {
+					labels[i] = k
+				}
 			}
-			k := len(z) / 2
-			it.CleanPred[j] = Prediction{Probs: softmax(z[:k])}
-			it.AdvPred[j] = Prediction{Probs: softmax(z[k:])}
 		}
+		out[j] = eval.Model{Classifier: locked{em}, Images: tensorOf(samples, em.m.InputShape()), Labels: labels}
 	}
-	for i := range res.Items {
-		it := &res.Items[i]
-		if i < len(success) {
-			it.Success = success[i]
-		} else if req.Target >= 0 {
-			it.Success = it.AdvPred[res.Source].Class() == req.Target
-		} else {
-			it.Success = it.Flipped(res.Source)
-		}
-	}
-	return res, runErr
+	return out, nil
 }
 
 // pastePatch applies req.Patch at req.Placement to every image of x.

@@ -89,7 +89,7 @@ func TestEngineBackendLoadsPredictsAndAttacks(t *testing.T) {
 	// Square needs only logits, so this holds whatever the state of the
 	// engine's gradient graphs.
 	res, err := be.RunAttack(ctx, AttackRequest{Method: MethodSquare, Source: m, Models: []Model{m}, Samples: set.Samples,
-		Target: -1, Eps: 16.0 / 255, Steps: 20, Batch: 2}, func(AttackProgress) { reports++ })
+		Target: -1, Params: map[string]string{"eps": "16/255", "steps": "20"}, Batch: 2}, func(AttackProgress) { reports++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +99,18 @@ func TestEngineBackendLoadsPredictsAndAttacks(t *testing.T) {
 	it := res.Items[0]
 	if it.Adversarial.Bounds().Dx() != d.Width || it.Linf > 16.0/255+1e-6 || len(it.AdvPred) != 1 {
 		t.Errorf("item 0: %v, L∞ %v, %d predictions", it.Adversarial.Bounds(), it.Linf, len(it.AdvPred))
+	}
+	// The 8-bit predictions are those of the image shown, classified anew.
+	for i, it := range res.Items {
+		shown, err := be.Predict(ctx, m, it.Adversarial)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, p := range shown.Probs {
+			if d := p - it.RoundedPred[0].Probs[k]; d > 1e-4 || d < -1e-4 {
+				t.Fatalf("item %d: 8-bit probability of class %d is %v; the shown image's is %v", i, k, it.RoundedPred[0].Probs[k], p)
+			}
+		}
 	}
 
 	patch := imgops.NewNoisePatch(imgops.CircleMask(16), 1)

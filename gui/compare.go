@@ -187,7 +187,7 @@ func (cv *compareView) ShowSample(i int) {
 // summaryText is the success rate per model.
 func (cv *compareView) summaryText() string {
 	res := cv.res
-	var parts []string
+	var parts, rounded []string
 	order := []int{res.Source}
 	for i := range res.Models {
 		if i != res.Source {
@@ -207,8 +207,21 @@ func (cv *compareView) summaryText() string {
 			role = "attacked"
 		}
 		parts = append(parts, fmt.Sprintf("%s (%s) %d/%d = %.0f%%", m.Name(), role, n, len(res.Items), 100*float64(n)/float64(len(res.Items))))
+		if len(res.Items[0].RoundedPred) > i {
+			r := 0
+			for _, it := range res.Items {
+				if it.FlippedRounded(i) {
+					r++
+				}
+			}
+			rounded = append(rounded, fmt.Sprintf("%s %d/%d = %.0f%%", m.Name(), r, len(res.Items), 100*float64(r)/float64(len(res.Items))))
+		}
 	}
-	return fmt.Sprintf("%s: prediction flipped on %s", methodShort(res.Method), strings.Join(parts, "; "))
+	text := fmt.Sprintf("%s: prediction flipped on %s", methodShort(res.Method), strings.Join(parts, "; "))
+	if len(rounded) > 0 {
+		text += "; saved as 8-bit images: " + strings.Join(rounded, "; ")
+	}
+	return text
 }
 
 func (cv *compareView) showMode() {

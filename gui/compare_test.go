@@ -40,8 +40,8 @@ func TestComparisonShowsEveryModelAndTheFlips(t *testing.T) {
 	if req.Method != MethodPGD || req.Source != wb.models[0] || len(req.Models) != 2 || len(req.Samples) != 6 {
 		t.Fatalf("request: %s on %v, %d models, %d images", req.Method, req.Source, len(req.Models), len(req.Samples))
 	}
-	if req.Eps != 8.0/255 || req.Steps != 40 || req.Norm != "inf" || req.Target != -1 {
-		t.Errorf("request parameters: eps %v steps %d norm %q target %d", req.Eps, req.Steps, req.Norm, req.Target)
+	if p := req.Params; p["eps"] != "8/255" || p["steps"] != "40" || p["norm"] != "inf" || req.Target != -1 {
+		t.Errorf("request parameters %v, target %d", p, req.Target)
 	}
 	if wb.centerTabs.Selected() != wb.compareTab {
 		t.Error("the comparison view did not open")
@@ -203,4 +203,21 @@ func TestWindowMinSizeFits(t *testing.T) {
 	test.Tap(wb.eval.run)
 	wb.tasks.Wait()
 	fits("evaluation")
+}
+
+// TestCompareSummaryGivesTheEightBitFigures builds a result where rounding
+// undoes one of two flips and checks that the summary gives both figures.
+func TestCompareSummaryGivesTheEightBitFigures(t *testing.T) {
+	wb, _ := newTestWorkbench(t, newFakeBackend())
+	a, b := Prediction{Probs: []float32{0.9, 0.1}}, Prediction{Probs: []float32{0.1, 0.9}}
+	res := &AttackResult{Method: MethodPGD, Models: []Model{wb.models[0]}, Items: []AttackItem{
+		{CleanPred: []Prediction{a}, AdvPred: []Prediction{b}, RoundedPred: []Prediction{a}},
+		{CleanPred: []Prediction{a}, AdvPred: []Prediction{b}, RoundedPred: []Prediction{b}},
+	}}
+	wb.compare.res = res
+	name := wb.models[0].Name()
+	want := "PGD: prediction flipped on " + name + " (attacked) 2/2 = 100%; saved as 8-bit images: " + name + " 1/2 = 50%"
+	if got := wb.compare.summaryText(); got != want {
+		t.Errorf("summary %q; want %q", got, want)
+	}
 }

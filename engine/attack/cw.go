@@ -37,15 +37,15 @@ func DefaultCWOptions() CWOptions {
 func (o CWOptions) Validate() error {
 	switch {
 	case !(o.Confidence >= 0) || math.IsInf(o.Confidence, 0):
-		return fmt.Errorf("cw: confidence %g must be at least 0", o.Confidence)
+		return invalidf("cw: confidence %g must be at least 0", o.Confidence)
 	case o.Steps <= 0:
-		return fmt.Errorf("cw: steps %d must be positive", o.Steps)
+		return invalidf("cw: steps %d must be positive", o.Steps)
 	case o.BinarySteps <= 0:
-		return fmt.Errorf("cw: binary steps %d must be positive", o.BinarySteps)
+		return invalidf("cw: binary steps %d must be positive", o.BinarySteps)
 	case !(o.LearningRate > 0) || math.IsInf(o.LearningRate, 0):
-		return fmt.Errorf("cw: learning rate %g must be positive", o.LearningRate)
+		return invalidf("cw: learning rate %g must be positive", o.LearningRate)
 	case !(o.InitialConst > 0) || math.IsInf(o.InitialConst, 0):
-		return fmt.Errorf("cw: initial constant %g must be positive", o.InitialConst)
+		return invalidf("cw: initial constant %g must be positive", o.InitialConst)
 	}
 	return nil
 }
@@ -74,6 +74,9 @@ func NewCW(opts *CWOptions) (*CW, error) {
 
 // Name returns "cw".
 func (a *CW) Name() string { return "cw" }
+
+// Options returns the options the attack runs with.
+func (a *CW) Options() CWOptions { return a.opts }
 
 // cwUnbounded marks "no failing c found yet" in the binary search.
 const cwUnbounded = 1e10
@@ -182,4 +185,24 @@ func (a *CW) Run(ctx context.Context, c engine.Classifier, images []float32, lab
 	}
 	s.report("", o.Steps, o.Steps, 1)
 	return s.finish(nil)
+}
+
+// cwSpec is C&W's entry in the registry.
+func cwSpec() *spec {
+	o := DefaultCWOptions()
+	return &spec{
+		Method: Method{Name: "cw", Title: "Carlini–Wagner L2", Short: "C&W L2", Targeted: true,
+			Description: "Carlini and Wagner's L2 attack: Adam on a tanh-box, with a binary search on the constant c"},
+		fields: []field{
+			intField(&o.Steps, Param{Name: "steps", Label: "Adam steps per c", Unit: "steps", Min: 1, Max: 1e6, Help: "Adam steps per value of c"}),
+			intField(&o.BinarySteps, Param{Name: "binary-steps", Label: "Values of c", Min: 1, Max: 1000, Help: "binary-search steps on c"}),
+			floatField(&o.LearningRate, Param{Name: "learning-rate", Label: "Learning rate", Min: 0, Max: 1e3, Help: "Adam's learning rate"}, false),
+			floatField(&o.InitialConst, Param{Name: "initial-const", Label: "Initial c", Min: 0, Max: 1e10, Help: "first value of c"}, false),
+			floatField(&o.Confidence, Param{Name: "confidence", Label: "Confidence κ", Unit: "logits", Min: 0, Max: 1e3,
+				Help: "margin by which the goal class must lead"}, false),
+			boolField(&o.AbortEarly, Param{Name: "abort-early", Label: "Abort early", Help: "stop a value of c when the loss stalls"}),
+			normField(nil, L2, L2),
+		},
+		build: func() (Attack, error) { return NewCW(&o) },
+	}
 }

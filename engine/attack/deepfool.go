@@ -33,16 +33,16 @@ func DefaultDeepFoolOptions() DeepFoolOptions {
 // Validate checks the options before any work.
 func (o DeepFoolOptions) Validate() error {
 	if o.Steps <= 0 {
-		return fmt.Errorf("deepfool: steps %d must be positive", o.Steps)
+		return invalidf("deepfool: steps %d must be positive", o.Steps)
 	}
 	if !(o.Overshoot >= 0) || math.IsInf(o.Overshoot, 0) {
-		return fmt.Errorf("deepfool: overshoot %g must be at least 0", o.Overshoot)
+		return invalidf("deepfool: overshoot %g must be at least 0", o.Overshoot)
 	}
 	if o.Candidates < 2 {
-		return fmt.Errorf("deepfool: %d candidate classes; it needs at least 2", o.Candidates)
+		return invalidf("deepfool: %d candidate classes; it needs at least 2", o.Candidates)
 	}
 	if o.Norm != L2 && o.Norm != LInf {
-		return fmt.Errorf("deepfool: unknown norm %d", o.Norm)
+		return invalidf("deepfool: unknown norm %d", o.Norm)
 	}
 	return nil
 }
@@ -71,6 +71,9 @@ func NewDeepFool(opts *DeepFoolOptions) (*DeepFool, error) {
 
 // Name returns "deepfool".
 func (a *DeepFool) Name() string { return "deepfool" }
+
+// Options returns the options the attack runs with.
+func (a *DeepFool) Options() DeepFoolOptions { return a.opts }
 
 // errUntargeted is returned by untargeted-only attacks given a target.
 var errUntargeted = errors.New("is untargeted: it takes no target class")
@@ -215,4 +218,21 @@ func candidates(z []float32, label, n int) []int64 {
 		out = append(out, int64(j))
 	}
 	return out
+}
+
+// deepFoolSpec is DeepFool's entry in the registry.
+func deepFoolSpec() *spec {
+	o := DefaultDeepFoolOptions()
+	return &spec{
+		Method: Method{Name: "deepfool", Title: "DeepFool", Short: "DeepFool", Targeted: false,
+			Description: "Moosavi-Dezfooli et al.'s DeepFool: steps to the nearest linearised boundary (untargeted)"},
+		fields: []field{
+			intField(&o.Steps, Param{Name: "steps", Label: "Steps", Unit: "steps", Min: 1, Max: 1e6, Help: "linearisation steps"}),
+			normField(&o.Norm, o.Norm, L2, LInf),
+			floatField(&o.Overshoot, Param{Name: "overshoot", Label: "Overshoot", Min: 0, Max: 10, Help: "factor past the boundary"}, false),
+			intField(&o.Candidates, Param{Name: "candidates", Label: "Candidate classes", Min: 2, Max: 1e5,
+				Help: "the clean image's top classes considered"}),
+		},
+		build: func() (Attack, error) { return NewDeepFool(&o) },
+	}
 }

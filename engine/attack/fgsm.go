@@ -2,7 +2,6 @@ package attack
 
 import (
 	"context"
-	"fmt"
 	"math"
 
 	"github.com/advlab/advlab/engine"
@@ -28,13 +27,13 @@ func (o FGSMOptions) Validate() error {
 // validateEps checks an ε budget for norm.
 func validateEps(name string, eps float64, norm Norm) error {
 	if norm != LInf && norm != L2 {
-		return fmt.Errorf("%s: unknown norm %d", name, norm)
+		return invalidf("%s: unknown norm %d", name, norm)
 	}
 	if !(eps > 0) || math.IsInf(eps, 0) {
-		return fmt.Errorf("%s: eps %g must be positive", name, eps)
+		return invalidf("%s: eps %g must be positive", name, eps)
 	}
 	if norm == LInf && eps > 1 {
-		return fmt.Errorf("%s: an L∞ eps of %g is larger than the whole [0,1] pixel range", name, eps)
+		return invalidf("%s: an L∞ eps of %g is larger than the whole [0,1] pixel range", name, eps)
 	}
 	return nil
 }
@@ -59,6 +58,9 @@ func NewFGSM(opts *FGSMOptions) (*FGSM, error) {
 
 // Name returns "fgsm".
 func (a *FGSM) Name() string { return "fgsm" }
+
+// Options returns the options the attack runs with.
+func (a *FGSM) Options() FGSMOptions { return a.opts }
 
 // Run implements Attack.
 func (a *FGSM) Run(ctx context.Context, c engine.Classifier, images []float32, labels []int, target int, progress func(Progress)) (Result, error) {
@@ -120,5 +122,16 @@ func gradientStep(x, g []float32, step float32, norm Norm) {
 		case g[i] < 0:
 			x[i] -= step
 		}
+	}
+}
+
+// fgsmSpec is FGSM's entry in the registry.
+func fgsmSpec() *spec {
+	o := DefaultFGSMOptions()
+	return &spec{
+		Method: Method{Name: "fgsm", Title: "FGSM", Short: "FGSM", Targeted: true,
+			Description: "Goodfellow et al.'s fast gradient sign method: one gradient step of size ε"},
+		fields: []field{epsField(&o.Eps), normField(&o.Norm, o.Norm, LInf, L2)},
+		build:  func() (Attack, error) { return NewFGSM(&o) },
 	}
 }

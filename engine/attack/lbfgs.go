@@ -51,15 +51,15 @@ func DefaultLBFGSOptions() LBFGSOptions {
 func (o LBFGSOptions) Validate() error {
 	switch {
 	case !(o.InitialConst > 0) || math.IsInf(o.InitialConst, 0):
-		return fmt.Errorf("lbfgs: initial constant %g must be positive", o.InitialConst)
+		return invalidf("lbfgs: initial constant %g must be positive", o.InitialConst)
 	case o.SearchSteps <= 0:
-		return fmt.Errorf("lbfgs: search steps %d must be positive", o.SearchSteps)
+		return invalidf("lbfgs: search steps %d must be positive", o.SearchSteps)
 	case o.MaxIterations <= 0:
-		return fmt.Errorf("lbfgs: iterations %d must be positive", o.MaxIterations)
+		return invalidf("lbfgs: iterations %d must be positive", o.MaxIterations)
 	case o.Memory <= 0:
-		return fmt.Errorf("lbfgs: memory %d must be positive", o.Memory)
+		return invalidf("lbfgs: memory %d must be positive", o.Memory)
 	case o.Untargeted != RandomWrongLabel && o.Untargeted != RunnerUp:
-		return fmt.Errorf("lbfgs: unknown target choice %d", o.Untargeted)
+		return invalidf("lbfgs: unknown target choice %d", o.Untargeted)
 	}
 	return nil
 }
@@ -99,6 +99,9 @@ func NewLBFGS(opts *LBFGSOptions) (*LBFGS, error) {
 
 // Name returns "lbfgs".
 func (a *LBFGS) Name() string { return "lbfgs" }
+
+// Options returns the options the attack runs with.
+func (a *LBFGS) Options() LBFGSOptions { return a.opts }
 
 // Run implements Attack.
 func (a *LBFGS) Run(ctx context.Context, c engine.Classifier, images []float32, labels []int, target int, progress func(Progress)) (Result, error) {
@@ -241,4 +244,28 @@ func (a *LBFGS) pickTarget(rng *rand.Rand, s *attackState, i int) int {
 		t++
 	}
 	return t
+}
+
+// lbfgsSpec is L-BFGS's entry in the registry.
+func lbfgsSpec() *spec {
+	o := DefaultLBFGSOptions()
+	return &spec{
+		Method: Method{Name: "lbfgs", Title: "L-BFGS (Szegedy et al.)", Short: "L-BFGS", Targeted: true,
+			Description: "Szegedy et al.'s box-constrained L-BFGS: the smallest L2 perturbation that reaches a target class"},
+		fields: []field{
+			intField(&o.MaxIterations, Param{Name: "steps", Label: "Iterations per c", Unit: "iterations", Min: 1, Max: 1e6,
+				Help: "quasi-Newton iterations per value of c"}),
+			intField(&o.SearchSteps, Param{Name: "search-steps", Label: "Values of c", Min: 1, Max: 1000,
+				Help: "values of the distortion weight c tried per image"}),
+			floatField(&o.InitialConst, Param{Name: "initial-const", Label: "Initial c", Min: 0, Max: 1e10,
+				Help: "first value of c"}, false),
+			intField(&o.Memory, Param{Name: "memory", Label: "Memory", Min: 1, Max: 1000,
+				Help: "L-BFGS correction pairs"}),
+			choiceField(&o.Untargeted, Param{Name: "untargeted", Label: "Untargeted target",
+				Help: "the target picked per image when run untargeted: a random wrong class (as the paper) or the runner-up"},
+				[]string{"random", "runner-up"}, []string{"Random wrong class", "Runner-up class"}, []TargetChoice{RandomWrongLabel, RunnerUp}),
+			seedField(&o.Seed, "seed of the random targets"),
+		},
+		build: func() (Attack, error) { return NewLBFGS(&o) },
+	}
 }

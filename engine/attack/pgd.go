@@ -46,13 +46,13 @@ func (o PGDOptions) Validate() error {
 		return err
 	}
 	if o.Steps <= 0 {
-		return fmt.Errorf("pgd: steps %d must be positive", o.Steps)
+		return invalidf("pgd: steps %d must be positive", o.Steps)
 	}
 	if o.StepSize < 0 || math.IsNaN(o.StepSize) || math.IsInf(o.StepSize, 0) {
-		return fmt.Errorf("pgd: step size %g must be positive (or 0 for 2.5·eps/steps)", o.StepSize)
+		return invalidf("pgd: step size %g must be positive (or 0 for 2.5·eps/steps)", o.StepSize)
 	}
 	if o.Restarts <= 0 {
-		return fmt.Errorf("pgd: restarts %d must be positive", o.Restarts)
+		return invalidf("pgd: restarts %d must be positive", o.Restarts)
 	}
 	return nil
 }
@@ -215,4 +215,26 @@ func crossEntropy(z []float32, t int) float32 {
 		s += math.Exp(float64(v) - m)
 	}
 	return float32(m + math.Log(s) - float64(z[t]))
+}
+
+// pgdSpec is PGD's entry in the registry.
+func pgdSpec() *spec {
+	o := DefaultPGDOptions()
+	return &spec{
+		Method: Method{Name: "pgd", Title: "PGD", Short: "PGD", Targeted: true,
+			Description: "Madry et al.'s projected gradient descent inside the ε-ball"},
+		fields: []field{
+			epsField(&o.Eps),
+			normField(&o.Norm, o.Norm, LInf, L2),
+			intField(&o.Steps, Param{Name: "steps", Label: "Steps", Unit: "steps", Min: 1, Max: 1e6, Help: "gradient steps per restart"}),
+			floatField(&o.StepSize, Param{Name: "step-size", Label: "Step size", Unit: "[0,1] pixels", Min: 0, Max: 1e3,
+				Help: "step length (0: 2.5·eps/steps)"}, true),
+			intField(&o.Restarts, Param{Name: "restarts", Label: "Restarts", Min: 1, Max: 1e4, Help: "random restarts"}),
+			boolField(&o.RandomStart, Param{Name: "random-start", Label: "Random start", Help: "start each restart at a random point of the ball"}),
+			seedField(&o.Seed, "seed of the random starts"),
+			boolField(&o.AllSteps, Param{Name: "all-steps", Label: "All steps",
+				Help: "run every step and keep the fooling iterate of highest loss, instead of stopping at the first"}),
+		},
+		build: func() (Attack, error) { return NewPGD(&o) },
+	}
 }

@@ -2,7 +2,6 @@ package attack
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -33,10 +32,10 @@ func (o SquareOptions) Validate() error {
 		return err
 	}
 	if o.Queries <= 0 {
-		return fmt.Errorf("square: queries %d must be positive", o.Queries)
+		return invalidf("square: queries %d must be positive", o.Queries)
 	}
 	if !(o.PInit > 0 && o.PInit <= 1) {
-		return fmt.Errorf("square: p_init %g must be in (0,1]", o.PInit)
+		return invalidf("square: p_init %g must be in (0,1]", o.PInit)
 	}
 	return nil
 }
@@ -65,6 +64,9 @@ func NewSquare(opts *SquareOptions) (*Square, error) {
 
 // Name returns "square".
 func (a *Square) Name() string { return "square" }
+
+// Options returns the options the attack runs with.
+func (a *Square) Options() SquareOptions { return a.opts }
 
 // Run implements Attack.
 func (a *Square) Run(ctx context.Context, c engine.Classifier, images []float32, labels []int, target int, progress func(Progress)) (Result, error) {
@@ -199,4 +201,22 @@ func squareSide(pInit float64, it, n, h, w int) int {
 	}
 	side := int(math.Round(math.Sqrt(p * float64(h*w))))
 	return max(1, min(side, min(h, w)-1))
+}
+
+// squareSpec is the Square Attack's entry in the registry.
+func squareSpec() *spec {
+	o := DefaultSquareOptions()
+	return &spec{
+		Method: Method{Name: "square", Title: "Square (black box)", Short: "Square", Targeted: true,
+			Description: "Andriushchenko et al.'s Square Attack: random square updates, logits only (black box)"},
+		fields: []field{
+			epsField(&o.Eps),
+			intField(&o.Queries, Param{Name: "steps", Label: "Queries", Unit: "queries", Min: 1, Max: 1e7, Help: "iterations, one query each, per image"}),
+			floatField(&o.PInit, Param{Name: "p-init", Label: "Initial square", Unit: "fraction of the pixels", Min: 0, Max: 1,
+				Help: "fraction of the image the first squares cover"}, false),
+			seedField(&o.Seed, "seed of the random squares"),
+			normField(nil, LInf, LInf),
+		},
+		build: func() (Attack, error) { return NewSquare(&o) },
+	}
 }

@@ -1,0 +1,193 @@
+package gui
+
+import (
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/advlab/advlab/engine/attack"
+)
+
+// methodEntry is a method of the Attack tab: the engine registry's attacks,
+// then the current patch.
+type methodEntry struct {
+	id, name, short string
+	targeted        bool
+	params          []attack.Param
+}
+
+// attackMethods lists the Attack tab's methods, read from the registry.
+func attackMethods() []methodEntry {
+	var out []methodEntry
+	for _, m := range attack.Methods() {
+		out = append(out, methodEntry{id: m.Name, name: m.Title, short: m.Short, targeted: m.Targeted, params: m.Params})
+	}
+	return append(out, methodEntry{id: MethodPatch, name: "Patch (current placement)", short: "patch", targeted: true})
+}
+
+func methodEntryOf(id string) (methodEntry, bool) {
+	for _, m := range attackMethods() {
+		if m.id == id {
+			return m, true
+		}
+	}
+	return methodEntry{}, false
+}
+
+// methodName is the method's name as the user reads it.
+func methodName(id string) string {
+	if m, ok := methodEntryOf(id); ok {
+		return m.name
+	}
+	return id
+}
+
+// methodShort is the method's name in a title ("PGD", "patch").
+func methodShort(id string) string {
+	if m, ok := methodEntryOf(id); ok {
+		return m.short
+	}
+	return id
+}
+
+func methodID(name string) string {
+	for _, m := range attackMethods() {
+		if m.name == name {
+			return m.id
+		}
+	}
+	return name
+}
+
+// paramField is one registry parameter in the Attack tab's form: an entry
+// for numbers, a radio group for choices, a check box for booleans. It
+// remembers its text per method in the preferences and checks it with the
+// registry's own rule.
+type paramField struct {
+	param  attack.Param
+	entry  *widget.Entry
+	radio  *widget.RadioGroup
+	check  *widget.Check
+	widget fyne.CanvasObject
+}
+
+func newParamField(p prefs, method string, prm attack.Param) *paramField {
+	key := "attack." + method + "." + prm.Name
+	text := p.text(key, prm.Default)
+	if prm.Check(text) != nil {
+		text = prm.Default // a stale preference
+	}
+	f := &paramField{param: prm}
+	switch prm.Kind {
+	case attack.Choice:
+		f.radio = widget.NewRadioGroup(prm.ChoiceLabels, nil)
+		f.radio.Horizontal = true
+		f.radio.Required = true
+		f.radio.SetSelected(f.labelOf(text))
+		f.radio.OnChanged = func(string) { p.setText(key, f.text()) }
+		f.widget = f.radio
+	case attack.Bool:
+		on, _ := strconv.ParseBool(text)
+		f.check = widget.NewCheck("", func(bool) { p.setText(key, f.text()) })
+		f.check.SetChecked(on)
+		f.widget = f.check
+	default:
+		f.entry = widget.NewEntry()
+		f.entry.SetText(text)
+		f.entry.Validator = prm.Check
+		f.entry.OnChanged = func(s string) {
+			if prm.Check(s) == nil {
+				p.setText(key, strings.TrimSpace(s))
+			}
+		}
+		f.widget = f.entry
+	}
+	return f
+}
+
+// labelOf returns the radio label of choice c.
+func (f *paramField) labelOf(c string) string {
+	for i, v := range f.param.Choices {
+		if v == c {
+			return f.param.ChoiceLabels[i]
+		}
+	}
+	return ""
+}
+
+// text returns the field's value as the registry reads it.
+func (f *paramField) text() string {
+	switch {
+	case f.radio != nil:
+		for i, l := range f.param.ChoiceLabels {
+			if l == f.radio.Selected {
+				return f.param.Choices[i]
+			}
+		}
+		return ""
+	case f.check != nil:
+		return strconv.FormatBool(f.check.Checked)
+	}
+	return strings.TrimSpace(f.entry.Text)
+}
+
+// setText sets the field from registry text (tests, restoring).
+func (f *paramField) setText(s string) {
+	switch {
+	case f.radio != nil:
+		f.radio.SetSelected(f.labelOf(s))
+	case f.check != nil:
+		on, _ := strconv.ParseBool(s)
+		f.check.SetChecked(on)
+	default:
+		f.entry.SetText(s)
+	}
+}
+
+// formItem is the field's row: its label with the unit, the help below.
+func (f *paramField) formItem() *widget.FormItem {
+	label := f.param.Label
+	if f.param.Unit != "" {
+		label += " (" + f.param.Unit + ")"
+	}
+	it := widget.NewFormItem(label, f.widget)
+	it.HintText = f.param.Help
+	return it
+}
+
+// methodForm is one method's parameters: a field each, in a form.
+type methodForm struct {
+	fields []*paramField
+	form   *widget.Form
+}
+
+func newMethodForm(p prefs, m methodEntry) *methodForm {
+	mf := &methodForm{form: widget.NewForm()}
+	for _, prm := range m.params {
+		f := newParamField(p, m.id, prm)
+		mf.fields = append(mf.fields, f)
+		mf.form.AppendItem(f.formItem())
+	}
+	return mf
+}
+
+// values returns the fields' texts keyed by parameter name.
+func (mf *methodForm) values() map[string]string {
+	v := map[string]string{}
+	for _, f := range mf.fields {
+		v[f.param.Name] = f.text()
+	}
+	return v
+}
+
+// field returns the field of parameter name, or nil.
+func (mf *methodForm) field(name string) *paramField {
+	for _, f := range mf.fields {
+		if f.param.Name == name {
+			return f
+		}
+	}
+	return nil
+}
