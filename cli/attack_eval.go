@@ -72,20 +72,10 @@ func classify(ctx context.Context, c engine.Classifier, x []float32, n, batch in
 			return nil, fmt.Errorf("classifying with %s: %w", c.Name(), err)
 		}
 		for i := 0; i < hi-lo; i++ {
-			out = append(out, argmax(z[i*k:(i+1)*k]))
+			out = append(out, engine.Argmax(z[i*k:(i+1)*k]))
 		}
 	}
 	return out, nil
-}
-
-func argmax(z []float32) int {
-	best := 0
-	for j, v := range z {
-		if v > z[best] {
-			best = j
-		}
-	}
-	return best
 }
 
 // quantize returns x as an 8-bit image would hold it: each image through
@@ -199,7 +189,8 @@ func pct(r float64) string {
 // progressPrinter returns a progress callback that redraws one status line
 // on stderr at most every 100 ms when stderr is a terminal, and a function
 // that ends the line. The callback never blocks the attack: updates go
-// through a one-slot channel that drops what the printer has not taken.
+// through a one-slot channel where a newer update replaces one the printer
+// has not taken (engine.Latest).
 func progressPrinter(env *Env, label string) (func(attack.Progress), func()) {
 	if !env.Interactive {
 		return nil, func() {}
@@ -227,5 +218,5 @@ func progressPrinter(env *Env, label string) (func(attack.Progress), func()) {
 		<-done
 		fmt.Fprint(env.Stderr, "\r\033[K")
 	}
-	return attack.NonBlocking(ch), stop
+	return engine.Latest(ch), stop
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
+	"github.com/advlab/advlab/internal/humanize"
 )
 
 func init() {
@@ -310,7 +311,8 @@ func (f *transformFlags) options(set map[string]bool) (imgops.Options, error) {
 // trainProgressPrinter returns a progress callback for TrainPatch: on a
 // terminal, a bar redrawn at most every 100 ms with the running success
 // rate and the ETA; otherwise a plain line every twentieth of the run. The
-// callback never blocks training.
+// callback never blocks training, and the last step always reaches the
+// printer (engine.Latest).
 func trainProgressPrinter(env *Env, steps int) (func(patch.Progress), func()) {
 	ch := make(chan patch.Progress, 1)
 	done := make(chan struct{})
@@ -328,15 +330,15 @@ func trainProgressPrinter(env *Env, steps int) (func(patch.Progress), func()) {
 				const width = 24
 				fill := int(math.Round(width * float64(p.Step) / float64(p.Steps)))
 				fmt.Fprintf(env.Stderr, "\r[%s%s] step %d/%d  loss %.3f  success %s  ETA %s   ",
-					strings.Repeat("#", fill), strings.Repeat(".", width-fill), p.Step, p.Steps, p.Loss, pct(p.SuccessRate), shortDuration(p.ETA))
+					strings.Repeat("#", fill), strings.Repeat(".", width-fill), p.Step, p.Steps, p.Loss, pct(p.SuccessRate), humanize.Duration(p.ETA))
 				continue
 			}
-			// Lines are due every `every` steps; a dropped update is
-			// made up by the next one received.
+			// Lines are due every `every` steps; a skipped update is
+			// made up by the next one received, and the last always comes.
 			if p.Step/every > lastStep/every || p.Step == p.Steps {
 				lastStep = p.Step
 				fmt.Fprintf(env.Stderr, "step %d/%d loss %.4f success %s elapsed %s eta %s\n",
-					p.Step, p.Steps, p.Loss, pct(p.SuccessRate), shortDuration(p.Elapsed), shortDuration(p.ETA))
+					p.Step, p.Steps, p.Loss, pct(p.SuccessRate), humanize.Duration(p.Elapsed), humanize.Duration(p.ETA))
 			}
 		}
 	}()
@@ -347,14 +349,5 @@ func trainProgressPrinter(env *Env, steps int) (func(patch.Progress), func()) {
 			fmt.Fprint(env.Stderr, "\r\033[K")
 		}
 	}
-	return patch.NonBlockingPatch(ch), stop
-}
-
-// shortDuration formats d as m:ss (or h:mm:ss).
-func shortDuration(d time.Duration) string {
-	s := int(d.Round(time.Second).Seconds())
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
+	return engine.Latest(ch), stop
 }

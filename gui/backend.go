@@ -4,9 +4,9 @@ import (
 	"context"
 	"image"
 	"math"
-	"sort"
 	"time"
 
+	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -108,27 +108,16 @@ type Ranked struct {
 
 // Top returns the k most probable classes, most probable first.
 func (p Prediction) Top(k int) []Ranked {
-	r := make([]Ranked, len(p.Probs))
-	for i, v := range p.Probs {
-		r[i] = Ranked{Class: i, Prob: v}
-	}
-	sort.SliceStable(r, func(i, j int) bool { return r[i].Prob > r[j].Prob })
-	if k < len(r) {
-		r = r[:k]
+	idx := engine.TopK(p.Probs, k)
+	r := make([]Ranked, len(idx))
+	for i, c := range idx {
+		r[i] = Ranked{Class: c, Prob: p.Probs[c]}
 	}
 	return r
 }
 
 // Class returns the most probable class, or -1 for an empty prediction.
-func (p Prediction) Class() int {
-	best, c := float32(math.Inf(-1)), -1
-	for i, v := range p.Probs {
-		if v > best {
-			best, c = v, i
-		}
-	}
-	return c
-}
+func (p Prediction) Class() int { return engine.Argmax(p.Probs) }
 
 // Placement is where the patch lies on an image, in units that do not depend
 // on the image's size, so that it survives a change of image.

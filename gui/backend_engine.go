@@ -181,26 +181,17 @@ func (engineBackend) Predict(ctx context.Context, m Model, img image.Image) (Pre
 	if err != nil {
 		return Prediction{}, err
 	}
-	return Prediction{Probs: softmax(z)}, nil
+	return predictionOf(z), nil
 }
 
-// softmax turns one row of logits into probabilities.
-func softmax(z []float32) []float32 {
-	m := math.Inf(-1)
-	for _, v := range z {
-		m = math.Max(m, float64(v))
+// predictionOf is the prediction of one row of logits.
+func predictionOf(z []float32) Prediction {
+	p := engine.Softmax(z)
+	probs := make([]float32, len(p))
+	for i, v := range p {
+		probs[i] = float32(v)
 	}
-	p := make([]float32, len(z))
-	var sum float64
-	for i, v := range z {
-		e := math.Exp(float64(v) - m)
-		p[i] = float32(e)
-		sum += e
-	}
-	for i := range p {
-		p[i] = float32(float64(p[i]) / sum)
-	}
-	return p
+	return Prediction{Probs: probs}
 }
 
 // DemoImages returns the embedded demo samples: held-out images of the demo
@@ -427,8 +418,8 @@ func (b engineBackend) RunAttack(ctx context.Context, req AttackRequest, progres
 				return nil, err
 			}
 			k := len(z) / 2
-			it.CleanPred[j] = Prediction{Probs: softmax(z[:k])}
-			it.AdvPred[j] = Prediction{Probs: softmax(z[k:])}
+			it.CleanPred[j] = predictionOf(z[:k])
+			it.AdvPred[j] = predictionOf(z[k:])
 		}
 	}
 	for i := range res.Items {

@@ -11,7 +11,6 @@ import (
 	"strconv"
 
 	"github.com/advlab/advlab/engine"
-	"github.com/advlab/advlab/engine/attack"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -282,7 +281,7 @@ func (em *evalModel) predict(ctx context.Context, x []float32, n, batch int) ([]
 			return nil, err
 		}
 		for i := 0; i < hi-lo; i++ {
-			out = append(out, attack.Argmax(z[i*em.k:(i+1)*em.k]))
+			out = append(out, engine.Argmax(z[i*em.k:(i+1)*em.k]))
 		}
 	}
 	return out, nil

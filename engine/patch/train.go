@@ -189,18 +189,6 @@ type Progress struct {
 	Elapsed, ETA time.Duration
 }
 
-// NonBlockingPatch returns a progress callback for TrainPatch that sends on
-// ch without ever waiting: an update the receiver is not ready for is
-// dropped, and the next supersedes it.
-func NonBlockingPatch(ch chan<- Progress) func(Progress) {
-	return func(p Progress) {
-		select {
-		case ch <- p:
-		default:
-		}
-	}
-}
-
 // PatchResult is what TrainPatch returns.
 type Result struct {
 	// Patch is the trained patch (the last one completed when training
@@ -233,7 +221,7 @@ type Result struct {
 //
 // Options, target and labels are checked before any model runs. progress,
 // when not nil, is called on TrainPatch's goroutine after every step and
-// must not block (see NonBlockingPatch). When ctx is cancelled TrainPatch
+// must not block (see engine.Latest). When ctx is cancelled TrainPatch
 // stops within one step and returns the last completed patch with
 // ctx.Err(), writing a checkpoint first when CheckpointPath is set.
 func Train(ctx context.Context, models []engine.Classifier, data *engine.Dataset, opts Options, progress func(Progress)) (*Result, error) {
