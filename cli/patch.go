@@ -233,9 +233,9 @@ func parseSize(s string) (w, h int, err error) {
 
 // setMask reads --mask: a shape name or a sticker PNG.
 func setMask(o *patch.Options, mask string) error {
-	switch mask {
-	case "circle", "ellipse", "rect":
-		o.Shape = mask
+	switch s := imgops.MaskShape(mask); s {
+	case imgops.MaskCircle, imgops.MaskEllipse, imgops.MaskRect:
+		o.Shape = s
 		return nil
 	}
 	if !strings.HasSuffix(strings.ToLower(mask), ".png") {
@@ -245,7 +245,7 @@ func setMask(o *patch.Options, mask string) error {
 	if err != nil {
 		return usagef("--mask: %v", err)
 	}
-	o.Shape, o.MaskImage = "alpha", img
+	o.Shape, o.MaskImage = imgops.MaskAlpha, img
 	return nil
 }
 

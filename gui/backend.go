@@ -4,9 +4,9 @@ import (
 	"context"
 	"image"
 	"math"
-	"time"
 
 	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -250,14 +250,6 @@ type Attacker interface {
 	RunAttack(ctx context.Context, req AttackRequest, progress func(AttackProgress)) (*AttackResult, error)
 }
 
-// Mask shapes the Patch panel offers.
-const (
-	MaskCircle  = "circle"
-	MaskEllipse = "ellipse"
-	MaskRect    = "rect"
-	MaskPNG     = "png"
-)
-
 // TrainRequest asks for an adversarial patch (Brown et al. 2017) trained by
 // expectation over transformations.
 type TrainRequest struct {
@@ -267,9 +259,9 @@ type TrainRequest struct {
 	Samples []Sample
 	// Target is the target label (a name of Models[0]'s labels).
 	Target string
-	// Mask is a Mask constant; MaskPath is the PNG whose alpha is the
-	// outline when Mask is MaskPNG.
-	Mask     string
+	// Mask is the patch's shape; MaskPath is the PNG whose alpha is the
+	// outline when Mask is imgops.MaskAlpha.
+	Mask     imgops.MaskShape
 	MaskPath string
 	// Size is the patch's longer side in pixels.
 	Size int
@@ -289,26 +281,15 @@ type TrainRequest struct {
 	Init *imgops.Patch
 }
 
-// TrainProgress is one step of patch training.
-type TrainProgress struct {
-	// Step of Steps has finished.
-	Step, Steps int
-	// Loss is the step's objective; SuccessRate the running fraction of
-	// transformed images classified as the target.
-	Loss, SuccessRate float64
-	// Patch is the current patch. The receiver must not modify it and must
-	// Clone it to keep it past the callback.
-	Patch *imgops.Patch
-	// Elapsed is the time since training started.
-	Elapsed time.Duration
-}
-
 // PatchTrainer trains adversarial patches.
 type PatchTrainer interface {
-	// TrainPatch trains a patch. progress is called from the trainer's
-	// goroutine once per step and must not block. When ctx is cancelled it
-	// returns the last patch with ctx.Err().
-	TrainPatch(ctx context.Context, req TrainRequest, progress func(TrainProgress)) (*imgops.Patch, error)
+	// TrainPatch trains a patch and returns the engine's result as it is:
+	// the patch with the metadata its file records. progress is called from
+	// the trainer's goroutine once per step with the engine's snapshot (its
+	// patch the receiver may keep, its metadata, its ETA) and must not
+	// block. When ctx is cancelled it returns the last patch with
+	// ctx.Err(); a request the engine rejects returns no result.
+	TrainPatch(ctx context.Context, req TrainRequest, progress func(patch.Progress)) (*patch.Result, error)
 }
 
 // EvalRequest asks for a patch's success rate against patch scale.

@@ -487,7 +487,7 @@ func patchOptions(req TrainRequest) (patch.Options, error) {
 	o.Target = req.Target
 	o.Width, o.Height = req.Size, req.Size
 	o.Shape = req.Mask
-	if req.Mask == MaskPNG {
+	if req.Mask == imgops.MaskAlpha {
 		f, err := os.Open(req.MaskPath)
 		if err != nil {
 			return o, fmt.Errorf("reading the mask outline: %w", err)
@@ -504,7 +504,7 @@ func patchOptions(req TrainRequest) (patch.Options, error) {
 		} else {
 			o.Width = max(1, int(math.Round(float64(req.Size)*float64(b.Dx())/float64(b.Dy()))))
 		}
-		o.Shape, o.MaskImage = "alpha", img
+		o.MaskImage = img
 	}
 	o.Transforms.MaxAngleDeg = req.MaxAngleDeg
 	o.Transforms.ScaleMode = imgops.AreaFraction
@@ -519,9 +519,10 @@ func patchOptions(req TrainRequest) (patch.Options, error) {
 }
 
 // TrainPatch trains a patch with the engine's expectation over
-// transformation (engine.TrainPatch) against req.Models, an ensemble when
-// several. When ctx is cancelled it returns the last completed patch.
-func (engineBackend) TrainPatch(ctx context.Context, req TrainRequest, progress func(TrainProgress)) (*imgops.Patch, error) {
+// transformation (patch.Train) against req.Models, an ensemble when
+// several, and hands back the engine's progress and result unchanged. When
+// ctx is cancelled it returns the last completed patch.
+func (engineBackend) TrainPatch(ctx context.Context, req TrainRequest, progress func(patch.Progress)) (*patch.Result, error) {
 	cs, err := classifiers(req.Models)
 	if err != nil {
 		return nil, err
@@ -530,15 +531,7 @@ func (engineBackend) TrainPatch(ctx context.Context, req TrainRequest, progress 
 	if err != nil {
 		return nil, err
 	}
-	res, err := patch.Train(ctx, cs, datasetOf(req.Samples), o, func(p patch.Progress) {
-		if progress != nil {
-			progress(TrainProgress{Step: p.Step, Steps: p.Steps, Loss: p.Loss, SuccessRate: p.SuccessRate, Patch: p.Patch, Elapsed: p.Elapsed})
-		}
-	})
-	if res == nil {
-		return nil, err
-	}
-	return res.Patch, err
+	return patch.Train(ctx, cs, datasetOf(req.Samples), o, progress)
 }
 
 // EvaluatePatch measures the patch with engine.EvaluatePatch: the targeted
