@@ -106,7 +106,7 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	if err := o.Validate(); err != nil {
-		return usagef("%v", err)
+		return patchError(err)
 	}
 	if *checkpoint != "" {
 		o.CheckpointPath, o.CheckpointEvery = *checkpoint, *every
@@ -136,18 +136,9 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 	progress, stop := trainProgressPrinter(env, o.Steps)
 	res, err := patch.Train(ctx, classifiers, ds, o, progress)
 	stop()
-	if res == nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return err
-		}
-		return usagef("%v", err) // rejected before any work
-	}
 	interrupted := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-	if err != nil && !interrupted {
-		return err
-	}
-	if res.Steps == 0 {
-		return err
+	if err != nil && !interrupted || res == nil || res.Steps == 0 {
+		return patchError(err)
 	}
 	if serr := imgops.SavePatch(*out, res.Patch, res.Meta); serr != nil {
 		return serr
@@ -174,6 +165,17 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "wrote %s: %d×%d %s patch, %s, against %s\n", *out, res.Patch.W, res.Patch.H, res.Patch.Mask.Shape, goal, strings.Join(rep.Models, " + "))
 		fmt.Fprintf(env.Stdout, "  %d steps on %d images in %.1f s; last loss %.3f, running success rate %s\n",
 			rep.Steps, rep.Images, float64(rep.Seconds), float64(rep.Loss), pct(float64(rep.SuccessRate)))
+	}
+	return err
+}
+
+// patchError gives an error of patch.Train or patch.Evaluate its exit
+// status: the engine's rejection of the request (patch.ErrInvalidOptions)
+// is a usage error, exit 2; a failure while running, such as ONNX Runtime
+// failing on a batch, stays a command failure, exit 1.
+func patchError(err error) error {
+	if errors.Is(err, patch.ErrInvalidOptions) {
+		return usagef("%v", err)
 	}
 	return err
 }
