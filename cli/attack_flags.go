@@ -3,7 +3,6 @@ package cli
 import (
 	"flag"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 
@@ -210,22 +209,6 @@ func (f *attackFlags) targetIndex(c engine.Classifier) (int, error) {
 		return 0, usagef("--target for %s: %v", c.Name(), err)
 	}
 	return i, nil
-}
-
-// eps returns the budget in effect for ε-bounded methods, or NaN.
-func (f *attackFlags) budget() (float64, attack.Norm) {
-	norm, _ := attack.ParseNorm(f.norm)
-	switch f.method {
-	case "fgsm", "pgd", "square":
-		if f.method == "square" {
-			norm = attack.LInf
-		}
-		if f.set["eps"] {
-			return f.eps, norm
-		}
-		return 8.0 / 255, norm
-	}
-	return math.NaN(), norm
 }
 
 func contains(list []string, s string) bool {

@@ -249,15 +249,13 @@ func (d *Dataset) Tensor(shape ImageShape) (t []float32, resized int) {
 }
 
 // LabelsFor maps every image's class folder to an index into labels (a
-// model's class names). A folder matches a label exactly, else
-// case-insensitively when that is unambiguous, else as a numeric class index
-// when the labels are names. A folder that matches no label is an error that
-// lists the model's labels: silently dropping a class would change the
+// model's class names), each folder matched by ClassIndex. A folder that
+// matches no label is an error that lists the model's labels: silently dropping a class would change the
 // evaluation set between models. Loose files get -1.
 func (d *Dataset) LabelsFor(labels []string) ([]int, error) {
 	byClass := map[string]int{}
 	for _, c := range d.Classes {
-		i, err := matchLabel(labels, c)
+		i, err := ClassIndex(labels, c)
 		if err != nil {
 			return nil, fmt.Errorf("class folder %q of %s: %w", c, d.Root, err)
 		}
@@ -274,13 +272,12 @@ func (d *Dataset) LabelsFor(labels []string) ([]int, error) {
 	return out, nil
 }
 
-// ClassIndex finds name among a model's labels the way LabelsFor matches
-// class folders: exactly, else case-insensitively when unambiguous, else as a
-// numeric index when the labels are names. The error lists the labels.
-func ClassIndex(labels []string, name string) (int, error) { return matchLabel(labels, name) }
-
-// matchLabel finds the class index of a folder name among labels.
-func matchLabel(labels []string, name string) (int, error) {
+// ClassIndex finds name among a model's labels, the one rule by which
+// advlab matches a class folder, a --target or a patch's target to a
+// model's classes: exactly, else case-insensitively when that is
+// unambiguous, else as a numeric class index when the labels are names. The
+// error lists the labels.
+func ClassIndex(labels []string, name string) (int, error) {
 	for i, l := range labels {
 		if l == name {
 			return i, nil
@@ -299,7 +296,16 @@ func matchLabel(labels []string, name string) (int, error) {
 	if found >= 0 {
 		return found, nil
 	}
-	return labelIndex(labels, name)
+	if i, err := strconv.Atoi(name); err == nil && i >= 0 && i < len(labels) {
+		if _, err := strconv.Atoi(labels[0]); err != nil { // numeric index into named labels
+			return i, nil
+		}
+	}
+	shown := labels
+	if len(shown) > 20 {
+		shown = append(append([]string{}, shown[:20]...), "…")
+	}
+	return -1, fmt.Errorf("label %q is not one of the model's classes (%s)", name, strings.Join(shown, ", "))
 }
 
 // Subset returns a dataset of the first n images of every class in turn
@@ -342,23 +348,4 @@ func (d *Dataset) Subset(n int) *Dataset {
 		}
 	}
 	return out
-}
-
-// labelIndex finds label exactly, or as a numeric index into named labels.
-func labelIndex(labels []string, label string) (int, error) {
-	for i, l := range labels {
-		if l == label {
-			return i, nil
-		}
-	}
-	if i, err := strconv.Atoi(label); err == nil && i >= 0 && i < len(labels) && len(labels) > 0 {
-		if _, err := strconv.Atoi(labels[0]); err != nil { // numeric index into named labels
-			return i, nil
-		}
-	}
-	shown := labels
-	if len(shown) > 20 {
-		shown = append(append([]string{}, shown[:20]...), "…")
-	}
-	return -1, fmt.Errorf("label %q is not one of the model's classes (%s)", label, strings.Join(shown, ", "))
 }

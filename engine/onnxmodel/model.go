@@ -73,10 +73,6 @@ func (m *Model) InputShape() engine.ImageShape { return m.Input.ImageShape }
 // NumClasses returns the number of classes, K.
 func (m *Model) NumClasses() int { return len(m.labels) }
 
-// Proto returns the model's graph, with any external data inlined. Callers
-// must not modify it.
-func (m *Model) Proto() *onnx.ModelProto { return m.proto }
-
 // GraphSpec returns what the gradient-graph exporter needs to know of the model.
 func (m *Model) GraphSpec() onnxgrad.Spec {
 	return onnxgrad.Spec{Input: m.Input, Logits: m.Output, Preprocess: m.Pre, NumClasses: len(m.labels)}
