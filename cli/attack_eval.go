@@ -128,7 +128,8 @@ func pct(r float64) string {
 // progressPrinter returns a progress callback that redraws one status line
 // on stderr at most every 100 ms when stderr is a terminal, and a function
 // that ends the line. The callback never blocks the attack: updates go
-// through a one-slot channel that drops what the printer has not taken.
+// through a one-slot channel where a newer update replaces one the printer
+// has not taken (engine.Latest).
 func progressPrinter(env *Env, label string) (func(attack.Progress), func()) {
 	if !env.Interactive {
 		return nil, func() {}
@@ -156,5 +157,5 @@ func progressPrinter(env *Env, label string) (func(attack.Progress), func()) {
 		<-done
 		fmt.Fprint(env.Stderr, "\r\033[K")
 	}
-	return attack.NonBlocking(ch), stop
+	return engine.Latest(ch), stop
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -250,8 +249,8 @@ func classifyImages(ctx context.Context, m *onnxmodel.Model, ds *engine.Dataset,
 			i := start + j
 			it := ds.Items[i]
 			img := classifyImage{File: it.Path, Class: it.Class}
-			p := softmax(logits[j*c : (j+1)*c])
-			for _, idx := range topIndices(p, k) {
+			p := engine.Softmax(logits[j*c : (j+1)*c])
+			for _, idx := range engine.TopK(p, k) {
 				img.Predictions = append(img.Predictions, classifyGuess{Label: labels[idx], Index: idx, Probability: jsonFloat(p[idx])})
 			}
 			if truth[i] >= 0 {
@@ -268,36 +267,6 @@ func classifyImages(ctx context.Context, m *onnxmodel.Model, ds *engine.Dataset,
 		rep.Accuracy = &classifyAccuracy{Correct: correct, Total: labelled, Rate: jsonFloat(eval.Rate(correct, labelled))}
 	}
 	return rep, nil
-}
-
-// softmax returns the probabilities of logits, computed in float64 after
-// subtracting the largest logit so that no exponential overflows.
-func softmax(logits []float32) []float64 {
-	hi := math.Inf(-1)
-	for _, v := range logits {
-		hi = math.Max(hi, float64(v))
-	}
-	p := make([]float64, len(logits))
-	var sum float64
-	for i, v := range logits {
-		p[i] = math.Exp(float64(v) - hi)
-		sum += p[i]
-	}
-	for i := range p {
-		p[i] /= sum
-	}
-	return p
-}
-
-// topIndices returns the indices of the k largest values of p, largest
-// first; ties keep the lower index first.
-func topIndices(p []float64, k int) []int {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
-	return idx[:min(k, len(idx))]
 }
 
 // printClassifyReport writes the table: one row per image with its class

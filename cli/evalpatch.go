@@ -108,10 +108,7 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	defer closeModels()
 	rep, err := patch.Evaluate(ctx, classifiers, ds, adv, o, nil)
 	if err != nil {
-		if ctx.Err() != nil {
-			return err
-		}
-		return usagef("%v", err)
+		return patchError(err)
 	}
 	if *csvPath != "" {
 		if err := fsutil.WriteFileAtomic(*csvPath, rep.WriteCSV); err != nil {

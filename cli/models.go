@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/advlab/advlab/engine/onnxmodel"
@@ -15,30 +14,6 @@ func loadModel(spec string) (*onnxmodel.Model, error) {
 		return onnxmodel.Default()
 	}
 	return onnxmodel.Load(spec)
-}
-
-// loadModels opens every model in specs, closing those already opened when
-// one fails.
-func loadModels(specs []string) ([]*onnxmodel.Model, error) {
-	var out []*onnxmodel.Model
-	for _, s := range specs {
-		m, err := loadModel(s)
-		if err != nil {
-			closeModels(out)
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no model given")
-	}
-	return out, nil
-}
-
-func closeModels(ms []*onnxmodel.Model) {
-	for _, m := range ms {
-		m.Close()
-	}
 }
 
 // listFlag is a flag that may be repeated or comma-separated.

@@ -15,6 +15,7 @@ import (
 	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
 	"github.com/advlab/advlab/internal/fsutil"
+	"github.com/advlab/advlab/internal/humanize"
 )
 
 func init() {
@@ -115,7 +116,7 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	if err := o.Validate(); err != nil {
-		return usagef("%v", err)
+		return patchError(err)
 	}
 	if *checkpoint != "" {
 		o.CheckpointPath, o.CheckpointEvery, o.OverwriteCheckpoint = *checkpoint, *every, *force
@@ -149,18 +150,9 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 	progress, stop := trainProgressPrinter(env, o.Steps)
 	res, err := patch.Train(ctx, classifiers, ds, o, progress)
 	stop()
-	if res == nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return err
-		}
-		return usagef("%v", err) // rejected before any work
-	}
 	interrupted := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-	if err != nil && !interrupted {
-		return err
-	}
-	if res.Steps == 0 {
-		return err
+	if err != nil && !interrupted || res == nil || res.Steps == 0 {
+		return patchError(err)
 	}
 	if serr := imgops.SavePatch(*out, res.Patch, res.Meta); serr != nil {
 		return serr
@@ -187,6 +179,17 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "wrote %s: %d×%d %s patch, %s, against %s\n", *out, res.Patch.W, res.Patch.H, res.Patch.Mask.Shape, goal, strings.Join(rep.Models, " + "))
 		fmt.Fprintf(env.Stdout, "  %d steps on %d images in %.1f s; last loss %.3f, running success rate %s\n",
 			rep.Steps, rep.Images, float64(rep.Seconds), float64(rep.Loss), pct(float64(rep.SuccessRate)))
+	}
+	return err
+}
+
+// patchError gives an error of patch.Train or patch.Evaluate its exit
+// status: the engine's rejection of the request (patch.ErrInvalidOptions)
+// is a usage error, exit 2; a failure while running, such as ONNX Runtime
+// failing on a batch, stays a command failure, exit 1.
+func patchError(err error) error {
+	if errors.Is(err, patch.ErrInvalidOptions) {
+		return usagef("%v", err)
 	}
 	return err
 }
@@ -246,9 +249,9 @@ func parseSize(s string) (w, h int, err error) {
 
 // setMask reads --mask: a shape name or a sticker PNG.
 func setMask(o *patch.Options, mask string) error {
-	switch mask {
-	case "circle", "ellipse", "rect":
-		o.Shape = mask
+	switch s := imgops.MaskShape(mask); s {
+	case imgops.MaskCircle, imgops.MaskEllipse, imgops.MaskRect:
+		o.Shape = s
 		return nil
 	}
 	if !strings.HasSuffix(strings.ToLower(mask), ".png") {
@@ -258,7 +261,7 @@ func setMask(o *patch.Options, mask string) error {
 	if err != nil {
 		return usagef("--mask: %v", err)
 	}
-	o.Shape, o.MaskImage = "alpha", img
+	o.Shape, o.MaskImage = imgops.MaskAlpha, img
 	return nil
 }
 
@@ -324,7 +327,8 @@ func (f *transformFlags) options(set map[string]bool) (imgops.Options, error) {
 // trainProgressPrinter returns a progress callback for TrainPatch: on a
 // terminal, a bar redrawn at most every 100 ms with the running success
 // rate and the ETA; otherwise a plain line every twentieth of the run. The
-// callback never blocks training.
+// callback never blocks training, and the last step always reaches the
+// printer (engine.Latest).
 func trainProgressPrinter(env *Env, steps int) (func(patch.Progress), func()) {
 	ch := make(chan patch.Progress, 1)
 	done := make(chan struct{})
@@ -342,15 +346,15 @@ func trainProgressPrinter(env *Env, steps int) (func(patch.Progress), func()) {
 				const width = 24
 				fill := int(math.Round(width * float64(p.Step) / float64(p.Steps)))
 				fmt.Fprintf(env.Stderr, "\r[%s%s] step %d/%d  loss %.3f  success %s  ETA %s   ",
-					strings.Repeat("#", fill), strings.Repeat(".", width-fill), p.Step, p.Steps, p.Loss, pct(p.SuccessRate), shortDuration(p.ETA))
+					strings.Repeat("#", fill), strings.Repeat(".", width-fill), p.Step, p.Steps, p.Loss, pct(p.SuccessRate), humanize.Duration(p.ETA))
 				continue
 			}
-			// Lines are due every `every` steps; a dropped update is
-			// made up by the next one received.
+			// Lines are due every `every` steps; a skipped update is
+			// made up by the next one received, and the last always comes.
 			if p.Step/every > lastStep/every || p.Step == p.Steps {
 				lastStep = p.Step
 				fmt.Fprintf(env.Stderr, "step %d/%d loss %.4f success %s elapsed %s eta %s\n",
-					p.Step, p.Steps, p.Loss, pct(p.SuccessRate), shortDuration(p.Elapsed), shortDuration(p.ETA))
+					p.Step, p.Steps, p.Loss, pct(p.SuccessRate), humanize.Duration(p.Elapsed), humanize.Duration(p.ETA))
 			}
 		}
 	}()
@@ -361,14 +365,5 @@ func trainProgressPrinter(env *Env, steps int) (func(patch.Progress), func()) {
 			fmt.Fprint(env.Stderr, "\r\033[K")
 		}
 	}
-	return patch.NonBlockingPatch(ch), stop
-}
-
-// shortDuration formats d as m:ss (or h:mm:ss).
-func shortDuration(d time.Duration) string {
-	s := int(d.Round(time.Second).Seconds())
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
+	return engine.Latest(ch), stop
 }

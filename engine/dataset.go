@@ -273,15 +273,13 @@ func (d *Dataset) TensorAs(shape ImageShape, r Resize) (t []float32, resized int
 }
 
 // LabelsFor maps every image's class folder to an index into labels (a
-// model's class names). A folder matches a label exactly, else
-// case-insensitively when that is unambiguous, else as a numeric class index
-// when the labels are names. A folder that matches no label is an error that
-// lists the model's labels: silently dropping a class would change the
+// model's class names), each folder matched by ClassIndex. A folder that
+// matches no label is an error that lists the model's labels: silently dropping a class would change the
 // evaluation set between models. Loose files get -1.
 func (d *Dataset) LabelsFor(labels []string) ([]int, error) {
 	byClass := map[string]int{}
 	for _, c := range d.Classes {
-		i, err := matchLabel(labels, c)
+		i, err := ClassIndex(labels, c)
 		if err != nil {
 			return nil, fmt.Errorf("class folder %q of %s: %w", c, d.Root, err)
 		}
@@ -298,13 +296,12 @@ func (d *Dataset) LabelsFor(labels []string) ([]int, error) {
 	return out, nil
 }
 
-// ClassIndex finds name among a model's labels the way LabelsFor matches
-// class folders (modelconfig.MatchLabel). The error lists the labels.
-func ClassIndex(labels []string, name string) (int, error) { return matchLabel(labels, name) }
-
-// matchLabel finds the class index of a folder name among labels; see
-// modelconfig.MatchLabel for the rules.
-func matchLabel(labels []string, name string) (int, error) {
+// ClassIndex finds name among a model's labels, the one rule by which
+// advlab matches a class folder, a --target or a patch's target to a model's
+// classes (modelconfig.MatchLabel: exactly, then ignoring case and
+// separators, then by synonym, then as a class index). The error lists the
+// labels.
+func ClassIndex(labels []string, name string) (int, error) {
 	return modelconfig.MatchLabel(labels, name)
 }
 

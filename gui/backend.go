@@ -4,9 +4,9 @@ import (
 	"context"
 	"image"
 	"math"
-	"sort"
-	"time"
 
+	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -108,27 +108,16 @@ type Ranked struct {
 
 // Top returns the k most probable classes, most probable first.
 func (p Prediction) Top(k int) []Ranked {
-	r := make([]Ranked, len(p.Probs))
-	for i, v := range p.Probs {
-		r[i] = Ranked{Class: i, Prob: v}
-	}
-	sort.SliceStable(r, func(i, j int) bool { return r[i].Prob > r[j].Prob })
-	if k < len(r) {
-		r = r[:k]
+	idx := engine.TopK(p.Probs, k)
+	r := make([]Ranked, len(idx))
+	for i, c := range idx {
+		r[i] = Ranked{Class: c, Prob: p.Probs[c]}
 	}
 	return r
 }
 
 // Class returns the most probable class, or -1 for an empty prediction.
-func (p Prediction) Class() int {
-	best, c := float32(math.Inf(-1)), -1
-	for i, v := range p.Probs {
-		if v > best {
-			best, c = v, i
-		}
-	}
-	return c
-}
+func (p Prediction) Class() int { return engine.Argmax(p.Probs) }
 
 // Placement is where the patch lies on an image, in units that do not depend
 // on the image's size, so that it survives a change of image.
@@ -266,14 +255,6 @@ type Attacker interface {
 	RunAttack(ctx context.Context, req AttackRequest, progress func(AttackProgress)) (*AttackResult, error)
 }
 
-// Mask shapes the Patch panel offers.
-const (
-	MaskCircle  = "circle"
-	MaskEllipse = "ellipse"
-	MaskRect    = "rect"
-	MaskPNG     = "png"
-)
-
 // TrainRequest asks for an adversarial patch (Brown et al. 2017) trained by
 // expectation over transformations.
 type TrainRequest struct {
@@ -283,9 +264,9 @@ type TrainRequest struct {
 	Samples []Sample
 	// Target is the target label (a name of Models[0]'s labels).
 	Target string
-	// Mask is a Mask constant; MaskPath is the PNG whose alpha is the
-	// outline when Mask is MaskPNG.
-	Mask     string
+	// Mask is the patch's shape; MaskPath is the PNG whose alpha is the
+	// outline when Mask is imgops.MaskAlpha.
+	Mask     imgops.MaskShape
 	MaskPath string
 	// Size is the patch's longer side in pixels.
 	Size int
@@ -305,26 +286,15 @@ type TrainRequest struct {
 	Init *imgops.Patch
 }
 
-// TrainProgress is one step of patch training.
-type TrainProgress struct {
-	// Step of Steps has finished.
-	Step, Steps int
-	// Loss is the step's objective; SuccessRate the running fraction of
-	// transformed images classified as the target.
-	Loss, SuccessRate float64
-	// Patch is the current patch. The receiver must not modify it and must
-	// Clone it to keep it past the callback.
-	Patch *imgops.Patch
-	// Elapsed is the time since training started.
-	Elapsed time.Duration
-}
-
 // PatchTrainer trains adversarial patches.
 type PatchTrainer interface {
-	// TrainPatch trains a patch. progress is called from the trainer's
-	// goroutine once per step and must not block. When ctx is cancelled it
-	// returns the last patch with ctx.Err().
-	TrainPatch(ctx context.Context, req TrainRequest, progress func(TrainProgress)) (*imgops.Patch, error)
+	// TrainPatch trains a patch and returns the engine's result as it is:
+	// the patch with the metadata its file records. progress is called from
+	// the trainer's goroutine once per step with the engine's snapshot (its
+	// patch the receiver may keep, its metadata, its ETA) and must not
+	// block. When ctx is cancelled it returns the last patch with
+	// ctx.Err(); a request the engine rejects returns no result.
+	TrainPatch(ctx context.Context, req TrainRequest, progress func(patch.Progress)) (*patch.Result, error)
 }
 
 // EvalRequest asks for a patch's success rate against patch scale.

@@ -147,26 +147,17 @@ func (engineBackend) Predict(ctx context.Context, m Model, img image.Image) (Pre
 	if err != nil {
 		return Prediction{}, err
 	}
-	return Prediction{Probs: softmax(z)}, nil
+	return predictionOf(z), nil
 }
 
-// softmax turns one row of logits into probabilities.
-func softmax(z []float32) []float32 {
-	m := math.Inf(-1)
-	for _, v := range z {
-		m = math.Max(m, float64(v))
+// predictionOf is the prediction of one row of logits.
+func predictionOf(z []float32) Prediction {
+	p := engine.Softmax(z)
+	probs := make([]float32, len(p))
+	for i, v := range p {
+		probs[i] = float32(v)
 	}
-	p := make([]float32, len(z))
-	var sum float64
-	for i, v := range z {
-		e := math.Exp(float64(v) - m)
-		p[i] = float32(e)
-		sum += e
-	}
-	for i := range p {
-		p[i] = float32(float64(p[i]) / sum)
-	}
-	return p
+	return Prediction{Probs: probs}
 }
 
 // DemoImages returns the embedded demo samples: held-out images of the demo
@@ -309,9 +300,9 @@ func (b engineBackend) RunAttack(ctx context.Context, req AttackRequest, progres
 		it := AttackItem{Sample: i, Clean: cleanImgs[i], Adversarial: advImgs[i], L2: im.L2, Linf: im.Linf,
 			Success: im.Success, RoundedSuccess: im.On[res.Source].FooledRounded}
 		for _, o := range im.On {
-			it.CleanPred = append(it.CleanPred, Prediction{Probs: softmax(o.CleanLogits)})
-			it.AdvPred = append(it.AdvPred, Prediction{Probs: softmax(o.AdvLogits)})
-			it.RoundedPred = append(it.RoundedPred, Prediction{Probs: softmax(o.RoundedLogits)})
+			it.CleanPred = append(it.CleanPred, predictionOf(o.CleanLogits))
+			it.AdvPred = append(it.AdvPred, predictionOf(o.AdvLogits))
+			it.RoundedPred = append(it.RoundedPred, predictionOf(o.RoundedLogits))
 		}
 		res.Items[i] = it
 	}
@@ -393,7 +384,7 @@ func patchOptions(req TrainRequest) (patch.Options, error) {
 	o.Target = req.Target
 	o.Width, o.Height = req.Size, req.Size
 	o.Shape = req.Mask
-	if req.Mask == MaskPNG {
+	if req.Mask == imgops.MaskAlpha {
 		f, err := os.Open(req.MaskPath)
 		if err != nil {
 			return o, fmt.Errorf("reading the mask outline: %w", err)
@@ -410,7 +401,7 @@ func patchOptions(req TrainRequest) (patch.Options, error) {
 		} else {
 			o.Width = max(1, int(math.Round(float64(req.Size)*float64(b.Dx())/float64(b.Dy()))))
 		}
-		o.Shape, o.MaskImage = "alpha", img
+		o.MaskImage = img
 	}
 	o.Transforms.MaxAngleDeg = req.MaxAngleDeg
 	o.Transforms.ScaleMode = imgops.AreaFraction
@@ -425,9 +416,10 @@ func patchOptions(req TrainRequest) (patch.Options, error) {
 }
 
 // TrainPatch trains a patch with the engine's expectation over
-// transformation (engine.TrainPatch) against req.Models, an ensemble when
-// several. When ctx is cancelled it returns the last completed patch.
-func (engineBackend) TrainPatch(ctx context.Context, req TrainRequest, progress func(TrainProgress)) (*imgops.Patch, error) {
+// transformation (patch.Train) against req.Models, an ensemble when
+// several, and hands back the engine's progress and result unchanged. When
+// ctx is cancelled it returns the last completed patch.
+func (engineBackend) TrainPatch(ctx context.Context, req TrainRequest, progress func(patch.Progress)) (*patch.Result, error) {
 	cs, err := classifiers(req.Models)
 	if err != nil {
 		return nil, err
@@ -436,15 +428,7 @@ func (engineBackend) TrainPatch(ctx context.Context, req TrainRequest, progress 
 	if err != nil {
 		return nil, err
 	}
-	res, err := patch.Train(ctx, cs, datasetOf(req.Samples), o, func(p patch.Progress) {
-		if progress != nil {
-			progress(TrainProgress{Step: p.Step, Steps: p.Steps, Loss: p.Loss, SuccessRate: p.SuccessRate, Patch: p.Patch, Elapsed: p.Elapsed})
-		}
-	})
-	if res == nil {
-		return nil, err
-	}
-	return res.Patch, err
+	return patch.Train(ctx, cs, datasetOf(req.Samples), o, progress)
 }
 
 // EvaluatePatch measures the patch with engine.EvaluatePatch: the targeted

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/advlab/advlab/engine/onnxrt"
+	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -216,13 +217,14 @@ func TestEngineBackendTrainsAndEvaluatesAPatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := TrainRequest{Models: []Model{m}, Samples: set.Samples, Target: "stop", Mask: MaskCircle, Size: 24,
+	req := TrainRequest{Models: []Model{m}, Samples: set.Samples, Target: "stop", Mask: imgops.MaskCircle, Size: 24,
 		MaxAngleDeg: 22.5, ScaleMin: 0.1, ScaleMax: 0.2, Steps: 40, Batch: 8, LearningRate: 0.05, TVWeight: 1e-4, Seed: 3}
-	var reports []TrainProgress
-	p, err := be.TrainPatch(ctx, req, func(pr TrainProgress) { reports = append(reports, pr) })
+	var reports []patch.Progress
+	res, err := be.TrainPatch(ctx, req, func(pr patch.Progress) { reports = append(reports, pr) })
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := res.Patch
 	if p == nil || p.W != 24 || p.H != 24 || p.Mask.Shape != "circle" {
 		t.Fatalf("trained patch %+v", p)
 	}
@@ -243,14 +245,14 @@ func TestEngineBackendTrainsAndEvaluatesAPatch(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	var third *imgops.Patch
 	req.Init, req.Steps = p, 1000
-	stopped, err := be.TrainPatch(cctx, req, func(pr TrainProgress) {
+	stopped, err := be.TrainPatch(cctx, req, func(pr patch.Progress) {
 		if pr.Step == 3 {
 			third = pr.Patch.Clone()
 			cancel()
 		}
 	})
-	if !errors.Is(err, context.Canceled) || stopped == nil || !samePatch(stopped, third) {
-		t.Fatalf("stopped run: %v; patch kept %v", err, stopped != nil && samePatch(stopped, third))
+	if !errors.Is(err, context.Canceled) || stopped == nil || !samePatch(stopped.Patch, third) {
+		t.Fatalf("stopped run: %v; patch kept %v", err, stopped != nil && samePatch(stopped.Patch, third))
 	}
 
 	curves, err := be.EvaluatePatch(ctx, EvalRequest{Patch: p, Models: []Model{m}, Samples: set.Samples[:64], Target: "stop",

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -44,7 +45,7 @@ func (m *fakeModel) predict(img image.Image) Prediction {
 			z[c] += v * 12 * float32(k) / float32(n)
 		}
 	}
-	return Prediction{Probs: softmax(z)}
+	return predictionOf(z)
 }
 
 var signLabels = []string{"stop", "yield", "speed-30", "no-entry", "priority"}
@@ -61,8 +62,8 @@ type fakeBackend struct {
 	// arrives (or the context ends, which returns the images done).
 	attackGate chan struct{}
 	stepDelay  time.Duration
-	steps      []TrainProgress // every progress report sent
-	lastPatch  *imgops.Patch   // the patch of the last report
+	steps      []patch.Progress // every progress report sent
+	lastPatch  *imgops.Patch    // the patch of the last report
 	trainReqs  []TrainRequest
 	attacks    []AttackRequest
 	evals      []EvalRequest
@@ -182,32 +183,39 @@ func (b *fakeBackend) RunAttack(ctx context.Context, req AttackRequest, progress
 }
 
 // TrainPatch sends one report per step, each with a patch filled with
-// step/steps, until the steps are done or ctx is cancelled.
-func (b *fakeBackend) TrainPatch(ctx context.Context, req TrainRequest, progress func(TrainProgress)) (*imgops.Patch, error) {
+// step/steps and an ETA from the pace so far, until the steps are done or
+// ctx is cancelled.
+func (b *fakeBackend) TrainPatch(ctx context.Context, req TrainRequest, progress func(patch.Progress)) (*patch.Result, error) {
 	b.mu.Lock()
 	b.trainReqs = append(b.trainReqs, req)
 	b.mu.Unlock()
+	meta := imgops.PatchMeta{Target: req.Target, MaskShape: req.Mask}
+	for _, m := range req.Models {
+		meta.Models = append(meta.Models, m.Name())
+	}
 	start := time.Now()
-	var last *imgops.Patch
+	res := &patch.Result{Meta: meta}
 	for step := 1; step <= req.Steps; step++ {
 		select {
 		case <-ctx.Done():
-			return last, ctx.Err()
+			return res, ctx.Err()
 		case <-time.After(b.stepDelay):
 		}
 		p := imgops.NewGreyPatch(imgops.CircleMask(req.Size))
 		for i := range p.Pix {
 			p.Pix[i] = float32(step) / float32(req.Steps)
 		}
-		pr := TrainProgress{Step: step, Steps: req.Steps, Loss: 1 / float64(step), SuccessRate: float64(step) / float64(req.Steps), Patch: p, Elapsed: time.Since(start)}
+		el := time.Since(start)
+		pr := patch.Progress{Step: step, Steps: req.Steps, Loss: 1 / float64(step), SuccessRate: float64(step) / float64(req.Steps),
+			Patch: p, Meta: meta, Elapsed: el, ETA: el / time.Duration(step) * time.Duration(req.Steps-step)}
 		b.mu.Lock()
 		b.steps = append(b.steps, pr)
 		b.lastPatch = p.Clone()
 		b.mu.Unlock()
 		progress(pr)
-		last = p
+		res.Patch, res.Steps, res.Elapsed = p.Clone(), step, el
 	}
-	return last, nil
+	return res, nil
 }
 
 func (b *fakeBackend) EvaluatePatch(ctx context.Context, req EvalRequest, progress func(float64)) ([]EvalCurve, error) {

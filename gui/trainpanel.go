@@ -2,13 +2,10 @@ package gui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"sync"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -16,11 +13,18 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
+	"github.com/advlab/advlab/internal/humanize"
 )
 
-// maskChoices are the patch outlines the Patch tab offers.
-var maskChoices = []string{MaskCircle, MaskEllipse, MaskRect, MaskPNG}
+// maskChoices are the patch outlines the Patch tab offers, named as the
+// patch file records them; alpha asks for a PNG whose transparency is the
+// outline.
+var maskChoices = []string{string(imgops.MaskCircle), string(imgops.MaskEllipse), string(imgops.MaskRect), string(imgops.MaskAlpha)}
+
+// legacyMaskPNG is what older versions remembered for the alpha outline.
+const legacyMaskPNG = "png"
 
 // trainPanel is the Patch tab: the parameters of Brown et al.'s patch
 // training, Start/Stop, a progress bar with the time left, the patch as it
@@ -85,7 +89,11 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	tp.against = widget.NewCheck("every loaded model", func(on bool) { p.setText("train.against", strconv.FormatBool(on)) })
 	tp.against.SetChecked(p.text("train.against", "false") == "true")
 	tp.mask = widget.NewSelect(maskChoices, tp.onMask)
-	tp.mask.SetSelected(p.text("train.mask", MaskCircle))
+	mask := p.text("train.mask", string(imgops.MaskCircle))
+	if mask == legacyMaskPNG {
+		mask = string(imgops.MaskAlpha)
+	}
+	tp.mask.SetSelected(mask)
 	tp.maskPath = p.text("train.maskPath", "")
 	tp.size = newNumField(p, "train.size", "Patch size", "64", 4, 1024, true)
 	tp.maxAngle = newNumField(p, "train.maxAngle", "Rotation range", "22.5", 0, 180, false)
@@ -142,7 +150,7 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 
 func (tp *trainPanel) onMask(s string) {
 	p := tp.wb.prefs
-	if s != MaskPNG {
+	if imgops.MaskShape(s) != imgops.MaskAlpha {
 		p.setText("train.mask", s)
 		return
 	}
@@ -151,7 +159,7 @@ func (tp *trainPanel) onMask(s string) {
 	}
 	tp.wb.files.OpenFile("Mask outline (PNG with transparency)", []string{".png"}, func(path string) {
 		tp.maskPath = path
-		p.setText("train.mask", MaskPNG)
+		p.setText("train.mask", s)
 		p.setText("train.maskPath", path)
 	})
 }
@@ -229,10 +237,10 @@ func (tp *trainPanel) request() (TrainRequest, error) {
 	}
 	req.ScaleMin, req.ScaleMax = req.ScaleMin/100, req.ScaleMax/100
 	req.Target = tp.target.Selected
-	req.Mask = tp.mask.Selected
-	if req.Mask == MaskPNG {
+	req.Mask = imgops.MaskShape(tp.mask.Selected)
+	if req.Mask == imgops.MaskAlpha {
 		if tp.maskPath == "" {
-			return req, errors.New("the PNG mask has no file; choose Mask › png again and pick a PNG with transparency")
+			return req, errors.New("the alpha mask has no file; choose Mask › alpha again and pick a PNG with transparency")
 		}
 		req.MaskPath = tp.maskPath
 	}
@@ -315,33 +323,37 @@ func (tp *trainPanel) startTraining() {
 	tp.eta.SetText("Starting…")
 	tp.redrawPlots()
 	end := wb.begin(fmt.Sprintf("Training a patch for %q…", req.Target))
-	meta := patchMetaFor(req)
 	thr := newThrottle(frameInterval, &wb.tasks)
 	wb.tasks.Go(func() {
 		defer cancel()
-		var last *imgops.Patch
-		done := 0
-		p, err := wb.be.TrainPatch(ctx, req, func(pr TrainProgress) {
+		var last *patch.Progress
+		res, err := wb.be.TrainPatch(ctx, req, func(pr patch.Progress) {
 			tp.mu.Lock()
 			tp.lossX = append(tp.lossX, float64(pr.Step))
 			tp.lossY = append(tp.lossY, pr.Loss)
 			tp.rateY = append(tp.rateY, pr.SuccessRate)
 			tp.mu.Unlock()
-			done = pr.Step
 			if pr.Patch == nil {
 				return
 			}
-			last = pr.Patch.Clone()
-			snap, prog := last, pr
+			last = &pr
 			thr.Do(func() {
-				tp.fraction.Set(float64(prog.Step) / float64(max(prog.Steps, 1)))
-				tp.eta.SetText(etaText(prog))
+				tp.fraction.Set(float64(pr.Step) / float64(max(pr.Steps, 1)))
+				tp.eta.SetText(etaText(pr))
 				tp.redrawPlots()
-				wb.setPatch(snap, meta)
+				wb.setPatch(pr.Patch, pr.Meta)
 			})
 		})
-		if p == nil {
-			p = last
+		// The engine's result, as it is; a run rejected before its first
+		// step has none, and keeps whatever the last report showed.
+		var p *imgops.Patch
+		var meta imgops.PatchMeta
+		done := 0
+		switch {
+		case res != nil:
+			p, meta, done = res.Patch, res.Meta, res.Steps
+		case last != nil:
+			p, meta, done = last.Patch, last.Meta, last.Step
 		}
 		run := &trainRun{Steps: req.Steps, Done: done, Err: err}
 		thr.Do(func() {
@@ -371,23 +383,14 @@ func (tp *trainPanel) startTraining() {
 	})
 }
 
-// etaText says how far training is and how long it has left.
-func etaText(pr TrainProgress) string {
+// etaText says how far training is and how long the engine expects it to
+// take still.
+func etaText(pr patch.Progress) string {
 	s := fmt.Sprintf("Step %d/%d · loss %.3g · success %.0f%%", pr.Step, pr.Steps, pr.Loss, 100*pr.SuccessRate)
-	if pr.Step > 0 && pr.Elapsed > 0 {
-		left := time.Duration(float64(pr.Elapsed) / float64(pr.Step) * float64(pr.Steps-pr.Step))
-		s += " · " + shortDuration(left) + " left"
+	if pr.Step < pr.Steps {
+		s += " · " + humanize.Duration(pr.ETA) + " left"
 	}
 	return s
-}
-
-// shortDuration formats d as "1m05s" or "12s".
-func shortDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	if d >= time.Minute {
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%ds", int(math.Max(0, d.Seconds())))
 }
 
 // redrawPlots shows the series collected so far.
@@ -399,26 +402,4 @@ func (tp *trainPanel) redrawPlots() {
 	tp.mu.Unlock()
 	tp.lossPlot.SetSeries([]series{{Name: "loss", Color: seriesColor(0), X: x, Y: loss}})
 	tp.ratePlot.SetSeries([]series{{Name: "success rate", Color: seriesColor(2), X: x, Y: rate}})
-}
-
-// patchMetaFor records in a patch file what the patch was trained for.
-func patchMetaFor(req TrainRequest) imgops.PatchMeta {
-	meta := imgops.PatchMeta{Target: req.Target, MaskShape: req.Mask}
-	for _, m := range req.Models {
-		meta.Models = append(meta.Models, m.Name())
-	}
-	if len(req.Models) > 0 {
-		for i, l := range req.Models[0].Labels() {
-			if l == req.Target {
-				meta.TargetIndex = &i
-				break
-			}
-		}
-	}
-	meta.Training, _ = json.Marshal(map[string]any{
-		"size": req.Size, "max_angle_deg": req.MaxAngleDeg, "scale_min": req.ScaleMin, "scale_max": req.ScaleMax,
-		"steps": req.Steps, "batch": req.Batch, "learning_rate": req.LearningRate,
-		"tv_weight": req.TVWeight, "nps_weight": req.NPSWeight, "seed": req.Seed,
-	})
-	return meta
 }

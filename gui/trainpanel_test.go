@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"github.com/advlab/advlab/engine/patch"
+	"github.com/advlab/advlab/imgops"
 )
 
 func TestTrainingRunsToTheEnd(t *testing.T) {
@@ -23,7 +25,7 @@ func TestTrainingRunsToTheEnd(t *testing.T) {
 		t.Errorf("after the run: running %v, button %q", wb.train.running, wb.train.start.Text)
 	}
 	req := be.trainReqs[0]
-	if req.Target != "yield" || req.Steps != 20 || req.Size != 64 || req.Mask != MaskCircle || len(req.Samples) != 6 {
+	if req.Target != "yield" || req.Steps != 20 || req.Size != 64 || req.Mask != imgops.MaskCircle || len(req.Samples) != 6 {
 		t.Errorf("request = target %q, %d steps, size %d, mask %q, %d images", req.Target, req.Steps, req.Size, req.Mask, len(req.Samples))
 	}
 	if req.ScaleMin != 0.05 || req.ScaleMax != 0.25 {
@@ -102,10 +104,25 @@ func TestTrainFormErrors(t *testing.T) {
 	}
 }
 
+// TestETA checks that the Patch tab shows the engine's ETA as it is, not one
+// of its own: the elapsed time here would give 1m30s at a steady pace.
 func TestETA(t *testing.T) {
-	s := etaText(TrainProgress{Step: 10, Steps: 100, Loss: 0.5, SuccessRate: 0.25, Elapsed: 10 * time.Second})
-	if !strings.Contains(s, "1m30s left") || !strings.Contains(s, "25%") {
-		t.Errorf("etaText = %q", s)
+	tests := []struct {
+		name string
+		pr   patch.Progress
+		want string
+	}{
+		{"engine's estimate", patch.Progress{Step: 10, Steps: 100, Loss: 0.5, SuccessRate: 0.25, Elapsed: 10 * time.Second, ETA: 42 * time.Second},
+			"Step 10/100 · loss 0.5 · success 25% · 42s left"},
+		{"minutes", patch.Progress{Step: 1, Steps: 3, Loss: 2, ETA: 125 * time.Second}, "Step 1/3 · loss 2 · success 0% · 2m05s left"},
+		{"last step", patch.Progress{Step: 3, Steps: 3, Loss: 2, SuccessRate: 1, Elapsed: time.Minute}, "Step 3/3 · loss 2 · success 100%"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := etaText(tc.pr); got != tc.want {
+				t.Errorf("etaText = %q; want %q", got, tc.want)
+			}
+		})
 	}
 }
 
@@ -119,12 +136,12 @@ func TestTrainOptionsReachTheTrainer(t *testing.T) {
 	}{
 		{"target", func(wb *Workbench, _ *fakeFiles) { wb.train.target.SetSelected("no-entry") },
 			func(r TrainRequest) bool { return r.Target == "no-entry" }},
-		{"mask ellipse", func(wb *Workbench, _ *fakeFiles) { wb.train.mask.SetSelected(MaskEllipse) },
-			func(r TrainRequest) bool { return r.Mask == MaskEllipse && r.MaskPath == "" }},
-		{"mask png", func(wb *Workbench, files *fakeFiles) {
+		{"mask ellipse", func(wb *Workbench, _ *fakeFiles) { wb.train.mask.SetSelected("ellipse") },
+			func(r TrainRequest) bool { return r.Mask == imgops.MaskEllipse && r.MaskPath == "" }},
+		{"mask alpha", func(wb *Workbench, files *fakeFiles) {
 			files.open = "/masks/star.png"
-			wb.train.mask.SetSelected(MaskPNG)
-		}, func(r TrainRequest) bool { return r.Mask == MaskPNG && r.MaskPath == "/masks/star.png" }},
+			wb.train.mask.SetSelected("alpha")
+		}, func(r TrainRequest) bool { return r.Mask == imgops.MaskAlpha && r.MaskPath == "/masks/star.png" }},
 		{"size", func(wb *Workbench, _ *fakeFiles) { typeInto(wb.train.size, "40") },
 			func(r TrainRequest) bool { return r.Size == 40 }},
 		{"rotation range", func(wb *Workbench, _ *fakeFiles) { typeInto(wb.train.maxAngle, "45") },

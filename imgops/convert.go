@@ -106,22 +106,6 @@ func TensorToImage(t []float32, c, h, w int) (*image.NRGBA, error) {
 	return img, nil
 }
 
-// Render draws p onto a copy of img as the transform t places it, through the
-// same operator as Apply (so a preview shows exactly what a model sees) but
-// without jitter: t's brightness, contrast, noise and blur are ignored. It is
-// for the GUI, where the user places a patch by pointing and clicking.
-func Render(p *Patch, img image.Image, t Transform) (*image.NRGBA, error) {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	x, _ := ImageToTensor(img, 3, h, w)
-	t = t.WithoutJitter()
-	comp, err := Apply(p, x, 1, 3, h, w, []Transform{t})
-	if err != nil {
-		return nil, fmt.Errorf("rendering the patch: %w", err)
-	}
-	return TensorToImage(comp.Images, 3, h, w)
-}
-
 // resizeNRGBA64 returns img as a w×h NRGBA64 image, converted by gift and
 // resized with its linear resampling when the size differs.
 func resizeNRGBA64(img image.Image, w, h int) *image.NRGBA64 {

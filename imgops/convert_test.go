@@ -79,44 +79,6 @@ func TestTensorToImage(t *testing.T) {
 	}
 }
 
-func TestRender(t *testing.T) {
-	// A red 4×4 patch at scale 2 centred on (8, 8) of a white 16×16 image
-	// spans [4, 12)²; the bilinear sampler's edge is one patch pixel (two
-	// image pixels) wide, centred on the patch's outline. Jitter is ignored.
-	p := NewGreyPatch(RectMask(4, 4))
-	for k := 0; k < 16; k++ {
-		p.Pix[k], p.Pix[16+k], p.Pix[32+k] = 1, 0, 0
-	}
-	bg := image.NewNRGBA(image.Rect(0, 0, 16, 16))
-	for i := range bg.Pix {
-		bg.Pix[i] = 255
-	}
-	out, err := Render(p, bg, Transform{Scale: 2, CX: 8, CY: 8, Brightness: -1, BlurSigma: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	red, white := color.NRGBA{255, 0, 0, 255}, color.NRGBA{255, 255, 255, 255}
-	for y := 0; y < 16; y++ {
-		for x := 0; x < 16; x++ {
-			got := out.NRGBAAt(x, y)
-			switch {
-			case x >= 5 && x < 11 && y >= 5 && y < 11:
-				if got != red {
-					t.Fatalf("inner pixel (%d,%d) = %v, want red", x, y, got)
-				}
-			case x < 3 || x > 12 || y < 3 || y > 12:
-				if got != white {
-					t.Fatalf("outer pixel (%d,%d) = %v, want white", x, y, got)
-				}
-			}
-		}
-	}
-	// Pixel 4's centre is a quarter patch pixel inside the outline: 3/4 red.
-	if got := out.NRGBAAt(4, 8); got != (color.NRGBA{255, 64, 64, 255}) {
-		t.Errorf("edge pixel = %v, want 3/4 red over white", got)
-	}
-}
-
 func TestLoadPlacementMask(t *testing.T) {
 	// A 4×2 picture, white on the left half: resized to 8×4, the left half
 	// is allowed.

@@ -18,10 +18,29 @@ type Mask struct {
 	W, H int
 	// Pix holds W*H coverages, row-major.
 	Pix []float32
-	// Shape names how the mask was made ("circle", "ellipse", "rect",
-	// "alpha", "image"); it is recorded in patch files.
-	Shape string
+	// Shape names how the mask was made; it is recorded in patch files.
+	Shape MaskShape
 }
+
+// MaskShape names how a mask was made. Its values are those patch files
+// and checkpoints record (PatchMeta.MaskShape), so the CLI's flags, the
+// workbench's choices and the trainer's options all speak them.
+type MaskShape string
+
+const (
+	// MaskCircle is the disc inscribed in a square patch (CircleMask).
+	MaskCircle MaskShape = "circle"
+	// MaskEllipse is the ellipse inscribed in the patch (EllipseMask).
+	MaskEllipse MaskShape = "ellipse"
+	// MaskRect covers the whole patch (RectMask); an opaque PNG without
+	// metadata loads as one.
+	MaskRect MaskShape = "rect"
+	// MaskAlpha is the alpha channel of an image, a sticker's outline
+	// (MaskFromAlpha); a transparent PNG without metadata loads as one.
+	MaskAlpha MaskShape = "alpha"
+	// MaskPicture is a placement mask drawn as a picture (MaskFromImage).
+	MaskPicture MaskShape = "image"
+)
 
 // maskSupersample is the number of subsamples per axis used to anti-alias
 // the edges of the analytic masks.
@@ -29,7 +48,7 @@ const maskSupersample = 4
 
 // RectMask returns a w×h mask that covers the whole rectangle.
 func RectMask(w, h int) Mask {
-	m := Mask{W: w, H: h, Pix: make([]float32, w*h), Shape: "rect"}
+	m := Mask{W: w, H: h, Pix: make([]float32, w*h), Shape: MaskRect}
 	for i := range m.Pix {
 		m.Pix[i] = 1
 	}
@@ -39,7 +58,7 @@ func RectMask(w, h int) Mask {
 // CircleMask returns a d×d mask holding the inscribed disc of diameter d.
 func CircleMask(d int) Mask {
 	m := EllipseMask(d, d)
-	m.Shape = "circle"
+	m.Shape = MaskCircle
 	return m
 }
 
@@ -47,7 +66,7 @@ func CircleMask(d int) Mask {
 // rectangle. Edge pixels hold the fraction of the pixel the ellipse covers
 // (estimated on a 4×4 grid of subsamples), so the outline is anti-aliased.
 func EllipseMask(w, h int) Mask {
-	m := Mask{W: w, H: h, Pix: make([]float32, w*h), Shape: "ellipse"}
+	m := Mask{W: w, H: h, Pix: make([]float32, w*h), Shape: MaskEllipse}
 	if w <= 0 || h <= 0 {
 		return m
 	}
@@ -75,7 +94,7 @@ func EllipseMask(w, h int) Mask {
 // linear resampling, as a mask: the outline of a sticker drawn in any editor.
 func MaskFromAlpha(img image.Image, w, h int) Mask {
 	m := maskFromImage(img, w, h, true)
-	m.Shape = "alpha"
+	m.Shape = MaskAlpha
 	return m
 }
 
@@ -84,7 +103,7 @@ func MaskFromAlpha(img image.Image, w, h int) Mask {
 // suits placement masks drawn as black-and-white pictures.
 func MaskFromImage(img image.Image, w, h int) Mask {
 	m := maskFromImage(img, w, h, !isOpaque(img))
-	m.Shape = "image"
+	m.Shape = MaskPicture
 	return m
 }
 

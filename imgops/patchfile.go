@@ -34,9 +34,9 @@ type PatchMeta struct {
 	Models []string `json:"models,omitempty"`
 	// Training holds the trainer's options as it marshals them.
 	Training json.RawMessage `json:"training,omitempty"`
-	// MaskShape is the mask's shape ("circle", "rect", "alpha", ...);
-	// SavePatch fills it from the mask when empty.
-	MaskShape string `json:"mask_shape,omitempty"`
+	// MaskShape is the mask's shape; SavePatch fills it from the mask when
+	// empty.
+	MaskShape MaskShape `json:"mask_shape,omitempty"`
 	// Created is when the patch was made; SavePatch fills it when zero.
 	Created time.Time `json:"created"`
 	// Extra holds any other key/values. Numbers come back from JSON as
@@ -104,7 +104,7 @@ func DecodePatch(data []byte) (*Patch, PatchMeta, error) {
 	}
 	p := patchFromNRGBA(img)
 	if isOpaque(img) {
-		p.Mask.Shape = "rect"
+		p.Mask.Shape = MaskRect
 	}
 	if meta.MaskShape != "" {
 		p.Mask.Shape = meta.MaskShape
@@ -132,7 +132,7 @@ func patchFromNRGBA(img image.Image) *Patch {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	n := w * h
-	p := &Patch{W: w, H: h, Pix: make([]float32, 3*n), Mask: Mask{W: w, H: h, Pix: make([]float32, n), Shape: "alpha"}}
+	p := &Patch{W: w, H: h, Pix: make([]float32, 3*n), Mask: Mask{W: w, H: h, Pix: make([]float32, n), Shape: MaskAlpha}}
 	var src *image.NRGBA64
 	switch m := img.(type) {
 	case *image.NRGBA64:

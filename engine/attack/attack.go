@@ -17,7 +17,7 @@ import (
 // target < 0 the attack is untargeted (any class but the label); otherwise
 // it aims every image at class target. progress, when not nil, is called
 // synchronously from Run's goroutine about once per iteration and must not
-// block: pass NonBlocking(ch) to feed a UI. When ctx is cancelled Run returns
+// block: pass engine.Latest(ch) to feed a UI. When ctx is cancelled Run returns
 // the best result found so far together with ctx.Err().
 type Attack interface {
 	// Name is the method's short name ("pgd").
@@ -68,18 +68,6 @@ type Progress struct {
 	Succeeded, Images int
 	// Fraction is the estimated completion of the whole run, in [0,1].
 	Fraction float64
-}
-
-// NonBlocking returns a progress callback that sends on ch without ever
-// waiting: when the receiver is behind, the update is dropped (the next one
-// supersedes it anyway).
-func NonBlocking(ch chan<- Progress) func(Progress) {
-	return func(p Progress) {
-		select {
-		case ch <- p:
-		default:
-		}
-	}
 }
 
 // SampleResult is the outcome of an attack on one image.
@@ -179,7 +167,7 @@ func newAttackState(ctx context.Context, name string, c engine.Classifier, image
 		progress: progress,
 	}
 	for i := range s.res.Samples {
-		p := Argmax(logits[i*k : (i+1)*k])
+		p := engine.Argmax(logits[i*k : (i+1)*k])
 		l := labels[i]
 		if l < 0 {
 			l = p
@@ -217,9 +205,9 @@ func (s *attackState) meets(i int, z []float32) bool {
 	g := s.goal(i)
 	m := float64(z[g]) - maxOther(z, g) // > 0: the goal class leads
 	if s.targeted(i) {
-		return Argmax(z) == g && m >= s.kappa
+		return engine.Argmax(z) == g && m >= s.kappa
 	}
-	return Argmax(z) != g && -m >= s.kappa
+	return engine.Argmax(z) != g && -m >= s.kappa
 }
 
 // observe records the point x, with logits z, as image i's adversarial when
@@ -254,7 +242,7 @@ func (s *attackState) observe(i int, x, z []float32, score float64) {
 		s.score[i] = score
 	}
 	copy(s.image(s.res.Adversarial, i), x)
-	r.Pred = Argmax(z)
+	r.Pred = engine.Argmax(z)
 	r.Success = ok
 	r.L2, r.Linf = distance(x, s.image(s.x0, i))
 }
@@ -337,17 +325,6 @@ func (s *attackState) count(idx []int, iter bool) {
 			s.res.Samples[i].Iterations++
 		}
 	}
-}
-
-// argmax returns the index of the largest value (the first on ties).
-func Argmax(z []float32) int {
-	best := 0
-	for j, v := range z {
-		if v > z[best] {
-			best = j
-		}
-	}
-	return best
 }
 
 // maxOther returns max_{j≠t} z_j.

@@ -41,7 +41,7 @@ func checkInvariants(t *testing.T, c engine.Classifier, x0 []float32, res Result
 				t.Fatalf("image %d: %v distance %g outside ε = %g", i, norm, got, eps)
 			}
 		}
-		if p := Argmax(z[i*k : (i+1)*k]); p != r.Pred {
+		if p := engine.Argmax(z[i*k : (i+1)*k]); p != r.Pred {
 			t.Fatalf("image %d: reported prediction %d, classifier says %d", i, r.Pred, p)
 		}
 		want := r.Pred != r.Label
@@ -265,16 +265,6 @@ func TestRunBatchedMatchesOneBatch(t *testing.T) {
 		if whole.Samples[i] != parts.Samples[i] {
 			t.Fatalf("sample %d: %+v vs %+v", i, whole.Samples[i], parts.Samples[i])
 		}
-	}
-}
-
-func TestNonBlocking(t *testing.T) {
-	ch := make(chan Progress, 1)
-	f := NonBlocking(ch)
-	f(Progress{Step: 1})
-	f(Progress{Step: 2}) // must not block on a full channel
-	if p := <-ch; p.Step != 1 {
-		t.Errorf("got step %d", p.Step)
 	}
 }
 

@@ -112,7 +112,7 @@ func (rep *Report) evaluateOn(ctx context.Context, j int, m Model, targetName st
 	for i := 0; i < n; i++ {
 		o := Outcome{Label: m.Labels[i], Target: tgt,
 			CleanLogits: clean[i*k : (i+1)*k], AdvLogits: adv[i*k : (i+1)*k], RoundedLogits: rounded[i*k : (i+1)*k]}
-		o.Clean, o.Adversarial, o.Rounded = attack.Argmax(o.CleanLogits), attack.Argmax(o.AdvLogits), attack.Argmax(o.RoundedLogits)
+		o.Clean, o.Adversarial, o.Rounded = engine.Argmax(o.CleanLogits), engine.Argmax(o.AdvLogits), engine.Argmax(o.RoundedLogits)
 		if o.Label >= 0 {
 			sum.Labelled++
 			cleanOK += b2i(o.Clean == o.Label)

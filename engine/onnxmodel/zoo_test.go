@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/advlab/advlab/engine"
-	"github.com/advlab/advlab/engine/attack"
 	"github.com/advlab/advlab/engine/internal/zootest"
 	"github.com/advlab/advlab/engine/onnxmodel"
 )
@@ -53,7 +52,7 @@ func TestZooModelsKeepTheirAccuracy(t *testing.T) {
 				}
 				correct := 0
 				for i := range n {
-					if attack.Argmax(z[i*k:(i+1)*k]) == labels[i] {
+					if engine.Argmax(z[i*k:(i+1)*k]) == labels[i] {
 						correct++
 					}
 				}

@@ -22,11 +22,10 @@ const libraryName = "libonnxruntime.so.1"
 const fetchHint = "run scripts/fetch-onnxruntime in the advlab source tree (or set " + LibraryEnv + " to a libonnxruntime.so.1 of ONNX Runtime 1.24)"
 
 // ortRuntime owns ONNX Runtime's single global environment: the library path is
-// set once, the environment initialised once, and destroyed once at shutdown.
+// set once and the environment initialised once, for the life of the process.
 var ortRuntime struct {
 	mu      sync.Mutex
 	started bool
-	library string
 	err     error
 }
 
@@ -50,28 +49,7 @@ func Init() error {
 		return ortRuntime.err
 	}
 	ortRuntime.started = true
-	ortRuntime.library = lib
 	return nil
-}
-
-// ShutdownRuntime destroys ONNX Runtime's environment. Sessions must have been
-// closed first. After it, InitRuntime may start the runtime again.
-func ShutdownRuntime() error {
-	ortRuntime.mu.Lock()
-	defer ortRuntime.mu.Unlock()
-	if !ortRuntime.started {
-		return nil
-	}
-	ortRuntime.started = false
-	return ort.DestroyEnvironment()
-}
-
-// RuntimeLibrary returns the path of the shared library the runtime was
-// started from, or "" before InitRuntime succeeded.
-func RuntimeLibrary() string {
-	ortRuntime.mu.Lock()
-	defer ortRuntime.mu.Unlock()
-	return ortRuntime.library
 }
 
 // FindLibrary returns the ONNX Runtime shared library advlab would use, looking

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/advlab/advlab/imgops"
 	"github.com/advlab/advlab/internal/fsutil"
 )
 
@@ -33,11 +34,11 @@ type Checkpoint struct {
 	// Step is the number of steps completed.
 	Step int `json:"step"`
 	// W, H, Pix and Mask are the patch (colours CHW, mask row-major).
-	W         int       `json:"width"`
-	H         int       `json:"height"`
-	Pix       []float32 `json:"pix"`
-	Mask      []float32 `json:"mask"`
-	MaskShape string    `json:"mask_shape"`
+	W         int              `json:"width"`
+	H         int              `json:"height"`
+	Pix       []float32        `json:"pix"`
+	Mask      []float32        `json:"mask"`
+	MaskShape imgops.MaskShape `json:"mask_shape"`
 	// AdamM and AdamV are Adam's first and second moments (zero under
 	// SignSGD).
 	AdamM []float64 `json:"adam_m"`

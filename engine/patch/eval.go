@@ -11,7 +11,6 @@ import (
 	"strconv"
 
 	"github.com/advlab/advlab/engine"
-	"github.com/advlab/advlab/engine/attack"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -131,8 +130,11 @@ func (r *EvalReport) WriteCSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// Validate checks the options before any work.
-func (o *EvalOptions) Validate() error {
+// Validate checks the options before any work. Its errors match
+// ErrInvalidOptions.
+func (o *EvalOptions) Validate() error { return invalid(o.validate()) }
+
+func (o *EvalOptions) validate() error {
 	if len(o.Scales) == 0 {
 		return errors.New("no scale to measure")
 	}
@@ -155,7 +157,8 @@ func (o *EvalOptions) Validate() error {
 // location and jitter from opts.Transforms, at exactly that scale) and is
 // classified with p composed in, and with the control patch composed in the
 // same way. It reports the targeted success rate and the untargeted error
-// for both. Options, target and labels are checked before any model runs;
+// for both. Options, target and labels are checked before any model runs,
+// and what they reject matches ErrInvalidOptions;
 // progress, when not nil, gets the completed fraction and must not block.
 func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Dataset, p *imgops.Patch, opts EvalOptions, progress func(float64)) (*EvalReport, error) {
 	o := opts
@@ -166,33 +169,33 @@ func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Data
 		o.BatchSize = 64
 	}
 	if err := o.Validate(); err != nil {
-		return nil, fmt.Errorf("patch evaluation: %w", err)
+		return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
 	}
 	if len(models) == 0 {
-		return nil, errors.New("patch evaluation: no model given")
+		return nil, invalid(errors.New("patch evaluation: no model given"))
 	}
 	if data == nil || data.Len() == 0 {
-		return nil, fmt.Errorf("patch evaluation: %w to evaluate on", engine.ErrNoImages)
+		return nil, invalid(fmt.Errorf("patch evaluation: %w to evaluate on", engine.ErrNoImages))
 	}
 	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("patch evaluation: %w", err)
+		return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
 	}
 	control, controlName := o.Control, "photo"
 	if control == nil {
 		control, controlName = imgops.NewNoisePatch(p.Mask, o.Seed^0x5eed), "noise"
 	} else if control.W != p.W || control.H != p.H || control.Validate() != nil {
-		return nil, fmt.Errorf("patch evaluation: the control patch is %d×%d; want the patch's %d×%d", control.W, control.H, p.W, p.H)
+		return nil, invalid(fmt.Errorf("patch evaluation: the control patch is %d×%d; want the patch's %d×%d", control.W, control.H, p.W, p.H))
 	}
 	evals := make([]*evalModel, len(models))
 	for i, c := range models {
 		em, err := newEvalModel(c, data, o.Target)
 		if err != nil {
-			return nil, fmt.Errorf("patch evaluation: %w", err)
+			return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
 		}
 		tr := o.Transforms
 		tr.ScaleMin, tr.ScaleMax = o.Scales[0], o.Scales[0]
 		if _, err := imgops.NewSampler(0, p, em.shape.Width, em.shape.Height, &tr); err != nil {
-			return nil, fmt.Errorf("patch evaluation: %w", err)
+			return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
 		}
 		evals[i] = em
 	}
@@ -282,7 +285,7 @@ func (em *evalModel) predict(ctx context.Context, x []float32, n, batch int) ([]
 			return nil, err
 		}
 		for i := 0; i < hi-lo; i++ {
-			out = append(out, attack.Argmax(z[i*em.k:(i+1)*em.k]))
+			out = append(out, engine.Argmax(z[i*em.k:(i+1)*em.k]))
 		}
 	}
 	return out, nil

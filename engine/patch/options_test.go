@@ -12,7 +12,7 @@ import (
 // The effect of each training option, measured on closed-form models.
 
 func TestPatchMaskShapeKeepsOutsideUntouched(t *testing.T) {
-	for _, shape := range []string{"circle", "ellipse", "rect"} {
+	for _, shape := range []imgops.MaskShape{"circle", "ellipse", "rect"} {
 		res, err := trainLinear(t, context.Background(), func(o *Options) {
 			o.Shape, o.Width, o.Height, o.TVWeight, o.NPSWeight = shape, 12, 8, 0, 0
 			if shape == "circle" {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/advlab/advlab/engine"
-	"github.com/advlab/advlab/engine/attack"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -279,7 +278,7 @@ func (t *patchTrainer) gradient(ctx context.Context, step int, p *imgops.Patch) 
 				st.grad[k] += sign * float64(v)
 			}
 			st.loss += wt * float64(g.Loss[j])
-			pred := attack.Argmax(g.Logits[j*m.k : (j+1)*m.k])
+			pred := engine.Argmax(g.Logits[j*m.k : (j+1)*m.k])
 			l := m.labels[idx[j]]
 			switch {
 			case t.targeted && l != m.target:

@@ -39,11 +39,11 @@ type Options struct {
 	// range, so the pixel size sets only its resolution.
 	Width  int `json:"width"`
 	Height int `json:"height"`
-	// Shape is the mask's shape: "circle" (the default; an ellipse when the
-	// patch is not square), "ellipse", "rect", or "alpha" (the alpha
-	// channel of MaskImage, a sticker's outline).
-	Shape     string      `json:"mask_shape"`
-	MaskImage image.Image `json:"-"`
+	// Shape is the mask's shape: imgops.MaskCircle (the default; an
+	// ellipse when the patch is not square), MaskEllipse, MaskRect, or
+	// MaskAlpha (the alpha channel of MaskImage, a sticker's outline).
+	Shape     imgops.MaskShape `json:"mask_shape"`
+	MaskImage image.Image      `json:"-"`
 	// Transforms are the ranges each image's transformation is drawn from
 	// (rotation, scale, perspective, lighting, noise, blur, placement). A
 	// placement mask is sized like the first model's input.
@@ -88,7 +88,7 @@ type Options struct {
 // 0.01 on batches of 16, and no regularisers.
 func DefaultOptions() Options {
 	return Options{
-		Width: 32, Height: 32, Shape: "circle", Transforms: imgops.DefaultOptions(),
+		Width: 32, Height: 32, Shape: imgops.MaskCircle, Transforms: imgops.DefaultOptions(),
 		Steps: 500, BatchSize: 16, Optimizer: Adam, LearningRate: 0.01,
 	}
 }
@@ -96,8 +96,11 @@ func DefaultOptions() Options {
 // maxPatchSide bounds the patch's side in pixels.
 const maxPatchSide = 4096
 
-// Validate checks the options that do not depend on models or images.
-func (o *Options) Validate() error {
+// Validate checks the options that do not depend on models or images. Its
+// errors match ErrInvalidOptions.
+func (o *Options) Validate() error { return invalid(o.validate()) }
+
+func (o *Options) validate() error {
 	h := o.Height
 	if h == 0 {
 		h = o.Width
@@ -121,13 +124,13 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("checkpoint interval %d: want 0 or more steps", o.CheckpointEvery)
 	}
 	switch o.Shape {
-	case "", "circle", "ellipse", "rect":
-	case "alpha":
+	case "", imgops.MaskCircle, imgops.MaskEllipse, imgops.MaskRect:
+	case imgops.MaskAlpha:
 		if o.MaskImage == nil {
-			return errors.New(`mask shape "alpha" needs a mask image`)
+			return fmt.Errorf("mask shape %q needs a mask image", o.Shape)
 		}
 	default:
-		return fmt.Errorf("mask shape %q: want circle, ellipse, rect or alpha", o.Shape)
+		return fmt.Errorf("mask shape %q: want %s, %s, %s or %s", o.Shape, imgops.MaskCircle, imgops.MaskEllipse, imgops.MaskRect, imgops.MaskAlpha)
 	}
 	return nil
 }
@@ -137,17 +140,17 @@ func (o *Options) mask() (imgops.Mask, error) {
 	w, h := o.Width, o.Height
 	var m imgops.Mask
 	switch o.Shape {
-	case "", "circle":
+	case "", imgops.MaskCircle:
 		if w == h {
 			m = imgops.CircleMask(w)
 		} else {
 			m = imgops.EllipseMask(w, h)
 		}
-	case "ellipse":
+	case imgops.MaskEllipse:
 		m = imgops.EllipseMask(w, h)
-	case "rect":
+	case imgops.MaskRect:
 		m = imgops.RectMask(w, h)
-	case "alpha":
+	case imgops.MaskAlpha:
 		m = imgops.MaskFromAlpha(o.MaskImage, w, h)
 	}
 	if m.Area() <= 0 {
@@ -162,7 +165,7 @@ func (o Options) withDefaults() Options {
 		o.Height = o.Width
 	}
 	if o.Shape == "" {
-		o.Shape = "circle"
+		o.Shape = imgops.MaskCircle
 	}
 	if o.Optimizer == "" {
 		o.Optimizer = Adam
@@ -188,21 +191,12 @@ type Progress struct {
 	SuccessRate float64
 	// Patch is a copy of the current patch; the receiver may keep it.
 	Patch *imgops.Patch
+	// Meta describes Patch as Result.Meta will, so that a patch saved
+	// mid-run is as self-describing as the final one.
+	Meta imgops.PatchMeta
 	// Elapsed is the training time so far (across resumes); ETA the
-	// estimated time left.
+	// estimated time left, from this run's pace.
 	Elapsed, ETA time.Duration
-}
-
-// NonBlockingPatch returns a progress callback for TrainPatch that sends on
-// ch without ever waiting: an update the receiver is not ready for is
-// dropped, and the next supersedes it.
-func NonBlockingPatch(ch chan<- Progress) func(Progress) {
-	return func(p Progress) {
-		select {
-		case ch <- p:
-		default:
-		}
-	}
 }
 
 // PatchResult is what TrainPatch returns.
@@ -235,15 +229,17 @@ type Result struct {
 // patch bit for bit, and a run resumed from a checkpoint ends where the
 // uninterrupted run does.
 //
-// Options, target and labels are checked before any model runs. progress,
+// Options, target and labels are checked before any model runs, and what
+// they reject matches ErrInvalidOptions (the returned Result is then nil);
+// a failure while running does not. progress,
 // when not nil, is called on TrainPatch's goroutine after every step and
-// must not block (see NonBlockingPatch). When ctx is cancelled TrainPatch
+// must not block (see engine.Latest). When ctx is cancelled TrainPatch
 // stops within one step and returns the last completed patch with
 // ctx.Err(), writing a checkpoint first when CheckpointPath is set.
 func Train(ctx context.Context, models []engine.Classifier, data *engine.Dataset, opts Options, progress func(Progress)) (*Result, error) {
 	t, err := newPatchTrainer(models, data, opts)
 	if err != nil {
-		return nil, err
+		return nil, invalid(err)
 	}
 	return t.run(ctx, progress)
 }
@@ -279,7 +275,7 @@ func (t *patchTrainer) run(ctx context.Context, progress func(Progress)) (*Resul
 			eta := time.Duration(float64(t.elapsed-before) / float64(done) * float64(o.Steps-t.step))
 			progress(Progress{
 				Step: t.step, Steps: o.Steps, Loss: t.loss, SuccessRate: t.window.rate(),
-				Patch: t.patch.Clone(), Elapsed: t.elapsed, ETA: eta,
+				Patch: t.patch.Clone(), Meta: t.meta(), Elapsed: t.elapsed, ETA: eta,
 			})
 		}
 	}
@@ -299,6 +295,15 @@ func (t *patchTrainer) run(ctx context.Context, progress func(Progress)) (*Resul
 
 // result packages the current state.
 func (t *patchTrainer) result() *Result {
+	return &Result{
+		Patch: t.patch.Clone(), Steps: t.step, Loss: t.loss, SuccessRate: t.window.rate(),
+		Elapsed: t.elapsed, Meta: t.meta(),
+	}
+}
+
+// meta describes the patch for its file: the target as the first model
+// names it, the ensemble, the options as recorded and the mask's shape.
+func (t *patchTrainer) meta() imgops.PatchMeta {
 	var names []string
 	for _, m := range t.models {
 		names = append(names, m.c.Name())
@@ -309,10 +314,7 @@ func (t *patchTrainer) result() *Result {
 		meta.TargetIndex = &idx
 		meta.Target = t.models[0].c.Labels()[idx]
 	}
-	return &Result{
-		Patch: t.patch.Clone(), Steps: t.step, Loss: t.loss, SuccessRate: t.window.rate(),
-		Elapsed: t.elapsed, Meta: meta,
-	}
+	return meta
 }
 
 // update takes one optimiser step along −grad and clips to [0,1].

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/advlab/advlab/engine"
-	"github.com/advlab/advlab/engine/attack"
 	"github.com/advlab/advlab/engine/internal/testkit"
 	"github.com/advlab/advlab/imgops"
 )
@@ -442,7 +441,7 @@ func labelByModel(t *testing.T, ds *engine.Dataset, c engine.Classifier) *engine
 	out := &engine.Dataset{Root: ds.Root}
 	count := map[string]int{}
 	for i, it := range ds.Items {
-		it.Class = c.Labels()[attack.Argmax(z[i*k:(i+1)*k])]
+		it.Class = c.Labels()[engine.Argmax(z[i*k:(i+1)*k])]
 		count[it.Class]++
 		out.Items = append(out.Items, it)
 	}
