@@ -137,7 +137,7 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "advlab attack: interrupted; reporting the %d images done\n", len(rep.Images))
+		fmt.Fprintf(env.Stderr, "advlab attack: interrupted; reporting the %d images finished (%d not attacked)\n", len(rep.Images), ds.Len()-len(rep.Images))
 	}
 	report := attackReportOf(rep, m.Labels(), ds.Items, af.method, af.describe(), source)
 	if *asJSON {

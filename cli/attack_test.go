@@ -178,7 +178,7 @@ func TestAttackBadOptions(t *testing.T) {
 		{"empty folder", []string{"--method", "fgsm", "--images", empty}, "no images in", false},
 		{"stray argument", []string{"--method", "fgsm", "--images", good, "extra"}, `unexpected argument "extra"`, false},
 		{"unknown flag", []string{"--method", "fgsm", "--images", good, "--frobnicate"}, "frobnicate", false},
-		{"target the model lacks", []string{"--method", "pgd", "--target", "purple", "--images", good}, `label "purple" is not one of the model's classes (dark, bright)`, true},
+		{"target the model lacks", []string{"--method", "pgd", "--target", "purple", "--images", good}, `"purple" is not one of the model's classes; they are dark, bright`, true},
 		{"class folder the model lacks", []string{"--method", "pgd", "--images", stray}, `"grey"`, true},
 	}
 	for _, tt := range tests {

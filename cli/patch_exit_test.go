@@ -56,10 +56,10 @@ func TestPatchCommandsExitCodes(t *testing.T) {
 	}{
 		{"patch: fails at step 3", 2, brightPatchArgs(dir, out, "--steps", "5"), 1, "Non-zero status code"},
 		{"patch: fails at the first step", 0, brightPatchArgs(dir, out, "--steps", "5"), 1, "Non-zero status code"},
-		{"patch: unknown target", -1, append(brightPatchArgs(dir, out), "--target", "zebra"), 2, `label "zebra"`},
+		{"patch: unknown target", -1, append(brightPatchArgs(dir, out), "--target", "zebra"), 2, `"zebra" is not one of the model's classes`},
 		{"evalpatch: fails mid-run", 1, evalArgs, 1, "Non-zero status code"},
 		{"evalpatch: fails on the clean images", 0, evalArgs, 1, "Non-zero status code"},
-		{"evalpatch: unknown target", -1, append(evalArgs, "--target", "zebra"), 2, `label "zebra"`},
+		{"evalpatch: unknown target", -1, append(evalArgs, "--target", "zebra"), 2, `"zebra" is not one of the model's classes`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

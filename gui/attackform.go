@@ -83,7 +83,7 @@ func newParamField(p prefs, method string, prm attack.Param) *paramField {
 	switch prm.Kind {
 	case attack.Choice:
 		f.radio = widget.NewRadioGroup(prm.ChoiceLabels, nil)
-		f.radio.Horizontal = true
+		f.radio.Horizontal = len(prm.ChoiceLabels) <= 2 && len(strings.Join(prm.ChoiceLabels, "")) <= 16
 		f.radio.Required = true
 		f.radio.SetSelected(f.labelOf(text))
 		f.radio.OnChanged = func(string) { p.setText(key, f.text()) }
@@ -153,8 +153,28 @@ func (f *paramField) formItem() *widget.FormItem {
 		label += " (" + f.param.Unit + ")"
 	}
 	it := widget.NewFormItem(label, f.widget)
-	it.HintText = f.param.Help
+	it.HintText = shortHint(f.param.Help)
 	return it
+}
+
+// maxHint bounds a form hint's length: Fyne draws hints on one line, so a
+// long one would widen the side panel past the window.
+const maxHint = 56
+
+// shortHint returns help's first clause, cut at a word to at most maxHint
+// characters.
+func shortHint(help string) string {
+	if i := strings.IndexAny(help, ":;("); i > 0 && len(help) > maxHint {
+		help = strings.TrimSpace(help[:i])
+	}
+	if len(help) <= maxHint {
+		return help
+	}
+	cut := strings.LastIndex(help[:maxHint], " ")
+	if cut <= 0 {
+		cut = maxHint
+	}
+	return help[:cut] + "…"
 }
 
 // methodForm is one method's parameters: a field each, in a form.

@@ -7,7 +7,6 @@ import (
 	"image"
 	"math"
 	"os"
-	"regexp"
 	"sort"
 	"sync"
 
@@ -92,26 +91,7 @@ func (engineBackend) LoadModel(ctx context.Context, path string) (Model, error) 
 		return nil, err
 	}
 	em, err := checkModel(ctx, m)
-	return em, adviseOnOperators(err)
-}
-
-// unsupportedOp finds the operator in ONNX Runtime's words for a graph it
-// has no kernel for: an operator it does not know at the model's opset, or
-// one of a custom domain.
-var unsupportedOp = regexp.MustCompile(`No Op registered for (\S+)|Could not find an implementation for (\S+?)\(|(\S+) is not a registered function/op`)
-
-// adviseOnOperators adds to ONNX Runtime's refusal of an unsupported
-// operator what the user can do about it; other errors pass unchanged.
-func adviseOnOperators(err error) error {
-	if err == nil {
-		return nil
-	}
-	m := unsupportedOp.FindStringSubmatch(err.Error())
-	if m == nil {
-		return err
-	}
-	op := m[1] + m[2] + m[3]
-	return fmt.Errorf("%w\n\nONNX Runtime cannot run the operator %s. Export the model again using only standard ONNX operators (torch.onnx.export with opset_version between 11 and 17, no custom ops), or replace that layer, and open it again", err, op)
+	return em, err
 }
 
 func checkModel(ctx context.Context, m *onnxmodel.Model) (Model, error) {

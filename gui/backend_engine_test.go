@@ -338,7 +338,7 @@ func TestEngineErrorsSayWhatToDo(t *testing.T) {
 			unsupportedOpModel(t, p)
 			wb.openModel(p)
 			return "frob.onnx"
-		}, []string{"FrobnicateNd", "Export the model again using only standard ONNX operators"}},
+		}, []string{"FrobnicateNd", "export the model again using only standard ONNX operators"}},
 		{"corrupt image", func() string {
 			wb.openImages(write("broken.png", "\x89PNG\r\n\x1a\nbroken"))
 			return "broken.png"

@@ -181,6 +181,12 @@ func Attack(ctx context.Context, a attack.Attack, models []Model, src, target in
 	if err != nil && !(isCancel(err) && len(res.Samples) > 0) {
 		return nil, err
 	}
+	if err != nil {
+		// The batch cut short is not failures: report the finished images.
+		if res = res.Finished(); len(res.Samples) == 0 {
+			return nil, err
+		}
+	}
 	rep, evalErr := evaluate(context.WithoutCancel(ctx), a.Name(), res.Adversarial, res.Samples, models, src, target, opts)
 	if evalErr != nil {
 		return nil, evalErr

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"regexp"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"github.com/advlab/advlab/engine/onnxrt"
@@ -81,13 +82,28 @@ func (m *Model) probe(mp *onnx.ModelProto, names []string, batch int) (probeResu
 	pg.ValueInfo = nil
 	outs, err := m.runGraph(pm, names, probeImages(m.input.Size(), batch), batch)
 	if err != nil {
-		return probeResult{}, fmt.Errorf("running the model on a probe batch: %w", err)
+		return probeResult{}, explainRuntimeError(fmt.Errorf("running the model on a probe batch: %w", err))
 	}
 	pr := probeResult{shapes: map[string][]int64{}, values: map[string][]float32{}}
 	for i, n := range names {
 		pr.shapes[n], pr.values[n] = outs[i].shape, outs[i].data
 	}
 	return pr, nil
+}
+
+// unsupportedOp finds the operator in ONNX Runtime's words for a graph it
+// has no kernel for: an operator it does not know at the model's opset, or
+// one of a custom domain.
+var unsupportedOp = regexp.MustCompile(`No Op registered for (\S+)|Could not find an implementation for (\S+?)\(|(\S+) is not a registered function/op`)
+
+// explainRuntimeError adds to ONNX Runtime's refusal of an unsupported
+// operator what the user can do about it; other errors pass unchanged.
+func explainRuntimeError(err error) error {
+	m := unsupportedOp.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	return fmt.Errorf("%w; ONNX Runtime cannot run the operator %s: export the model again using only standard ONNX operators (torch.onnx.export with opset_version between 11 and 17, no custom ops), or replace that layer", err, m[1]+m[2]+m[3])
 }
 
 // probeImages returns n seeded random NCHW images in [0,1].

@@ -35,7 +35,7 @@ func TestInvalidOptionsAreMarked(t *testing.T) {
 		{"train: unknown target", func() error {
 			_, err := trainLinear(t, context.Background(), func(o *Options) { o.Target = "zebra" }, nil)
 			return err
-		}, true, `label "zebra"`},
+		}, true, `"zebra" is not one of the model's classes`},
 		{"train: model fails at step 2", func() error {
 			o := DefaultOptions()
 			o.Target, o.Width, o.Height, o.Steps, o.BatchSize = "2", 8, 8, 5, 4
