@@ -50,6 +50,10 @@ type ModelDetails struct {
 	// Architecture and Parameters come from the model's sidecar, if any.
 	Architecture string
 	Parameters   int64
+	// Findings are what the engine found and chose when it loaded the model
+	// (as `advlab inspect` says it), one "what: finding" line each: the opset
+	// translation, batching, output kind, labels, and notes on any guess.
+	Findings []string
 }
 
 // ModelLoader opens and runs classifiers.

@@ -42,7 +42,21 @@ func (em *engineModel) Details() ModelDetails {
 		Path: m.Path(), Channels: m.Input().Channels, Height: m.Input().Height, Width: m.Input().Width,
 		Layout: string(m.Input().Layout), Preprocessing: m.Info().Preprocessing,
 		Architecture: m.Config().Architecture, Parameters: m.Config().Parameters,
+		Findings: findings(m.Info()),
 	}
+}
+
+// findings lists what loading the model found and chose, as inspect does.
+func findings(info onnxmodel.Info) []string {
+	var out []string
+	if info.Upgrade != "" {
+		out = append(out, "Opset: "+info.Upgrade)
+	}
+	out = append(out, "Batch: "+info.Batching, "Output: "+string(info.Output)+" — "+info.OutputFrom, "Labels: "+info.Labels)
+	for _, n := range info.Notes {
+		out = append(out, "Note: "+n)
+	}
+	return out
 }
 
 // locked is an engine.Classifier that takes the model's lock for every call,

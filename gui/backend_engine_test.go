@@ -182,6 +182,17 @@ func TestEngineBackendDemo(t *testing.T) {
 	if d.Channels != 3 || d.Height < 16 || len(m.Labels()) < 2 || d.Preprocessing == "" {
 		t.Errorf("demo model details %+v, %d labels", d, len(m.Labels()))
 	}
+	// The panel says what inspect says: the demo's batch is dynamic, its
+	// output logits, its labels from the sidecar.
+	want := []string{"Batch: dynamic", "Output: logits", "Labels: 16 from the sidecar"}
+	if len(d.Findings) < len(want) {
+		t.Fatalf("findings %q; want %q", d.Findings, want)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(d.Findings[i], w) {
+			t.Errorf("finding %d is %q; want %q…", i, d.Findings[i], w)
+		}
+	}
 	right, n := 0, 0
 	for i := 0; i < len(set.Samples); i += max(1, len(set.Samples)/40) {
 		s := set.Samples[i]

@@ -138,6 +138,9 @@ func describeModel(m Model) string {
 			fmt.Fprintf(&b, ", %.2gM parameters", float64(d.Parameters)/1e6)
 		}
 	}
+	for _, f := range d.Findings {
+		fmt.Fprintf(&b, "\n%s", f)
+	}
 	if d.Path != "" {
 		fmt.Fprintf(&b, "\nFile: %s", filepath.Base(d.Path))
 	} else {
