@@ -40,6 +40,9 @@ type inspectReport struct {
 	Operators  map[string]int `json:"operators"`
 	// Gradient is "ok" or why the model has no gradient graph.
 	Gradient string `json:"gradient"`
+	// GradientNotes say where the gradient graph is not the model's exact
+	// gradient (straight-through quantisation, binarisation).
+	GradientNotes []string `json:"gradient_notes,omitempty"`
 }
 
 // runInspect loads a model the way every command does and reports what was
@@ -72,7 +75,7 @@ func runInspect(ctx context.Context, env *Env, args []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := m.GradientGraph(engine.CrossEntropy); err != nil {
+	if r.GradientNotes, err = m.GradientNotes(engine.CrossEntropy); err != nil {
 		r.Gradient = err.Error()
 	}
 	if *asJSON {
@@ -111,7 +114,11 @@ func printInspect(w io.Writer, r *inspectReport) {
 	line("logits", "%s", r.Logits)
 	line("labels", "%s: %s…", r.Labels, strings.Join(sanitizeAll(r.FirstLabel), ", "))
 	line("operators", "%s", formatOperators(r.Operators))
-	line("gradient", "%s", r.Gradient)
+	grad := r.Gradient
+	for _, n := range r.GradientNotes {
+		grad += "; " + strings.TrimPrefix(n, "gradient: ")
+	}
+	line("gradient", "%s", grad)
 	for _, n := range r.Notes {
 		line("note", "%s", n)
 	}

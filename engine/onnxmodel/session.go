@@ -17,6 +17,11 @@ type runner struct {
 	mu      sync.Mutex
 	forward *ort.DynamicAdvancedSession
 	grads   map[engine.LossKind]*ort.DynamicAdvancedSession
+	// notesMu guards notes, apart from mu, which is held while a gradient
+	// session's graph is exported.
+	notesMu sync.Mutex
+	// notes are the gradient graphs' remarks per loss, once exported.
+	notes map[engine.LossKind][]string
 }
 
 func (m *Model) forwardSession() (*ort.DynamicAdvancedSession, error) {
@@ -37,9 +42,10 @@ func (m *Model) forwardSession() (*ort.DynamicAdvancedSession, error) {
 	return s, nil
 }
 
-// GradientGraph exports the model's gradient graph for loss as serialised ONNX.
+// GradientGraph exports the model's gradient graph for loss as serialised
+// ONNX, and keeps what the export reports for GradientNotes.
 func (m *Model) GradientGraph(loss engine.LossKind) ([]byte, error) {
-	g, err := onnxgrad.Export(m.proto, m.GraphSpec(), loss)
+	g, rep, err := onnxgrad.ExportReport(m.proto, m.GraphSpec(), loss)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.name, err)
 	}
@@ -47,7 +53,34 @@ func (m *Model) GradientGraph(loss engine.LossKind) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serialising the gradient graph of %s: %w", m.name, err)
 	}
+	m.runner.notesMu.Lock()
+	defer m.runner.notesMu.Unlock()
+	if m.runner.notes == nil {
+		m.runner.notes = map[engine.LossKind][]string{}
+	}
+	m.runner.notes[loss] = rep.Notes()
 	return data, nil
+}
+
+// GradientNotes returns the remarks on the gradient graph for loss, one line
+// each, e.g. "gradient: straight-through through 21
+// QuantizeLinear/DequantizeLinear pairs" where the model's own gradient is
+// zero and advlab differentiates a continuous stand-in instead; none when the
+// gradient is exact. It exports the graph when no attack has yet, so it
+// fails (onnxgrad.ErrNoGradient among others) where the gradient graph does.
+func (m *Model) GradientNotes(loss engine.LossKind) ([]string, error) {
+	m.runner.notesMu.Lock()
+	notes, ok := m.runner.notes[loss]
+	m.runner.notesMu.Unlock()
+	if !ok {
+		if _, err := m.GradientGraph(loss); err != nil {
+			return nil, err
+		}
+		m.runner.notesMu.Lock()
+		notes = m.runner.notes[loss]
+		m.runner.notesMu.Unlock()
+	}
+	return append([]string(nil), notes...), nil
 }
 
 func (m *Model) gradientSession(loss engine.LossKind) (*ort.DynamicAdvancedSession, error) {
