@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/advlab/advlab/engine/modelconfig"
 	"github.com/advlab/advlab/imgops"
 	"github.com/advlab/advlab/internal/fsutil"
 )
@@ -219,7 +220,7 @@ func decodeItems(ctx context.Context, src imageSource, d *Dataset) error {
 		if err != nil {
 			return fmt.Errorf("reading image: %w", err)
 		}
-		img, down, err := imgops.DecodeImage(data, it.Path, MaxImageSide)
+		img, down, err := imgops.DecodeImage(data, modelconfig.SanitizeLabel(it.Path), MaxImageSide)
 		if err != nil {
 			return err
 		}
