@@ -20,7 +20,7 @@ func init() {
 	})
 }
 
-const attackUsage = "--model M --method lbfgs|fgsm|pgd|cw|deepfool|square --images DIR [--eps E] [--norm inf|2] [--steps S] [--step-size A] [--restarts R] [--all-steps] [--target LABEL] [--seed N] [--batch B] [--limit N] [--out DIR] [--json]"
+const attackUsage = "--model M --method lbfgs|fgsm|pgd|cw|deepfool|square (--images DIR | --labels-csv FILE) [--eps E] [--norm inf|2] [--steps S] [--step-size A] [--restarts R] [--all-steps] [--target LABEL] [--seed N] [--batch B] [--limit N] [--out DIR] [--json]"
 
 // attackReport is the JSON form of an attack's outcome.
 type attackReport struct {
@@ -76,7 +76,8 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	var af attackFlags
 	af.register(fs, false)
 	model := fs.String("model", "", "ONNX model (default: the embedded demo model)")
-	images := fs.String("images", "", "image folder laid out as DIR/<class>/<image>")
+	var images imageSetFlags
+	images.register(fs, "image folder laid out as DIR/<class>/<image>, or a folder of images without true labels")
 	out := fs.String("out", "", "write adversarial images as 8-bit PNGs to DIR/<class>/<file>.png")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the summary")
 	batch := fs.Int("batch", 32, "images per batch")
@@ -98,11 +99,11 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	if *batch <= 0 {
 		return usagef("--batch %d must be positive", *batch)
 	}
-	if err := checkOutputs(fsutil.Outputs{Inputs: []fsutil.Path{{Flag: "--model", Path: *model}, {Flag: "--images", Path: *images}},
+	if err := checkOutputs(fsutil.Outputs{Inputs: append([]fsutil.Path{{Flag: "--model", Path: *model}}, images.inputs()...),
 		Dirs: []fsutil.Path{{Flag: "--out", Path: *out}}}); err != nil {
 		return err
 	}
-	ds, err := loadImageSet(env, *images, *limit)
+	ds, err := loadImageSet(ctx, env, images, *limit)
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	} else {
-		printAttackReport(env.Stdout, report, *images)
+		printAttackReport(env.Stdout, report, images.source())
 	}
 	return err
 }
@@ -160,6 +161,7 @@ func prepareModels(env *Env, cs []engine.Classifier, ds *engine.Dataset) ([]eval
 	if err != nil {
 		return nil, usagef("--images for %v", err)
 	}
+	noteUnlabelled(env, cs, ds)
 	for _, c := range cs {
 		shape := c.InputShape()
 		if _, resized := ds.Tensor(shape); resized > 0 {

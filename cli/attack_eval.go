@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"image/png"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -33,29 +31,6 @@ var openAttackModel = func(spec string) (attackModel, error) {
 		return nil, err
 	}
 	return m, nil
-}
-
-// loadImageSet reads an ImageFolder for a command, printing the loader's
-// notes to stderr; a missing or empty folder is a usage error. limit > 0
-// keeps that many images, spread over the classes.
-func loadImageSet(env *Env, dir string, limit int) (*engine.Dataset, error) {
-	if dir == "" {
-		return nil, usagef("--images DIR is required (DIR/<class>/<image>.png)")
-	}
-	if limit < 0 {
-		return nil, usagef("--limit %d must be at least 0", limit)
-	}
-	ds, err := engine.LoadImageFolder(dir)
-	if err != nil {
-		if errors.Is(err, engine.ErrNoImages) || errors.Is(err, fs.ErrNotExist) {
-			return nil, usagef("--images: %v", err)
-		}
-		return nil, err
-	}
-	for _, n := range ds.Notes {
-		fmt.Fprintf(env.Stderr, "note: %s\n", n)
-	}
-	return ds.Subset(limit), nil
 }
 
 // outputPath is where image item is written under dir: <class>/<name>.png,

@@ -173,7 +173,7 @@ func TestAttackBadOptions(t *testing.T) {
 		{"all steps for fgsm", []string{"--method", "fgsm", "--all-steps", "--images", good}, "--all-steps is not taken by --method fgsm", false},
 		{"zero batch", []string{"--method", "fgsm", "--batch", "0", "--images", good}, "--batch 0", false},
 		{"negative limit", []string{"--method", "fgsm", "--limit", "-1", "--images", good}, "--limit -1", false},
-		{"no images flag", []string{"--method", "fgsm"}, "--images DIR is required", false},
+		{"no images flag", []string{"--method", "fgsm"}, "or --labels-csv FILE is required", false},
 		{"missing folder", []string{"--method", "fgsm", "--images", filepath.Join(good, "nope")}, "no such file", false},
 		{"empty folder", []string{"--method", "fgsm", "--images", empty}, "no images in", false},
 		{"stray argument", []string{"--method", "fgsm", "--images", good, "extra"}, `unexpected argument "extra"`, false},

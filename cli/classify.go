@@ -14,6 +14,7 @@ import (
 
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/eval"
+	"github.com/advlab/advlab/engine/modelconfig"
 	"github.com/advlab/advlab/engine/onnxmodel"
 )
 
@@ -25,7 +26,7 @@ func init() {
 	})
 }
 
-const classifyUsage = "[--model M.onnx] [--top K] [--json] IMAGE_OR_DIR..."
+const classifyUsage = "[--model M.onnx] [--top K] [--json] (IMAGE_OR_DIR... | --labels-csv FILE)"
 
 // classifyBatch is how many images go through the model at once.
 const classifyBatch = 64
@@ -84,17 +85,26 @@ func runClassify(ctx context.Context, env *Env, args []string) error {
 	model := fs.String("model", "", "ONNX classifier to run (default: the embedded demo model)")
 	top := fs.Int("top", 5, "how many of the most probable classes to print per image")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	manifest := fs.String("labels-csv", "", "classify the images a CSV manifest lists, with their labels (columns path/file/filename/image and label/class/classid)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
+	switch {
+	case len(pos) == 0 && *manifest == "":
 		return usagef("want images or folders of images: advlab classify %s", classifyUsage)
-	}
-	if *top < 1 {
+	case len(pos) > 0 && *manifest != "":
+		return usagef("--labels-csv lists the images; give no others (%q)", pos[0])
+	case *top < 1:
 		return usagef("--top %d must be at least 1", *top)
 	}
-	ds, notes, err := readClassifyImages(pos)
+	var ds *engine.Dataset
+	var notes []string
+	if *manifest != "" {
+		ds, err = loadImageSet(ctx, env, imageSetFlags{csv: *manifest}, 0)
+	} else {
+		ds, notes, err = readClassifyImages(ctx, pos)
+	}
 	if err != nil {
 		return err
 	}
@@ -124,7 +134,7 @@ func runClassify(ctx context.Context, env *Env, args []string) error {
 // readClassifyImages reads every image the arguments name, in order (a
 // folder's images sorted by path), with each image's class folder, and notes
 // on what was skipped.
-func readClassifyImages(args []string) (*engine.Dataset, []string, error) {
+func readClassifyImages(ctx context.Context, args []string) (*engine.Dataset, []string, error) {
 	type file struct{ path, rel, class string }
 	var files []file
 	var notes []string
@@ -180,7 +190,7 @@ func readClassifyImages(args []string) (*engine.Dataset, []string, error) {
 	for i, f := range files {
 		paths[i] = f.path
 	}
-	ds, err := engine.LoadImageFiles(paths)
+	ds, err := engine.LoadImageFilesContext(ctx, paths)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w; classify reads %s files: convert or remove it", err, classifyExts)
 	}
@@ -221,7 +231,7 @@ func classifyImages(ctx context.Context, m *onnxmodel.Model, ds *engine.Dataset,
 	var unmatched []string
 	for _, c := range ds.Classes {
 		if _, err := engine.ClassIndex(labels, c); err != nil {
-			unmatched = append(unmatched, c)
+			unmatched = append(unmatched, modelconfig.SanitizeLabel(c))
 		}
 	}
 	if len(unmatched) > 0 {
@@ -283,9 +293,9 @@ func printClassifyReport(w io.Writer, rep *classifyReport) {
 	}
 	fmt.Fprintf(tw, "%s\tTOP %d (label:probability)\n", head, rep.Top)
 	for _, im := range rep.Images {
-		row := im.File
+		row := modelconfig.SanitizeLabel(im.File)
 		if withClass {
-			mark := im.Class
+			mark := modelconfig.SanitizeLabel(im.Class)
 			if im.Correct != nil && !*im.Correct {
 				mark += " ✗"
 			}

@@ -26,7 +26,7 @@ func init() {
 	})
 }
 
-const evalPatchUsage = "--patch PATCH.png [--model M ...] [--target LABEL] [--images DIR] [--scales 0.1,0.2,0.3,0.4,0.5] [--scale-mode area|side] " +
+const evalPatchUsage = "--patch PATCH.png [--model M ...] [--target LABEL] [--images DIR | --labels-csv FILE] [--scales 0.1,0.2,0.3,0.4,0.5] [--scale-mode area|side] " +
 	"[--rotation DEG] [--placements N] [--control noise|PHOTO.png] [--seed N] [--json] [--csv F] [--plot F.png]"
 
 func runEvalPatch(ctx context.Context, env *Env, args []string) error {
@@ -35,7 +35,8 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	var models listFlag
 	fs.Var(&models, "model", "ONNX model; repeat (or separate with commas) for several (default: the embedded demo model)")
 	target := fs.String("target", "", "target label (default: the patch file's target; none: only the untargeted error)")
-	images := fs.String("images", "", "held-out images, DIR/<class>/<image> (default: the embedded demo samples)")
+	var images imageSetFlags
+	images.register(fs, "held-out images, DIR/<class>/<image>, or a folder of images without true labels (default: the embedded demo samples)")
 	scales := fs.String("scales", "0.1,0.2,0.3,0.4,0.5", "patch sizes to measure, comma-separated fractions in (0,1] of --scale-mode's quantity")
 	scaleMode := fs.String("scale-mode", "area", "what scales measure: area (share of the image the patch covers) or side (patch side over image side)")
 	rotation := fs.Float64("rotation", 22.5, "rotation range: uniform in ±DEG degrees")
@@ -64,7 +65,8 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	case *plotPath != "" && !strings.HasSuffix(strings.ToLower(*plotPath), ".png"):
 		return usagef("--plot %s: name the plot .png", *plotPath)
 	}
-	ins := append(pathsOf("--model", models), fsutil.Path{Flag: "--patch", Path: *patchPath}, fsutil.Path{Flag: "--images", Path: *images})
+	ins := append(pathsOf("--model", models), fsutil.Path{Flag: "--patch", Path: *patchPath})
+	ins = append(ins, images.inputs()...)
 	if *control != "noise" {
 		ins = append(ins, fsutil.Path{Flag: "--control", Path: *control})
 	}
@@ -97,7 +99,7 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 		}
 		o.Control = imgops.NewPatchFromImage(img, adv.Mask)
 	}
-	ds, err := loadPatchImages(env, *images)
+	ds, err := loadPatchImages(ctx, env, images)
 	if err != nil {
 		return err
 	}
@@ -106,6 +108,7 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer closeModels()
+	noteUnlabelled(env, classifiers, ds)
 	rep, err := patch.Evaluate(ctx, classifiers, ds, adv, o, nil)
 	if err != nil {
 		return patchError(err)

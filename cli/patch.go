@@ -26,7 +26,7 @@ func init() {
 	})
 }
 
-const patchUsage = "[--model M ...] (--target LABEL | --untargeted) [--images DIR] --out PATCH.png [--size 32|WxH] [--mask circle|ellipse|rect|STICKER.png] " +
+const patchUsage = "[--model M ...] (--target LABEL | --untargeted) [--images DIR | --labels-csv FILE] --out PATCH.png [--size 32|WxH] [--mask circle|ellipse|rect|STICKER.png] " +
 	"[--scale-mode area|side] [--scale-min A] [--scale-max B] [--rotation DEG] [--perspective D] [--brightness B] [--contrast C] [--noise S] [--blur S] [--placement MASK.png] " +
 	"[--steps N] [--batch B] [--lr R] [--optimizer adam|sign] [--tv W] [--nps W] [--palette FILE] [--seed N] [--checkpoint F [--checkpoint-every N] [--resume]] [--json]"
 
@@ -50,7 +50,8 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 	fs.Var(&models, "model", "ONNX model; repeat (or separate with commas) to train one patch against an ensemble (default: the embedded demo model)")
 	target := fs.String("target", "", "label every patched image should be classified as")
 	untargeted := fs.Bool("untargeted", false, "push every image away from its true class instead of towards a target")
-	images := fs.String("images", "", "training images, DIR/<class>/<image> (default: the embedded demo samples)")
+	var images imageSetFlags
+	images.register(fs, "training images, DIR/<class>/<image>, or a folder of images for a targeted patch (default: the embedded demo samples)")
 	out := fs.String("out", "", "patch file to write (PNG with the mask in alpha and the training options in a text chunk)")
 	size := fs.String("size", "32", "patch size in pixels: N (square) or WxH")
 	mask := fs.String("mask", "circle", "patch shape: circle, ellipse, rect, or a PNG whose alpha is the outline")
@@ -90,8 +91,8 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 	case *every <= 0:
 		return usagef("--checkpoint-every %d must be positive", *every)
 	}
-	ins := append(pathsOf("--model", models), fsutil.Path{Flag: "--images", Path: *images}, fsutil.Path{Flag: "--placement", Path: *placement},
-		fsutil.Path{Flag: "--palette", Path: *palette})
+	ins := append(pathsOf("--model", models), fsutil.Path{Flag: "--placement", Path: *placement}, fsutil.Path{Flag: "--palette", Path: *palette})
+	ins = append(ins, images.inputs()...)
 	if strings.HasSuffix(strings.ToLower(*mask), ".png") {
 		ins = append(ins, fsutil.Path{Flag: "--mask", Path: *mask})
 	}
@@ -130,7 +131,7 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 	}
-	ds, err := loadPatchImages(env, *images)
+	ds, err := loadPatchImages(ctx, env, images)
 	if err != nil {
 		return err
 	}
@@ -139,6 +140,7 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer closeModels()
+	noteUnlabelled(env, classifiers, ds)
 	if *placement != "" {
 		shape := classifiers[0].InputShape()
 		pm, err := imgops.LoadPlacementMask(*placement, shape.Width, shape.Height)
@@ -223,13 +225,13 @@ func openPatchModels(specs []string) ([]engine.Classifier, func(), error) {
 	return out, closeModels, nil
 }
 
-// loadPatchImages reads --images, or the embedded demo samples when it is
-// empty.
-func loadPatchImages(env *Env, dir string) (*engine.Dataset, error) {
-	if dir == "" {
+// loadPatchImages reads --images or --labels-csv, or the embedded demo
+// samples when neither is given.
+func loadPatchImages(ctx context.Context, env *Env, set imageSetFlags) (*engine.Dataset, error) {
+	if !set.given() {
 		return engine.DefaultSamples()
 	}
-	return loadImageSet(env, dir, 0)
+	return loadImageSet(ctx, env, set, 0)
 }
 
 // parseSize reads "32" or "48x32".

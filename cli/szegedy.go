@@ -89,7 +89,7 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 	if err := checkOutputs(fsutil.Outputs{Inputs: ins, Files: []fsutil.Path{{Flag: "-o", Path: *out}}, Stdout: true}); err != nil {
 		return err
 	}
-	ds, err := loadImageSet(env, *images, *limit)
+	ds, err := loadImageSet(ctx, env, imageSetFlags{dir: *images}, *limit)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func runTransfer(ctx context.Context, env *Env, args []string) error {
 	if *batch <= 0 {
 		return usagef("--batch %d must be positive", *batch)
 	}
-	ds, err := loadImageSet(env, *images, *limit)
+	ds, err := loadImageSet(ctx, env, imageSetFlags{dir: *images}, *limit)
 	if err != nil {
 		return err
 	}

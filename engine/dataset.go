@@ -1,42 +1,14 @@
 package engine
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"image"
-	_ "image/gif"  // decoder registration
-	_ "image/jpeg" // decoder registration
-	_ "image/png"  // decoder registration
-	"io"
-	"io/fs"
-	"os"
-	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/advlab/advlab/engine/modelconfig"
 	"github.com/advlab/advlab/imgops"
-	_ "golang.org/x/image/bmp"  // decoder registration
-	_ "golang.org/x/image/webp" // decoder registration
 )
-
-// imageExts are the file extensions a Dataset reads, lower case.
-var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true, ".webp": true}
-
-// ErrNoImages is wrapped by the errors of LoadImageFolder when the folder
-// holds no images, so that callers can treat it as a usage mistake.
-var ErrNoImages = errors.New("no images")
-
-// ErrUnreadableImage is wrapped by the errors of the image loaders when a
-// file does not decode as an image, so that callers can say what to do with
-// it.
-var ErrUnreadableImage = errors.New("not a readable image")
-
-// maxImagePixels bounds the size of one decoded image, so a hostile header
-// cannot make the loader allocate gigabytes.
-const maxImagePixels = 64 << 20
 
 // DatasetItem is one decoded image of a Dataset.
 type DatasetItem struct {
@@ -45,30 +17,35 @@ type DatasetItem struct {
 	// Rel is the path relative to the dataset's root in the ImageFolder
 	// layout ("<class>/<file>"), or the file's base name for loose files.
 	Rel string
-	// Class is the name of the image's class folder; "" for loose files, whose
-	// true label is unknown.
+	// Class is the name of the image's class folder or its manifest label;
+	// "" when its true label is unknown.
 	Class string
-	// Image is the decoded image at its own size.
+	// Image is the decoded image at its own size, downscaled to MaxImageSide
+	// when larger.
 	Image image.Image
 }
 
-// Dataset is a set of labelled images in the ImageFolder layout
-// (DIR/<class>/<file>), decoded once and kept at their own size, so that
-// models with different input sizes can each take tensors at their own size.
+// Dataset is a set of images, labelled by class folder (the ImageFolder
+// layout DIR/<class>/<file>), by a CSV manifest, or not at all, decoded once
+// and kept at their own size up to MaxImageSide, so that models with
+// different input sizes can each take tensors at their own size.
 //
 // The ImageFolder rules: images are .png, .jpg, .jpeg, .gif, .bmp or .webp
 // files one level below the root; the folder name is the class and is matched
 // to a model's labels by LabelsFor; items are in sorted order (class folder,
-// then file name); hidden files and files of other types are skipped and
+// then file name); a folder with no class folders but images of its own is
+// an unlabelled set; hidden files and files of other types are skipped and
 // counted in Notes; a file with an image extension that does not decode is an
 // error naming the file, because a silently smaller evaluation set would make
 // accuracies incomparable; a folder with no images at all is an error.
 type Dataset struct {
-	// Root is the folder the dataset was read from ("" for loose files).
+	// Root is the folder the dataset was read from (the CSV's folder for a
+	// manifest, "" for loose files).
 	Root string
-	// Classes are the class folder names that hold at least one image, sorted.
+	// Classes are the class names that hold at least one image, sorted.
 	Classes []string
-	// Items are the images, sorted by class and then by file name.
+	// Items are the images, sorted by class and then by file name (in the
+	// manifest's order for a manifest).
 	Items []DatasetItem
 	// Notes are one-line remarks on what was skipped while reading.
 	Notes []string
@@ -90,145 +67,6 @@ type shapedTensor struct {
 
 // Len returns the number of images.
 func (d *Dataset) Len() int { return len(d.Items) }
-
-// LoadImageFolder reads an ImageFolder dataset: dir/<class>/<file>.
-func LoadImageFolder(dir string) (*Dataset, error) {
-	st, err := os.Stat(dir)
-	if err != nil {
-		return nil, fmt.Errorf("reading images: %w", err)
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("reading images: %s is a file; give a folder laid out as <folder>/<class>/<image>", dir)
-	}
-	return loadImageFS(os.DirFS(dir), ".", dir, func(class, name string) string { return filepath.Join(dir, class, name) })
-}
-
-// LoadImageFS reads an ImageFolder dataset from root in a file system, such
-// as the zoo's embedded sample images.
-func LoadImageFS(fsys fs.FS, root string) (*Dataset, error) {
-	return loadImageFS(fsys, root, root, func(class, name string) string { return path.Join(root, class, name) })
-}
-
-// loadImageFS reads root/<class>/<file> from fsys; shown names the root in
-// messages and pathOf the files in items and messages.
-func loadImageFS(fsys fs.FS, root, shown string, pathOf func(class, name string) string) (*Dataset, error) {
-	top, err := fs.ReadDir(fsys, root)
-	if err != nil {
-		return nil, fmt.Errorf("reading images in %s: %w", shown, err)
-	}
-	d := &Dataset{Root: shown}
-	var loose, other, emptyClasses int
-	for _, e := range top { // fs.ReadDir sorts by name
-		if strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		if !e.IsDir() {
-			loose++
-			continue
-		}
-		n, skipped, err := d.readClass(fsys, root, e.Name(), pathOf)
-		if err != nil {
-			return nil, err
-		}
-		other += skipped
-		if n == 0 {
-			emptyClasses++
-			continue
-		}
-		d.Classes = append(d.Classes, e.Name())
-	}
-	if len(d.Items) == 0 {
-		return nil, fmt.Errorf("%w in %s: expected %s/<class>/<image>.png (or .jpg, .jpeg, .gif, .bmp, .webp)", ErrNoImages, shown, shown)
-	}
-	if loose > 0 {
-		d.Notes = append(d.Notes, fmt.Sprintf("skipped %d file(s) directly in %s: images must sit in a class folder", loose, shown))
-	}
-	if other > 0 {
-		d.Notes = append(d.Notes, fmt.Sprintf("skipped %d file(s) that are not images or are hidden", other))
-	}
-	if emptyClasses > 0 {
-		d.Notes = append(d.Notes, fmt.Sprintf("%d class folder(s) hold no images", emptyClasses))
-	}
-	return d, nil
-}
-
-// readClass decodes the images of one class folder and returns how many it
-// read and how many files it skipped.
-func (d *Dataset) readClass(fsys fs.FS, root, class string, pathOf func(class, name string) string) (n, skipped int, err error) {
-	entries, err := fs.ReadDir(fsys, path.Join(root, class))
-	if err != nil {
-		return 0, 0, fmt.Errorf("reading images: %w", err)
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || !imageExts[strings.ToLower(path.Ext(name))] {
-			skipped++
-			continue
-		}
-		shown := pathOf(class, name)
-		f, err := fsys.Open(path.Join(root, class, name))
-		if err != nil {
-			return 0, 0, fmt.Errorf("reading image: %w", err)
-		}
-		img, err := decodeImage(f, shown)
-		f.Close()
-		if err != nil {
-			return 0, 0, err
-		}
-		d.Items = append(d.Items, DatasetItem{Path: shown, Rel: class + "/" + name, Class: class, Image: img})
-		n++
-	}
-	return n, skipped, nil
-}
-
-// LoadImageFiles reads loose image files, in the order given, as an unlabelled
-// dataset (for classifying single images).
-func LoadImageFiles(paths []string) (*Dataset, error) {
-	if len(paths) == 0 {
-		return nil, errors.New("no image given")
-	}
-	d := &Dataset{}
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("reading image: %w", err)
-		}
-		img, err := decodeImage(f, p)
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-		d.Items = append(d.Items, DatasetItem{Path: p, Rel: filepath.Base(p), Image: img})
-	}
-	return d, nil
-}
-
-// maxImageBytes bounds the size of one image file.
-const maxImageBytes = 256 << 20
-
-// decodeImage decodes one image file, named path in messages, bounding its
-// size before decoding.
-func decodeImage(f io.Reader, path string) (image.Image, error) {
-	data, err := io.ReadAll(io.LimitReader(f, maxImageBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if len(data) > maxImageBytes {
-		return nil, fmt.Errorf("%s is larger than advlab's limit of %d bytes for an image", path, maxImageBytes)
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s is %w: %v", path, ErrUnreadableImage, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
-		return nil, fmt.Errorf("%s: a %dx%d image is outside advlab's limit of %d pixels", path, cfg.Width, cfg.Height, maxImagePixels)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s is %w: %v", path, ErrUnreadableImage, err)
-	}
-	return img, nil
-}
 
 // Tensor returns every image as one NCHW batch of shape in [0,1], stretched
 // to the shape when its size differs; see TensorAs.
@@ -272,28 +110,75 @@ func (d *Dataset) TensorAs(shape ImageShape, r Resize) (t []float32, resized int
 	return t, resized
 }
 
-// LabelsFor maps every image's class folder to an index into labels (a
-// model's class names), each folder matched by ClassIndex. A folder that
-// matches no label is an error that lists the model's labels: silently dropping a class would change the
-// evaluation set between models. Loose files get -1.
+// LabelsFor maps every image's class to an index into labels (a model's
+// class names), each class matched by ClassIndex. A class that matches no
+// label while others do is an error that lists the model's labels: silently
+// dropping a class would change the evaluation set between models. When no
+// class matches any label (photos sorted by something else than the model's
+// classes) the images are unlabelled, as loose files are: every index is -1,
+// the clean prediction stands in for the truth, and UnlabelledNote says so.
 func (d *Dataset) LabelsFor(labels []string) ([]int, error) {
 	byClass := map[string]int{}
+	var firstErr error
 	for _, c := range d.Classes {
 		i, err := ClassIndex(labels, c)
 		if err != nil {
-			return nil, fmt.Errorf("class folder %q of %s: %w", c, d.Root, err)
+			if firstErr == nil {
+				firstErr = fmt.Errorf("class %q of %s: %w", modelconfig.SanitizeLabel(c), d.Root, err)
+			}
+			continue
 		}
 		byClass[c] = i
 	}
+	if firstErr != nil && len(byClass) > 0 {
+		return nil, firstErr
+	}
 	out := make([]int, len(d.Items))
 	for i, it := range d.Items {
-		if it.Class == "" {
-			out[i] = -1
+		if l, ok := byClass[it.Class]; ok && it.Class != "" {
+			out[i] = l
 			continue
 		}
-		out[i] = byClass[it.Class]
+		out[i] = -1
 	}
 	return out, nil
+}
+
+// UnlabelledNote returns a one-line note when no image of d has a true class
+// among labels (LabelsFor gives -1 to all), or "" when some have: what a
+// report on such a set must say about its success rates.
+func (d *Dataset) UnlabelledNote(labels []string) string {
+	l, err := d.LabelsFor(labels)
+	if err != nil {
+		return ""
+	}
+	for _, v := range l {
+		if v >= 0 {
+			return ""
+		}
+	}
+	why := "they are not in class folders"
+	if len(d.Classes) > 0 {
+		why = fmt.Sprintf("their classes (%s) match none of the model's labels", sanitizedList(d.Classes, 5))
+	}
+	where := "given"
+	if d.Root != "" {
+		where = "of " + d.Root
+	}
+	return fmt.Sprintf("no true labels for the %d images %s: %s; success is measured against the model's clean predictions", d.Len(), where, why)
+}
+
+// sanitizedList joins up to n names made safe to print, with a count of the rest.
+func sanitizedList(names []string, n int) string {
+	out := make([]string, 0, n+1)
+	for i, s := range names {
+		if i == n {
+			out = append(out, fmt.Sprintf("and %d more", len(names)-n))
+			break
+		}
+		out = append(out, modelconfig.SanitizeLabel(s))
+	}
+	return strings.Join(out, ", ")
 }
 
 // ClassIndex finds name among a model's labels, the one rule by which

@@ -144,8 +144,9 @@ func TestDatasetLabelsFor(t *testing.T) {
 		{"case-insensitive", []string{"Cat"}, []string{"dog", "cat"}, []int{1}, ""},
 		{"numeric index into names", []string{"1"}, []string{"dog", "cat"}, []int{1}, ""},
 		{"digits", []string{"3", "7"}, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, []int{3, 7}, ""},
-		{"unknown folder lists the labels", []string{"bird"}, []string{"dog", "cat"}, nil, "they are dog, cat"},
-		{"index out of range", []string{"5"}, []string{"dog", "cat"}, nil, "out of range"},
+		{"unknown folder beside a known one lists the labels", []string{"bird", "cat"}, []string{"dog", "cat"}, nil, "they are dog, cat"},
+		{"index out of range beside a match", []string{"1", "5"}, []string{"dog", "cat"}, nil, "out of range"},
+		{"no folder matches: unlabelled", []string{"bird", "holiday"}, []string{"dog", "cat"}, []int{-1, -1}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,41 +1,11 @@
 package imgops
 
 import (
-	"bytes"
 	"fmt"
 	"image"
-	_ "image/gif"  // decoders for LoadImage
-	_ "image/jpeg" // decoders for LoadImage
-	_ "image/png"  // decoders for LoadImage
-	"os"
 
 	"github.com/disintegration/gift"
 )
-
-// maxImagePixels bounds the size of an image file LoadImage decodes, so that
-// a hostile header cannot make it allocate gigabytes.
-const maxImagePixels = 1 << 26
-
-// LoadImage decodes the PNG, JPEG or GIF file at path, refusing images over
-// 64 megapixels.
-func LoadImage(path string) (image.Image, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the image: %w", err)
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxImagePixels {
-		return nil, fmt.Errorf("%s: image is %d×%d; want at most %d pixels", path, cfg.Width, cfg.Height, maxImagePixels)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return img, nil
-}
 
 // LoadPlacementMask reads an image file as a placement mask for w×h images
 // (see MaskFromImage: alpha when the file has transparency, otherwise white

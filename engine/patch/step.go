@@ -162,7 +162,7 @@ func (t *patchTrainer) prepareModel(c engine.Classifier, data *engine.Dataset) (
 	if !t.targeted {
 		for i, l := range pm.labels {
 			if l < 0 {
-				return nil, fmt.Errorf("untargeted training needs the true class of every image; %s is not in a class folder", data.Items[i].Rel)
+				return nil, fmt.Errorf("untargeted training needs the true class of every image, and %s has none among the labels of %s; give class folders named after them, or train a targeted patch", data.Items[i].Rel, c.Name())
 			}
 		}
 	}
