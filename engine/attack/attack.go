@@ -106,6 +106,9 @@ type Result struct {
 	// then, not the attack's outcome. RunBatched sets it; Run leaves it
 	// zero, its error saying that the whole batch was cut short.
 	Unfinished int
+	// Warnings are caveats on the result that a report should show, such
+	// as a black-box attack beating a white-box one (gradient masking).
+	Warnings []string
 }
 
 // attackState is what every attack keeps while it runs: the clean batch, the

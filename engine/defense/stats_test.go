@@ -26,7 +26,7 @@ func TestClopperPearsonLower(t *testing.T) {
 		tol   float64
 	}{
 		{0, 10, 0.001, 0, 0},
-		{10, 10, 0.001, math.Pow(0.001, 0.1), 1e-9},     // k = n: alpha^(1/n)
+		{10, 10, 0.001, math.Pow(0.001, 0.1), 1e-9},      // k = n: alpha^(1/n)
 		{1000, 1000, 0.001, math.Pow(0.001, 1e-3), 1e-9}, // the same at Cohen et al.'s scale
 		{1, 50, 0.01, 1 - math.Pow(0.99, 1.0/50), 1e-9},  // k = 1: 1 − (1−alpha)^(1/n)
 		{50, 100, 0.025, 0.3983, 1e-4},                   // the textbook exact 95% interval of 50/100 is [0.3983, 0.6017]
