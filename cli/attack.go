@@ -20,7 +20,7 @@ func init() {
 	})
 }
 
-const attackUsage = "--model M --method lbfgs|fgsm|pgd|cw|deepfool|square --images DIR [--eps E] [--norm inf|2] [--steps S] [--step-size A] [--restarts R] [--all-steps] [--target LABEL] [--seed N] [--batch B] [--limit N] [--defense NAME[:k=v,…] [--non-adaptive]] [--out DIR] [--json]"
+const attackUsage = "--model M --method lbfgs|fgsm|pgd|cw|deepfool|square|apgd|autoattack --images DIR [--eps E] [--norm inf|2] [--steps S] [--step-size A] [--restarts R] [--all-steps] [--target LABEL] [--seed N] [--batch B] [--limit N] [--defense NAME[:k=v,…] [--non-adaptive]] [--out DIR] [--json]"
 
 // attackReport is the JSON form of an attack's outcome.
 type attackReport struct {
