@@ -20,7 +20,7 @@ func init() {
 	})
 }
 
-const attackUsage = "--model M --method lbfgs|fgsm|pgd|cw|deepfool|square (--images DIR | --labels-csv FILE) [--eps E] [--norm inf|2] [--steps S] [--step-size A] [--restarts R] [--all-steps] [--target LABEL] [--seed N] [--batch B] [--limit N] [--out DIR] [--json]"
+const attackUsage = "--model M --method lbfgs|fgsm|pgd|cw|deepfool|square|apgd|autoattack (--images DIR | --labels-csv FILE) [--eps E] [--norm inf|2] [--steps S] [--step-size A] [--restarts R] [--all-steps] [--target LABEL] [--seed N] [--batch B] [--limit N] [--defense NAME[:k=v,…] [--non-adaptive]] [--out DIR] [--json]"
 
 // attackReport is the JSON form of an attack's outcome.
 type attackReport struct {
@@ -42,6 +42,19 @@ type attackReport struct {
 	Seconds             jsonFloat      `json:"seconds"`
 	Quantized           quantReport    `json:"quantized"`
 	Records             []attackRecord `json:"records"`
+	// Warnings are the attack's caveats (AutoAttack's gradient-masking one).
+	Warnings []string `json:"warnings,omitempty"`
+	// Transferred is the defended model's outcome under --non-adaptive.
+	Transferred *transferredReport `json:"transferred,omitempty"`
+}
+
+// transferredReport is how adversarials crafted on the bare model fare on
+// the defended one.
+type transferredReport struct {
+	Model               string    `json:"model"`
+	CleanAccuracy       jsonFloat `json:"clean_accuracy"`
+	AdversarialAccuracy jsonFloat `json:"adversarial_accuracy"`
+	AttackSuccessRate   jsonFloat `json:"attack_success_rate"`
 }
 
 // quantReport is the outcome after 8-bit quantisation of the adversarials.
@@ -82,6 +95,8 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the summary")
 	batch := fs.Int("batch", 32, "images per batch")
 	limit := fs.Int("limit", 0, "attack at most N images, spread over the classes (0: all)")
+	defenseSpec := fs.String("defense", "", defenseHelp()+"; the attack is adaptive: it attacks the defended model through the defense's gradient")
+	nonAdaptive := fs.Bool("non-adaptive", false, "with --defense: attack the bare model and report how the adversarials transfer to the defended one")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -98,6 +113,9 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	}
 	if *batch <= 0 {
 		return usagef("--batch %d must be positive", *batch)
+	}
+	if *nonAdaptive && *defenseSpec == "" {
+		return usagef("--non-adaptive needs --defense: it transfers attacks on the bare model to the defended one")
 	}
 	if err := checkOutputs(fsutil.Outputs{Inputs: append([]fsutil.Path{{Flag: "--model", Path: *model}}, images.inputs()...),
 		Dirs: []fsutil.Path{{Flag: "--out", Path: *out}}}); err != nil {
@@ -116,11 +134,19 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	models, err := prepareModels(env, []engine.Classifier{m}, ds)
+	victim, err := defended(ctx, env, *defenseSpec, m, ds)
 	if err != nil {
 		return err
 	}
-	progress, stop := progressPrinter(env, atk.Name()+" on "+m.Name())
+	cs := []engine.Classifier{victim}
+	if *nonAdaptive {
+		cs = []engine.Classifier{m, victim}
+	}
+	models, err := prepareModels(env, cs, ds)
+	if err != nil {
+		return err
+	}
+	progress, stop := progressPrinter(env, atk.Name()+" on "+cs[0].Name())
 	opts := &eval.Options{Batch: *batch, Progress: func(_ int, p attack.Progress) { progress(p) }}
 	source := "in-memory 8-bit round trip"
 	if *out != "" {
@@ -140,7 +166,16 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "advlab attack: interrupted; reporting the %d images finished (%d not attacked)\n", len(rep.Images), ds.Len()-len(rep.Images))
 	}
-	report := attackReportOf(rep, m.Labels(), ds.Items, af.method, af.describe(), source)
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
+	report := attackReportOf(rep, cs[0].Labels(), ds.Items, af.method, af.describe(), source)
+	report.Warnings = rep.Warnings
+	if *nonAdaptive {
+		d := rep.Models[1]
+		report.Transferred = &transferredReport{Model: d.Model, CleanAccuracy: jsonFloat(d.CleanAccuracy),
+			AdversarialAccuracy: jsonFloat(d.AdversarialAccuracy), AttackSuccessRate: jsonFloat(d.SuccessRate)}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -149,8 +184,19 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 		}
 	} else {
 		printAttackReport(env.Stdout, report, images.source())
+		if t := report.Transferred; t != nil {
+			fmt.Fprintf(env.Stdout, "  transferred to %s (non-adaptive): clean accuracy %s, adversarial accuracy %s, attack success rate %s\n",
+				t.Model, pct(float64(t.CleanAccuracy)), pct(float64(t.AdversarialAccuracy)), pct(float64(t.AttackSuccessRate)))
+		}
 	}
 	return err
+}
+
+// defended wraps m in --defense, calibrating a detector on the set's clean
+// images at m's input size.
+func defended(ctx context.Context, env *Env, spec string, m engine.Classifier, ds *engine.Dataset) (engine.Classifier, error) {
+	x, _ := ds.TensorFor(m)
+	return defend(ctx, env, spec, m, x, ds.Len())
 }
 
 // prepareModels lays the images out for every model, with a note for each

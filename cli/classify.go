@@ -15,7 +15,6 @@ import (
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/eval"
 	"github.com/advlab/advlab/engine/modelconfig"
-	"github.com/advlab/advlab/engine/onnxmodel"
 )
 
 func init() {
@@ -26,7 +25,7 @@ func init() {
 	})
 }
 
-const classifyUsage = "[--model M.onnx] [--top K] [--json] (IMAGE_OR_DIR... | --labels-csv FILE)"
+const classifyUsage = "[--model M.onnx] [--defense NAME[:k=v,…]] [--top K] [--json] (IMAGE_OR_DIR... | --labels-csv FILE)"
 
 // classifyBatch is how many images go through the model at once.
 const classifyBatch = 64
@@ -86,6 +85,7 @@ func runClassify(ctx context.Context, env *Env, args []string) error {
 	top := fs.Int("top", 5, "how many of the most probable classes to print per image")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	manifest := fs.String("labels-csv", "", "classify the images a CSV manifest lists, with their labels (columns path/file/filename/image and label/class/classid)")
+	defenseSpec := fs.String("defense", "", defenseHelp())
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -113,8 +113,13 @@ func runClassify(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer m.Close()
+	x, _ := ds.TensorFor(m)
+	c, err := defend(ctx, env, *defenseSpec, m, x, ds.Len())
+	if err != nil {
+		return err
+	}
 
-	rep, err := classifyImages(ctx, m, ds, *top)
+	rep, err := classifyImages(ctx, c, ds, *top)
 	if err != nil {
 		return err
 	}
@@ -218,7 +223,7 @@ func isImageFile(p string) bool {
 // classifyImages runs m on every image of ds and returns the top k classes of
 // each, and the accuracy over the images in class folders when every folder
 // matches a label of m.
-func classifyImages(ctx context.Context, m *onnxmodel.Model, ds *engine.Dataset, k int) (*classifyReport, error) {
+func classifyImages(ctx context.Context, m engine.Classifier, ds *engine.Dataset, k int) (*classifyReport, error) {
 	labels := m.Labels()
 	k = min(k, len(labels))
 	rep := &classifyReport{Model: m.Name(), Labels: labels, Top: k, Images: make([]classifyImage, ds.Len()), Notes: []string{}}

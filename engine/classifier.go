@@ -65,3 +65,20 @@ type Classifier interface {
 	// target class per image (len(targets) is the batch size).
 	Gradient(ctx context.Context, loss LossKind, images []float32, targets []int64) (Gradients, error)
 }
+
+// Rejecter is a Classifier that can refuse an input, such as a detector of
+// adversarial examples: one of its classes means "rejected". An attack whose
+// adversarial is rejected has failed, whatever its goal, so attacks and
+// evaluation count that class as meeting no goal.
+type Rejecter interface {
+	// RejectClass is the index of the "rejected" class among Labels.
+	RejectClass() int
+}
+
+// RejectClass returns c's rejected class, or -1 when c never rejects.
+func RejectClass(c Classifier) int {
+	if r, ok := c.(Rejecter); ok {
+		return r.RejectClass()
+	}
+	return -1
+}

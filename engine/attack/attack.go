@@ -106,6 +106,9 @@ type Result struct {
 	// then, not the attack's outcome. RunBatched sets it; Run leaves it
 	// zero, its error saying that the whole batch was cut short.
 	Unfinished int
+	// Warnings are caveats on the result that a report should show, such
+	// as a black-box attack beating a white-box one (gradient masking).
+	Warnings []string
 }
 
 // attackState is what every attack keeps while it runs: the clean batch, the
@@ -123,6 +126,7 @@ type attackState struct {
 	minimal   bool      // keep the smallest successful perturbation, not the first
 	confident bool      // keep the success of lowest score (the most confident), not the first
 	kappa     float64   // confidence margin a success needs
+	reject    int       // the classifier's rejected class (engine.RejectClass), which meets no goal
 	progress  func(Progress)
 }
 
@@ -162,6 +166,7 @@ func newAttackState(ctx context.Context, name string, c engine.Classifier, image
 		name: name, c: c, shape: shape, n: n, size: size, k: k,
 		x0:       images,
 		clean:    logits,
+		reject:   engine.RejectClass(c),
 		res:      Result{Adversarial: append([]float32(nil), images...), Samples: make([]SampleResult, n)},
 		score:    make([]float64, n),
 		progress: progress,
@@ -203,6 +208,9 @@ func (s *attackState) targeted(i int) bool { return s.res.Samples[i].Target >= 0
 // meets reports whether logits z of image i meet its goal with margin κ.
 func (s *attackState) meets(i int, z []float32) bool {
 	g := s.goal(i)
+	if s.reject >= 0 && engine.Argmax(z) == s.reject {
+		return false
+	}
 	m := float64(z[g]) - maxOther(z, g) // > 0: the goal class leads
 	if s.targeted(i) {
 		return engine.Argmax(z) == g && m >= s.kappa

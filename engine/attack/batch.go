@@ -3,6 +3,7 @@ package attack
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/advlab/advlab/engine"
 )
@@ -39,6 +40,11 @@ func RunBatched(ctx context.Context, a Attack, c engine.Classifier, images []flo
 		if len(r.Samples) == hi-lo {
 			out.Adversarial = append(out.Adversarial, r.Adversarial...)
 			out.Samples = append(out.Samples, r.Samples...)
+			for _, w := range r.Warnings {
+				if !slices.Contains(out.Warnings, w) {
+					out.Warnings = append(out.Warnings, w)
+				}
+			}
 			if err != nil {
 				out.Unfinished = hi - lo
 			}
@@ -57,5 +63,5 @@ func (r Result) Finished() Result {
 	}
 	n := len(r.Samples) - r.Unfinished
 	size := len(r.Adversarial) / len(r.Samples)
-	return Result{Adversarial: r.Adversarial[: n*size : n*size], Samples: r.Samples[:n:n]}
+	return Result{Adversarial: r.Adversarial[: n*size : n*size], Samples: r.Samples[:n:n], Warnings: r.Warnings}
 }

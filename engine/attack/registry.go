@@ -350,7 +350,7 @@ func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // specs are the methods in the order front-ends list them; each is written
 // beside its method.
-var specs = []func() *spec{lbfgsSpec, fgsmSpec, pgdSpec, cwSpec, deepFoolSpec, squareSpec}
+var specs = []func() *spec{lbfgsSpec, fgsmSpec, pgdSpec, cwSpec, deepFoolSpec, squareSpec, apgdSpec, autoAttackSpec}
 
 // choiceField binds a choice among names (labels as a form shows them) to
 // *v, one of vals.

@@ -23,6 +23,10 @@ func optionsOf(t *testing.T, a Attack) any {
 		return a.Options()
 	case *Square:
 		return a.Options()
+	case *APGD:
+		return a.Options()
+	case *AutoAttack:
+		return a.Options()
 	}
 	t.Fatalf("unknown attack %T", a)
 	return nil
@@ -38,12 +42,14 @@ func engineDefaults(t *testing.T) map[string]Attack {
 	c, _ := NewCW(nil)
 	d, _ := NewDeepFool(nil)
 	s, _ := NewSquare(nil)
-	return map[string]Attack{"lbfgs": l, "fgsm": f, "pgd": p, "cw": c, "deepfool": d, "square": s}
+	ap, _ := NewAPGD(nil)
+	aa, _ := NewAutoAttack(nil)
+	return map[string]Attack{"lbfgs": l, "fgsm": f, "pgd": p, "cw": c, "deepfool": d, "square": s, "apgd": ap, "autoattack": aa}
 }
 
 func TestRegistryDefaultsAreTheEngines(t *testing.T) {
 	want := engineDefaults(t)
-	if got := MethodNames(); !reflect.DeepEqual(got, []string{"lbfgs", "fgsm", "pgd", "cw", "deepfool", "square"}) {
+	if got := MethodNames(); !reflect.DeepEqual(got, []string{"lbfgs", "fgsm", "pgd", "cw", "deepfool", "square", "apgd", "autoattack"}) {
 		t.Errorf("methods %v", got)
 	}
 	for _, m := range Methods() {

@@ -160,6 +160,8 @@ type Report struct {
 	MeanQueries float64
 	// Seconds is the attack's time.
 	Seconds float64
+	// Warnings are the attack's caveats on its result (attack.Result.Warnings).
+	Warnings []string
 }
 
 // Attack runs a against models[src] over its images (target as in
@@ -191,7 +193,7 @@ func Attack(ctx context.Context, a attack.Attack, models []Model, src, target in
 	if evalErr != nil {
 		return nil, evalErr
 	}
-	rep.Seconds = seconds
+	rep.Seconds, rep.Warnings = seconds, res.Warnings
 	return rep, err
 }
 

@@ -79,6 +79,7 @@ func (rep *Report) evaluateOn(ctx context.Context, j int, m Model, targetName st
 	n := len(rep.Images)
 	c := m.Classifier
 	shape, k := c.InputShape(), len(c.Labels())
+	reject := engine.RejectClass(c)
 	clean, err := Classify(ctx, c, m.Images, n, batch)
 	if err != nil {
 		return err
@@ -122,6 +123,9 @@ func (rep *Report) evaluateOn(ctx context.Context, j int, m Model, targetName st
 			o.Label = o.Clean
 		}
 		meets := func(p int) bool {
+			if p == reject {
+				return false // a detector's rejection foils any goal
+			}
 			if o.Target >= 0 {
 				return p == o.Target
 			}
