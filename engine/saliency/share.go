@@ -1,6 +1,7 @@
 package saliency
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -11,9 +12,24 @@ import (
 // of the image it covers.
 type Share struct {
 	// Mass is the fraction of the map's total mass inside the region.
-	Mass float64 `json:"mass"`
+	Mass float64
 	// Area is the fraction of the image's pixels the region covers.
-	Area float64 `json:"area"`
+	Area float64
+}
+
+// MarshalJSON writes the mass, the area and their ratio, NaN as null.
+func (s Share) MarshalJSON() ([]byte, error) {
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(struct {
+		Mass  *float64 `json:"mass"`
+		Area  *float64 `json:"area"`
+		Ratio *float64 `json:"ratio"`
+	}{num(s.Mass), num(s.Area), num(s.Ratio())})
 }
 
 // Ratio is Mass/Area: 1 when the region draws attribution in proportion to
