@@ -177,3 +177,23 @@ func TestCoverage(t *testing.T) {
 		t.Fatalf("rotated coverage sums to %g; want the patch's area %g", area, want)
 	}
 }
+
+// TestOverlay checks the heat map's two ends: a pixel of zero attribution
+// keeps the image's colour, the pixel at the map's maximum is 30% image,
+// 70% yellow.
+func TestOverlay(t *testing.T) {
+	x := []float32{0.2, 0.2, 0.4, 0.4, 0.6, 0.6} // 3×1×2
+	img, err := Overlay(x, 3, 1, 2, []float32{0, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := img.NRGBAAt(0, 0); got.R != 51 || got.G != 102 || got.B != 153 {
+		t.Fatalf("unattended pixel %v; want the image's (51,102,153)", got)
+	}
+	if got := img.NRGBAAt(1, 0); got.R != to8(0.3*0.2+0.7) || got.G != to8(0.3*0.4+0.7) || got.B != to8(0.3*0.6) {
+		t.Fatalf("hottest pixel %v", got)
+	}
+	if _, err := Overlay(x, 3, 1, 2, []float32{0}); err == nil {
+		t.Fatal("no error for a map of the wrong size")
+	}
+}
