@@ -200,4 +200,3 @@ func runSaliency(ctx context.Context, env *Env, args []string) error {
 	}
 	return nil
 }
-
