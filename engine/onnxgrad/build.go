@@ -89,6 +89,7 @@ func (x *gradExport) build() (*onnx.ModelProto, error) {
 		}
 	}
 
+	x.emitFeature()
 	g := x.gradOf(gradInputName)
 	if g == "" { // the logits do not depend on the image
 		g = x.zerosLike(gradInputName)
@@ -106,7 +107,7 @@ func (x *gradExport) build() (*onnx.ModelProto, error) {
 // exporter's constants, the image and target inputs, and the three outputs.
 func (x *gradExport) assemble() *onnx.ModelProto {
 	src := x.src.GetGraph()
-	nodes := liveNodes(x.emit.nodes, gradLogitsName, gradLossName, gradGradName)
+	nodes := liveNodes(x.emit.nodes, append([]string{gradLogitsName, gradLossName, gradGradName}, x.featureOutputNames()...)...)
 	used := map[string]bool{}
 	for _, n := range nodes {
 		for _, in := range n.GetInput() {
@@ -148,6 +149,7 @@ func (x *gradExport) assemble() *onnx.ModelProto {
 		value(gradLossName, onnx.TensorProto_FLOAT, batch),
 		{Name: gradGradName, Type: image.GetType()},
 	}
+	g.Output = append(g.Output, x.featureOutputs(batch)...)
 
 	opset := max(x.opset, targetGradOpset)
 	var imports []*onnx.OperatorSetIdProto

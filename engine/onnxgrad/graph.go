@@ -17,6 +17,10 @@ type Spec struct {
 	Logits     string
 	Preprocess Preprocess
 	NumClasses int
+	// Feature, when not "", names an internal tensor of the classifier (a
+	// feature map, say) whose value and gradient the graph also outputs, as
+	// FeatureOutput and FeatureGradOutput. "" leaves the graph as it was.
+	Feature string
 }
 
 // The gradient graph's own names. gradPrefix starts every node and tensor
@@ -86,11 +90,12 @@ func Operators() []string {
 // differentiated, what the probe learnt of its tensors, and the graph being
 // emitted.
 type gradExport struct {
-	spec   Spec
-	loss   engine.LossKind
-	src    *onnx.ModelProto
-	opset  int64 // the model's default-domain opset
-	logits string
+	spec    Spec
+	loss    engine.LossKind
+	src     *onnx.ModelProto
+	opset   int64 // the model's default-domain opset
+	logits  string
+	feature string // Spec.Feature after renaming, or ""
 	// nodes are copies of the classifier's nodes that the logits need, in
 	// topological order, reading the preprocessed image from gradInputName.
 	nodes   []*onnx.NodeProto
@@ -190,7 +195,7 @@ func (x *gradExport) selectNodes() error {
 	if _, ok := producer[x.spec.Logits]; !ok {
 		return fmt.Errorf("no node computes the logits %q", x.spec.Logits)
 	}
-	if reservedNames[x.spec.Input.Name] {
+	if x.reserved(x.spec.Input.Name) {
 		return fmt.Errorf("the image input is called %q, a name the gradient graph needs for itself; rename the model's input", x.spec.Input.Name)
 	}
 	// Depth-first from the logits gives a topological order of what they need.
@@ -233,7 +238,7 @@ func (x *gradExport) selectNodes() error {
 			return gradInputName
 		case s == x.spec.Logits && s == gradLogitsName:
 			return s
-		case reservedNames[s] || strings.HasPrefix(s, gradPrefix):
+		case x.reserved(s) || strings.HasPrefix(s, gradPrefix):
 			r := gradPrefix + "model/" + s
 			x.renamed[s] = r
 			return r
@@ -253,6 +258,9 @@ func (x *gradExport) selectNodes() error {
 		x.nodes = append(x.nodes, c)
 	}
 	x.logits = rename(x.spec.Logits)
+	if x.spec.Feature != "" {
+		x.feature = rename(x.spec.Feature)
+	}
 	for name, t := range x.inits {
 		if r := rename(name); r != name {
 			delete(x.inits, name)
@@ -337,7 +345,7 @@ func (x *gradExport) analyse() error {
 	if t := x.info[x.logits]; t == nil || t.elem != onnx.TensorProto_FLOAT || len(t.dims) != 2 {
 		return fmt.Errorf("the logits %q are not a float32 tensor of rank 2", x.spec.Logits)
 	}
-	return nil
+	return x.checkFeature()
 }
 
 // checkRule rejects an active node that no backward rule covers: an unknown

@@ -22,6 +22,10 @@ type runner struct {
 	notesMu sync.Mutex
 	// notes are the gradient graphs' remarks per loss, once exported.
 	notes map[engine.LossKind][]string
+	// features are the gradient graphs that also output a feature map,
+	// and feature the default feature map once found (feature.go).
+	features map[featureKey]*ort.DynamicAdvancedSession
+	feature  string
 }
 
 func (m *Model) forwardSession() (*ort.DynamicAdvancedSession, error) {
@@ -119,6 +123,12 @@ func (m *Model) Close() error {
 			first = err
 		}
 		delete(m.runner.grads, k)
+	}
+	for k, s := range m.runner.features {
+		if err := s.Destroy(); err != nil && first == nil {
+			first = err
+		}
+		delete(m.runner.features, k)
 	}
 	return first
 }

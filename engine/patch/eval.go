@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/saliency"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -40,6 +41,12 @@ type EvalOptions struct {
 	Seed uint64
 	// BatchSize is the number of images per forward run (default 64).
 	BatchSize int
+	// Attention, when not nil, also measures where each model looks on the
+	// patched images: the attribution map of each placement's predicted
+	// class, by this method (its Classes are ignored), and the share of its
+	// mass inside the patch against the patch's share of the image, averaged
+	// over the placements, for the patch and for the control.
+	Attention *saliency.Options
 }
 
 // PatchEvalPoint is one model's outcome at one scale. Rates a run cannot
@@ -61,22 +68,27 @@ type EvalPoint struct {
 	// Trials counts the placements behind the targeted rates; Placements
 	// those behind the errors.
 	Trials, Placements int
+	// Attention and ControlAttention are the mean attribution shares inside
+	// the patch and the control (EvalOptions.Attention), or nil.
+	Attention, ControlAttention *saliency.Share
 }
 
 // MarshalJSON writes the point with snake_case keys and NaN as null.
 func (p EvalPoint) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Scale              float64  `json:"scale"`
-		AreaFraction       float64  `json:"area_fraction"`
-		SideFraction       float64  `json:"side_fraction"`
-		SuccessRate        *float64 `json:"success_rate"`
-		ControlSuccessRate *float64 `json:"control_success_rate"`
-		Error              *float64 `json:"error"`
-		ControlError       *float64 `json:"control_error"`
-		Trials             int      `json:"trials"`
-		Placements         int      `json:"placements"`
+		Scale              float64         `json:"scale"`
+		AreaFraction       float64         `json:"area_fraction"`
+		SideFraction       float64         `json:"side_fraction"`
+		SuccessRate        *float64        `json:"success_rate"`
+		ControlSuccessRate *float64        `json:"control_success_rate"`
+		Error              *float64        `json:"error"`
+		ControlError       *float64        `json:"control_error"`
+		Trials             int             `json:"trials"`
+		Placements         int             `json:"placements"`
+		Attention          *saliency.Share `json:"attention,omitempty"`
+		ControlAttention   *saliency.Share `json:"control_attention,omitempty"`
 	}{p.Scale, p.AreaFraction, p.SideFraction, nullable(p.SuccessRate), nullable(p.ControlSuccessRate),
-		nullable(p.Error), nullable(p.ControlError), p.Trials, p.Placements})
+		nullable(p.Error), nullable(p.ControlError), p.Trials, p.Placements, p.Attention, p.ControlAttention})
 }
 
 func nullable(v float64) *float64 {
@@ -99,20 +111,27 @@ type EvalCurve struct {
 
 // PatchEvalReport is EvaluatePatch's outcome.
 type EvalReport struct {
-	Target      string      `json:"target,omitempty"`
-	ScaleMode   string      `json:"scale_mode"`
-	MaxAngleDeg float64     `json:"max_angle_deg"`
-	Images      int         `json:"images"`
-	Placements  int         `json:"placements_per_image"`
-	Control     string      `json:"control"`
-	Curves      []EvalCurve `json:"curves"`
+	Target      string  `json:"target,omitempty"`
+	ScaleMode   string  `json:"scale_mode"`
+	MaxAngleDeg float64 `json:"max_angle_deg"`
+	Images      int     `json:"images"`
+	Placements  int     `json:"placements_per_image"`
+	Control     string  `json:"control"`
+	// Attention is the attribution method behind the points' attention
+	// shares, or "".
+	Attention string      `json:"attention,omitempty"`
+	Curves    []EvalCurve `json:"curves"`
 }
 
 // WriteCSV writes one row per model and scale, with a header.
 func (r *EvalReport) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"model", "target", "scale_mode", "scale", "area_fraction", "side_fraction",
-		"success_rate", "control_success_rate", "error", "control_error", "trials", "placements"})
+	header := []string{"model", "target", "scale_mode", "scale", "area_fraction", "side_fraction",
+		"success_rate", "control_success_rate", "error", "control_error", "trials", "placements"}
+	if r.Attention != "" {
+		header = append(header, "attention_mass", "attention_area", "control_attention_mass", "control_attention_area")
+	}
+	cw.Write(header)
 	f := func(v float64) string {
 		if math.IsNaN(v) {
 			return ""
@@ -121,9 +140,18 @@ func (r *EvalReport) WriteCSV(w io.Writer) error {
 	}
 	for _, c := range r.Curves {
 		for _, p := range c.Points {
-			cw.Write([]string{c.Model, c.Target, r.ScaleMode, f(p.Scale), f(p.AreaFraction), f(p.SideFraction),
+			row := []string{c.Model, c.Target, r.ScaleMode, f(p.Scale), f(p.AreaFraction), f(p.SideFraction),
 				f(p.SuccessRate), f(p.ControlSuccessRate), f(p.Error), f(p.ControlError),
-				strconv.Itoa(p.Trials), strconv.Itoa(p.Placements)})
+				strconv.Itoa(p.Trials), strconv.Itoa(p.Placements)}
+			if r.Attention != "" {
+				for _, a := range []*saliency.Share{p.Attention, p.ControlAttention} {
+					if a == nil {
+						a = &saliency.Share{Mass: math.NaN(), Area: math.NaN()}
+					}
+					row = append(row, f(a.Mass), f(a.Area))
+				}
+			}
+			cw.Write(row)
 		}
 	}
 	cw.Flush()
@@ -148,6 +176,11 @@ func (o *EvalOptions) validate() error {
 	}
 	if o.BatchSize < 0 {
 		return fmt.Errorf("batch size %d: want a positive number", o.BatchSize)
+	}
+	if a := o.Attention; a != nil && a.Method != "" {
+		if _, err := saliency.ParseMethod(string(a.Method)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -202,6 +235,12 @@ func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Data
 	rep := &EvalReport{
 		Target: o.Target, ScaleMode: o.Transforms.ScaleMode.String(), MaxAngleDeg: o.Transforms.MaxAngleDeg,
 		Images: data.Len(), Placements: o.Placements, Control: controlName,
+	}
+	if o.Attention != nil {
+		rep.Attention = string(o.Attention.Method)
+		if rep.Attention == "" {
+			rep.Attention = string(saliency.Gradient)
+		}
 	}
 	total := float64(len(models) * (len(o.Scales) + 1))
 	done := 0.0
@@ -308,6 +347,7 @@ func (em *evalModel) measure(ctx context.Context, p, control *imgops.Patch, scal
 	pt.AreaFraction = t0.Scale * t0.Scale * p.Mask.Area() / float64(w*h)
 	pt.SideFraction = t0.Scale * float64(max(p.W, p.H)) / float64(min(w, h))
 	var hits, chits, errs, cerrs int
+	var shares [2][]saliency.Share // patch, control
 	var cp imgops.Composition
 	batch := make([]float32, 0, o.BatchSize*size)
 	var items []int
@@ -316,6 +356,13 @@ func (em *evalModel) measure(ctx context.Context, p, control *imgops.Patch, scal
 		if len(items) == 0 {
 			return nil
 		}
+		var cov []float32
+		if o.Attention != nil {
+			var err error
+			if cov, err = saliency.Coverage(p, h, w, ts); err != nil {
+				return err
+			}
+		}
 		for pass, q := range []*imgops.Patch{p, control} {
 			if err := cp.Apply(q, batch, len(items), em.shape.Channels, h, w, ts); err != nil {
 				return err
@@ -323,6 +370,13 @@ func (em *evalModel) measure(ctx context.Context, p, control *imgops.Patch, scal
 			pred, err := em.predict(ctx, cp.Images, len(items), len(items))
 			if err != nil {
 				return err
+			}
+			if cov != nil {
+				s, err := attentionShares(ctx, em.c, cp.Images, pred, cov, *o.Attention)
+				if err != nil {
+					return err
+				}
+				shares[pass] = append(shares[pass], s...)
 			}
 			for j, i := range items {
 				y := em.truth(i)
@@ -368,7 +422,29 @@ func (em *evalModel) measure(ctx context.Context, p, control *imgops.Patch, scal
 		pt.SuccessRate, pt.ControlSuccessRate = ratio(hits, pt.Trials), ratio(chits, pt.Trials)
 	}
 	pt.Error, pt.ControlError = ratio(errs, pt.Placements), ratio(cerrs, pt.Placements)
+	if o.Attention != nil {
+		a, c := saliency.MeanShare(shares[0]), saliency.MeanShare(shares[1])
+		pt.Attention, pt.ControlAttention = &a, &c
+	}
 	return pt, nil
+}
+
+// attentionShares explains each patched image's predicted class and
+// returns the share of each map inside the patch's coverage.
+func attentionShares(ctx context.Context, c engine.Classifier, images []float32, pred []int, cov []float32, opt saliency.Options) ([]saliency.Share, error) {
+	opt.Classes = pred
+	r, err := saliency.Explain(ctx, c, images, len(pred), &opt)
+	if err != nil {
+		return nil, err
+	}
+	hw := r.Shape.Height * r.Shape.Width
+	out := make([]saliency.Share, len(pred))
+	for j := range pred {
+		if out[j], err = saliency.RegionShare(r.Map(j), cov[j*hw:(j+1)*hw]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func b2i(b bool) int {
