@@ -103,7 +103,7 @@ func runSaliency(ctx context.Context, env *Env, args []string) error {
 			return usagef("--patch: %v", err)
 		}
 	}
-	ds, err := loadImageSet(env, *images, *limit)
+	ds, err := loadImageSet(ctx, env, imageSetFlags{dir: *images}, *limit)
 	if err != nil {
 		return err
 	}
