@@ -20,10 +20,21 @@ import (
 //	    full=l.rstrip("\n").split(",",1)[1].strip().strip("\"")
 //	    print(fix.get(i, full.split(",")[0].strip())+"\t"+full)' imagenet1000_winml_Labels.txt
 //
-// The file has no WordNet ids (n01440764...), so MatchLabel cannot match them.
-//
 //go:embed imagenet1k.txt
 var imagenetText string
+
+// imagenet1k_wnids.txt holds the classes' WordNet ids (n01440764 …), one a
+// line in the same order, which is their sorted order: ImageNet-1k numbers
+// its classes by sorting their WordNet ids. ImageNet's own folders are named
+// by them.
+//
+//go:embed imagenet1k_wnids.txt
+var imagenetWNIDText string
+
+// imagenetWNIDs returns the WordNet id of each of the 1000 classes.
+var imagenetWNIDs = sync.OnceValue(func() []string {
+	return strings.Fields(imagenetWNIDText)
+})
 
 var imagenet = sync.OnceValues(func() (short []string, synonyms [][]string) {
 	for _, l := range strings.Split(strings.TrimSuffix(imagenetText, "\n"), "\n") {

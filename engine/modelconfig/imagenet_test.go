@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -174,7 +175,11 @@ func TestMatchLabel(t *testing.T) {
 		{"imagenet index", imagenet, "999", 999, ""},
 		{"tf background", tf, "background", 0, ""},
 		{"tf shifted", tf, "tench", 1, ""},
-		{"wnid", imagenet, "n01440764", -1, "looks like a WordNet id"},
+		{"wnid", imagenet, "n01440764", 0, ""},
+		{"wnid last", imagenet, "n15075141", 999, ""},
+		{"wnid tf shifted", tf, "n01443537", 2, ""},
+		{"wnid unknown", imagenet, "n00000001", -1, "no ImageNet-1k WordNet id"},
+		{"wnid without ImageNet labels", signs, "n01440764", -1, "not ImageNet-1k's"},
 		{"user synonyms", []string{"tench, Tinca tinca", "goldfish, Carassius auratus"}, "Tinca tinca", 0, ""},
 		{"user ambiguous", []string{"a", "A"}, "A ", -1, "matches 2 classes"},
 		{"no labels", nil, "x", -1, "no labels"},
@@ -193,5 +198,31 @@ func TestMatchLabel(t *testing.T) {
 				t.Fatalf("MatchLabel(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestWordNetIDsMatchTheSamples checks the built-in WordNet ids against the
+// shared ImageNet photos, each named n<id>_<class>.jpg in its class's folder:
+// the id and the folder name must give the same class.
+func TestWordNetIDsMatchTheSamples(t *testing.T) {
+	if ids := imagenetWNIDs(); len(ids) != 1000 || !slices.IsSorted(ids) {
+		t.Fatalf("%d WordNet ids, sorted %v; want the 1000 of ImageNet-1k in sorted order", len(ids), slices.IsSorted(ids))
+	}
+	dir := realworld
+	files, _ := filepath.Glob(filepath.Join(dir, "data", "imagenet", "*", "n*.jpg"))
+	if len(files) == 0 {
+		t.Skip("no ImageNet samples in", dir)
+	}
+	labels, _ := ImageNetLabels(1000)
+	for _, f := range files {
+		id, _, _ := strings.Cut(filepath.Base(f), "_")
+		byID, err := MatchLabel(labels, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName, err := MatchLabel(labels, filepath.Base(filepath.Dir(f)))
+		if err != nil || byID != byName {
+			t.Errorf("%s: WordNet id gives class %d, the folder %d (%v)", f, byID, byName, err)
+		}
 	}
 }

@@ -14,8 +14,8 @@ import (
 // the first synonym of a label; any synonym; and, when no label is itself a
 // number, a class index. For the built-in ImageNet labels the synonyms are
 // WordNet's. A name that matches several classes under the first rule that
-// matches is an error naming them. WordNet ids (n01440764) are refused with a
-// message: advlab has no list of them.
+// matches is an error naming them. A WordNet id (n01440764) names its class
+// among the built-in ImageNet labels, as ImageNet's own folders do.
 func MatchLabel(labels []string, name string) (int, error) {
 	if len(labels) == 0 {
 		return -1, fmt.Errorf("the model has no labels to match %q against", name)
@@ -62,7 +62,16 @@ func MatchLabel(labels []string, name string) (int, error) {
 		return -1, fmt.Errorf("class index %d is out of range; the model has classes 0 to %d", i, len(labels)-1)
 	}
 	if isWordNetID(name) {
-		return -1, fmt.Errorf("%q looks like a WordNet id, which advlab cannot match (it has no list of them); rename the folder to the class's name, e.g. %q, or its index", name, labels[0])
+		if imagenetSynonyms(labels) != nil {
+			off := len(labels) - 1000 // the background entry of 1001 classes
+			for i, id := range imagenetWNIDs() {
+				if id == name {
+					return i + off, nil
+				}
+			}
+			return -1, fmt.Errorf("%q is no ImageNet-1k WordNet id; name the folder by the class's name or index", name)
+		}
+		return -1, fmt.Errorf("%q looks like a WordNet id, but the model's labels are not ImageNet-1k's; name the folder by the class's name, e.g. %q, or its index", name, labels[0])
 	}
 	hint := ""
 	if c := closest(name, labels); c != "" {
