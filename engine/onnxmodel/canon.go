@@ -125,7 +125,7 @@ func (m *Model) runGraph(mp *onnx.ModelProto, outputs []string, images []float32
 	}
 	defer in.Destroy()
 	vals := make([]ort.Value, len(outputs))
-	if err := s.Run([]ort.Value{in}, vals); err != nil {
+	if err := onnxrt.Run(s, []ort.Value{in}, vals); err != nil {
 		return nil, err
 	}
 	res := make([]tensorOut, len(outputs))
