@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/advlab/advlab/engine/onnxsafe"
 	"github.com/advlab/advlab/internal/fsutil"
 )
 
@@ -90,6 +91,9 @@ func DecodePatch(data []byte) (*Patch, PatchMeta, error) {
 		if err := json.Unmarshal([]byte(js), &meta); err != nil {
 			return nil, meta, fmt.Errorf("patch metadata: %w", err)
 		}
+		if err := meta.check(); err != nil {
+			return nil, PatchMeta{}, fmt.Errorf("patch metadata: %w", err)
+		}
 	}
 	cfg, err := png.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -110,6 +114,20 @@ func DecodePatch(data []byte) (*Patch, PatchMeta, error) {
 		p.Mask.Shape = meta.MaskShape
 	}
 	return p, meta, nil
+}
+
+// check refuses metadata this version cannot vouch for: another format
+// version, and a target index no classifier advlab loads can have.
+func (meta PatchMeta) check() error {
+	if meta.Format != PatchFormat {
+		return fmt.Errorf("format %q is not %q, the version this advlab reads; re-save the patch with a matching advlab", meta.Format, PatchFormat)
+	}
+	if i := meta.TargetIndex; i != nil {
+		if limit := onnxsafe.DefaultLimits().MaxClasses; *i < 0 || int64(*i) >= limit {
+			return fmt.Errorf("target_index %d is outside 0..%d, the class indices advlab's models can have; the file is corrupt", *i, limit-1)
+		}
+	}
+	return nil
 }
 
 // LoadPatch reads the patch file at path (see DecodePatch).
