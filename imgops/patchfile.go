@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"os"
 	"time"
 
 	"github.com/advlab/advlab/engine/onnxsafe"
@@ -75,8 +74,13 @@ func SavePatch(path string, p *Patch, meta PatchMeta) error {
 	})
 }
 
-// maxPatchPixels bounds the size of a patch file decoded into memory.
-const maxPatchPixels = 1 << 26
+// maxPatchPixels bounds the size of a patch file decoded into memory, and
+// maxPatchFileBytes the file read: the largest patch as 16-bit RGBA
+// stored uncompressed, with room for its chunks.
+const (
+	maxPatchPixels    = 1 << 26
+	maxPatchFileBytes = 8*maxPatchPixels + 1<<20
+)
 
 // DecodePatch reads a patch file: the colours and the mask (alpha) of any
 // PNG, and the metadata when the file carries it (a PNG without it gives a
@@ -132,7 +136,7 @@ func (meta PatchMeta) check() error {
 
 // LoadPatch reads the patch file at path (see DecodePatch).
 func LoadPatch(path string) (*Patch, PatchMeta, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadRegular(path, maxPatchFileBytes)
 	if err != nil {
 		return nil, PatchMeta{}, fmt.Errorf("reading the patch: %w", err)
 	}

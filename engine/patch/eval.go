@@ -180,6 +180,13 @@ func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Data
 	if err := p.Validate(); err != nil {
 		return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
 	}
+	shapes := make([]engine.ImageShape, len(models))
+	for i, c := range models {
+		shapes[i] = c.InputShape()
+	}
+	if err := checkEvalMemory(p.W, p.H, data.Len(), o.BatchSize, shapes); err != nil {
+		return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
+	}
 	control, controlName := o.Control, "photo"
 	if control == nil {
 		control, controlName = imgops.NewNoisePatch(p.Mask, o.Seed^0x5eed), "noise"
