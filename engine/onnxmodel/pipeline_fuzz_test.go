@@ -302,3 +302,34 @@ func TestSparseInitializerGradient(t *testing.T) {
 		t.Errorf("gradient %v, want %v (relative error %.3g)", g.Grad[:4], want[:4], e)
 	}
 }
+
+// TestNamesInErrorsAreQuoted is the regression test for a finding of
+// FuzzModelPipeline: the loader listed a model's value names as they are,
+// and a name may hold a newline.
+func TestNamesInErrorsAreQuoted(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(m *onnx.ModelProto)
+		want string
+	}{
+		{"outputs", func(m *onnx.ModelProto) {
+			m.Graph.Output[0] = tinyValue("logits", onnx.TensorProto_INT64, "batch", 2)
+			m.Graph.Output[0].Name = "lo\ngits"
+		}, `outputs ("lo\ngits")`},
+		{"inputs", func(m *onnx.ModelProto) {
+			m.Graph.Input = append(m.Graph.Input, tinyValue("ma\rsk", onnx.TensorProto_FLOAT, "batch", 3, 4, 4))
+		}, `(input, "ma\rsk")`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := loadDataNoPanic(t, tinyBytes(t, c.edit))
+			if err == nil {
+				m.Close()
+				t.Fatal("loaded")
+			}
+			if !strings.Contains(err.Error(), c.want) || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Errorf("error %q; want one line containing %s", err, c.want)
+			}
+		})
+	}
+}
