@@ -286,6 +286,9 @@ func (em *evalModel) predict(ctx context.Context, x []float32, n, batch int) ([]
 	size := em.shape.Size()
 	out := make([]int, 0, n)
 	for lo := 0; lo < n; lo += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		hi := min(lo+batch, n)
 		z, err := em.c.Logits(ctx, x[lo*size:hi*size], hi-lo)
 		if err != nil {

@@ -163,3 +163,36 @@ func TestEvaluateRefusesWhatMemoryCannotHold(t *testing.T) {
 		t.Errorf("the model ran %d times before the refusal", m.runs)
 	}
 }
+
+// cancelAt cancels the run's context on its model's given run, as Ctrl-C
+// would, and never checks the context itself.
+type cancelAt struct {
+	countingClassifier
+	at     int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) Logits(ctx context.Context, images []float32, n int) ([]float32, error) {
+	if c.runs+1 == c.at {
+		c.cancel()
+	}
+	return c.countingClassifier.Logits(context.Background(), images, n)
+}
+
+// TestEvaluateChecksContextBetweenBatches cancels an evaluation during
+// its second batch: Evaluate must return context.Canceled without running
+// another.
+func TestEvaluateChecksContextBetweenBatches(t *testing.T) {
+	ds := smoothImages(2, 16, 4, fourLabels)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := &cancelAt{countingClassifier: countingClassifier{Classifier: newLinearRGB(1, 4, 16, 1)}, at: 2, cancel: cancel}
+	p := imgops.NewGreyPatch(imgops.CircleMask(6))
+	_, err := Evaluate(ctx, []engine.Classifier{m}, ds, p, EvalOptions{Scales: []float64{0.3, 0.4}, BatchSize: 4}, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v; want context.Canceled", err)
+	}
+	if m.runs != 2 {
+		t.Errorf("the model ran %d batches; want 2 (none after the cancellation)", m.runs)
+	}
+}
