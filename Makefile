@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/advlab
 PKGS    := ./...
 
-.PHONY: deps build run test bench package fixtures screenshot clean
+.PHONY: deps build run test bench fuzz package fixtures screenshot clean
 
 deps:
 	@scripts/install-deps
@@ -23,6 +23,21 @@ test: deps fixtures
 
 fixtures:
 	@scripts/gen-fixtures
+
+# Every fuzz target in the repository (each `func Fuzz…` in a _test.go file),
+# one after the other for FUZZTIME each; the first finding stops it with
+# go test's report and the failing input under the package's testdata/fuzz/.
+# Not part of `make test`, which replays the committed corpora only.
+FUZZTIME ?= 2m
+fuzz: deps
+	@set -e; grep -rl --include='*_test.go' --exclude-dir=third_party --exclude-dir=testdata-cache '^func Fuzz' . | sort | \
+	while read -r file; do \
+		pkg=./$$(dirname "$${file#./}"); \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
+			echo "== $$pkg $$name ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+		done; \
+	done
 
 bench: deps fixtures
 	$(GO) test -run '^$$' -bench . -benchtime 5x $(PKGS)

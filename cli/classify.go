@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -120,7 +121,9 @@ func runClassify(ctx context.Context, env *Env, args []string) error {
 	}
 
 	rep, err := classifyImages(ctx, c, ds, *top)
-	if err != nil {
+	if interrupted(err) && rep != nil {
+		fmt.Fprintf(env.Stderr, "advlab classify: interrupted; reporting the %d of %d images done\n", len(rep.Images), ds.Len())
+	} else if err != nil {
 		return err
 	}
 	rep.Notes = append(notes, rep.Notes...)
@@ -130,10 +133,13 @@ func runClassify(ctx context.Context, env *Env, args []string) error {
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if jerr := enc.Encode(rep); jerr != nil {
+			return jerr
+		}
+		return err
 	}
 	printClassifyReport(env.Stdout, rep)
-	return nil
+	return err
 }
 
 // readClassifyImages reads every image the arguments name, in order (a
@@ -223,6 +229,10 @@ func isImageFile(p string) bool {
 // classifyImages runs m on every image of ds and returns the top k classes of
 // each, and the accuracy over the images in class folders when every folder
 // matches a label of m.
+//
+// It checks ctx before each batch: once ctx is done it returns the report of
+// the images classified so far (Images cut to them, accuracy over them)
+// with ctx's error.
 func classifyImages(ctx context.Context, m engine.Classifier, ds *engine.Dataset, k int) (*classifyReport, error) {
 	labels := m.Labels()
 	k = min(k, len(labels))
@@ -254,12 +264,23 @@ func classifyImages(ctx context.Context, m engine.Classifier, ds *engine.Dataset
 
 	size, c := shape.Size(), len(labels)
 	correct := 0
+	labelledDone := 0
+	var stopped error
+	done := 0
 	for start := 0; start < ds.Len(); start += classifyBatch {
+		if stopped = ctx.Err(); stopped != nil {
+			break
+		}
 		n := min(classifyBatch, ds.Len()-start)
 		logits, err := m.Logits(ctx, x[start*size:(start+n)*size], n)
+		if interrupted(err) {
+			stopped = err
+			break
+		}
 		if err != nil {
 			return nil, err
 		}
+		done = start + n
 		for j := 0; j < n; j++ {
 			i := start + j
 			it := ds.Items[i]
@@ -269,6 +290,7 @@ func classifyImages(ctx context.Context, m engine.Classifier, ds *engine.Dataset
 				img.Predictions = append(img.Predictions, classifyGuess{Label: labels[idx], Index: idx, Probability: jsonFloat(p[idx])})
 			}
 			if truth[i] >= 0 {
+				labelledDone++
 				ok := img.Predictions[0].Index == truth[i]
 				img.Correct = &ok
 				if ok {
@@ -278,10 +300,16 @@ func classifyImages(ctx context.Context, m engine.Classifier, ds *engine.Dataset
 			rep.Images[i] = img
 		}
 	}
-	if labelled > 0 {
-		rep.Accuracy = &classifyAccuracy{Correct: correct, Total: labelled, Rate: jsonFloat(eval.Rate(correct, labelled))}
+	rep.Images = rep.Images[:done]
+	if labelled > 0 && labelledDone > 0 {
+		rep.Accuracy = &classifyAccuracy{Correct: correct, Total: labelledDone, Rate: jsonFloat(eval.Rate(correct, labelledDone))}
 	}
-	return rep, nil
+	return rep, stopped
+}
+
+// interrupted reports whether err is a cancelled or expired context.
+func interrupted(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // printClassifyReport writes the table: one row per image with its class

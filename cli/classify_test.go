@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
@@ -276,5 +279,64 @@ func TestClassifyCommandErrors(t *testing.T) {
 				t.Errorf("stdout %q", stdout)
 			}
 		})
+	}
+}
+
+// cancelling is a brightness classifier that cancels its run's context
+// during its third batch, as Ctrl-C would, and never checks it itself: the
+// caller must.
+type cancelling struct {
+	brightness
+	cancel context.CancelFunc
+}
+
+func (c *cancelling) Logits(ctx context.Context, images []float32, n int) ([]float32, error) {
+	if c.calls == 2 {
+		c.cancel()
+	}
+	return c.brightness.Logits(context.Background(), images, n)
+}
+
+// TestClassifyStopsWhenCancelled cancels a long classification during its
+// third batch: it must return context.Canceled with the two batches done
+// before it (and the one it was on) kept, their accuracy over them, and run
+// no further batch. The deadline only catches a hang.
+func TestClassifyStopsWhenCancelled(t *testing.T) {
+	ds, _, err := readClassifyImages(context.Background(), []string{brightFolder(t, 3*classifyBatch)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := &cancelling{cancel: cancel}
+	type result struct {
+		rep *classifyReport
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := classifyImages(ctx, m, ds, 1)
+		done <- result{rep, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("classifyImages did not return after its context was cancelled")
+	}
+	if !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("error %v; want context.Canceled", r.err)
+	}
+	if m.calls != 3 {
+		t.Errorf("the model ran %d batches; want 3 (none after the cancellation)", m.calls)
+	}
+	want := 3 * classifyBatch
+	if r.rep == nil || len(r.rep.Images) != want || r.rep.Accuracy == nil || r.rep.Accuracy.Total != want {
+		t.Fatalf("report %+v; want the %d images classified before the stop", r.rep, want)
+	}
+	for i, im := range r.rep.Images {
+		if im.File != ds.Items[i].Path || len(im.Predictions) != 1 {
+			t.Fatalf("image %d: %+v, want %s with its top class", i, im, ds.Items[i].Path)
+		}
 	}
 }

@@ -58,10 +58,13 @@ func usagef(format string, a ...any) error {
 
 // Main runs `advlab args...` and returns the process exit status: 0 on
 // success, 1 when the command failed, 2 on a usage error. Ctrl-C cancels the
-// command's context, so long runs stop cleanly and keep their last result.
+// command's context, so long runs stop cleanly and keep their last result;
+// the first signal restores the default handling, so a second one ends a
+// stage that cannot stop sooner (ONNX Runtime building a session) at once.
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop)
 	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Interactive: isTerminal(os.Stderr)}
 	return Run(ctx, env, args)
 }

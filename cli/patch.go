@@ -152,7 +152,7 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 	progress, stop := trainProgressPrinter(env, o.Steps)
 	res, err := patch.Train(ctx, classifiers, ds, o, progress)
 	stop()
-	interrupted := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	interrupted := interrupted(err)
 	if err != nil && !interrupted || res == nil || res.Steps == 0 {
 		return patchError(err)
 	}

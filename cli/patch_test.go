@@ -131,6 +131,10 @@ func TestPatchCommandBadOptions(t *testing.T) {
 		{"resume without file", []string{"patch", "--target", "bright", "--images", dir, "--out", out, "--resume"}, "--checkpoint", false},
 		{"empty folder", []string{"patch", "--target", "bright", "--images", empty, "--out", out}, "no images", false},
 		{"unknown target", []string{"patch", "--target", "toaster", "--images", dir, "--out", out}, "toaster", true},
+		// Bounded by the machine's memory before any work (a budget no
+		// machine reaches: terabytes).
+		{"batch beyond memory", []string{"patch", "--target", "bright", "--images", dir, "--out", out, "--batch", "100000000"}, "lower the batch size to", true},
+		{"largest size beyond memory", []string{"patch", "--target", "bright", "--images", dir, "--out", out, "--size", "4096", "--batch", "100000"}, "a 4096×4096 patch at batch size 100000 needs about", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // The patch application operator is hand-written rather than built on gift or
@@ -410,4 +411,24 @@ func growZero[T any](s []T, n int) []T {
 	s = grow(s, n)
 	clear(s)
 	return s
+}
+
+// CompositionBytes estimates the memory, in bytes, that a Composition holds
+// once it has composed n images of c×h×w with a pw×ph patch on workers
+// goroutines and, when pull is set, pulled a gradient back to the patch:
+// the composed batch, the padded patch texture, each image's samples (at
+// most one per pixel, with c clip flags), each worker's layer and noise
+// planes, and for a pull-back each worker's texture-sized accumulator and
+// the patch-sized result. Front-ends use it to refuse a size before
+// allocating it.
+func CompositionBytes(pw, ph, n, c, h, w, workers int, pull bool) float64 {
+	const f32 = 4
+	tex := float64(texStride) * float64(pw+2) * float64(ph+2)
+	plane := float64(h) * float64(w)
+	b := f32 * (float64(n)*float64(c)*plane + tex + float64(workers)*float64(c+3)*plane)
+	b += float64(n) * plane * (float64(unsafe.Sizeof(sample{})) + float64(c))
+	if pull {
+		b += f32 * (float64(workers)*tex + 3*float64(pw)*float64(ph))
+	}
+	return b
 }

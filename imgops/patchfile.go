@@ -7,9 +7,9 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"os"
 	"time"
 
+	"github.com/advlab/advlab/engine/onnxsafe"
 	"github.com/advlab/advlab/internal/fsutil"
 )
 
@@ -74,8 +74,13 @@ func SavePatch(path string, p *Patch, meta PatchMeta) error {
 	})
 }
 
-// maxPatchPixels bounds the size of a patch file decoded into memory.
-const maxPatchPixels = 1 << 26
+// maxPatchPixels bounds the size of a patch file decoded into memory, and
+// maxPatchFileBytes the file read: the largest patch as 16-bit RGBA
+// stored uncompressed, with room for its chunks.
+const (
+	maxPatchPixels    = 1 << 26
+	maxPatchFileBytes = 8*maxPatchPixels + 1<<20
+)
 
 // DecodePatch reads a patch file: the colours and the mask (alpha) of any
 // PNG, and the metadata when the file carries it (a PNG without it gives a
@@ -89,6 +94,9 @@ func DecodePatch(data []byte) (*Patch, PatchMeta, error) {
 	if js, ok := info.Text[PatchKeyword]; ok {
 		if err := json.Unmarshal([]byte(js), &meta); err != nil {
 			return nil, meta, fmt.Errorf("patch metadata: %w", err)
+		}
+		if err := meta.check(); err != nil {
+			return nil, PatchMeta{}, fmt.Errorf("patch metadata: %w", err)
 		}
 	}
 	cfg, err := png.DecodeConfig(bytes.NewReader(data))
@@ -112,9 +120,23 @@ func DecodePatch(data []byte) (*Patch, PatchMeta, error) {
 	return p, meta, nil
 }
 
+// check refuses metadata this version cannot vouch for: another format
+// version, and a target index no classifier advlab loads can have.
+func (meta PatchMeta) check() error {
+	if meta.Format != PatchFormat {
+		return fmt.Errorf("format %q is not %q, the version this advlab reads; re-save the patch with a matching advlab", meta.Format, PatchFormat)
+	}
+	if i := meta.TargetIndex; i != nil {
+		if limit := onnxsafe.DefaultLimits().MaxClasses; *i < 0 || int64(*i) >= limit {
+			return fmt.Errorf("target_index %d is outside 0..%d, the class indices advlab's models can have; the file is corrupt", *i, limit-1)
+		}
+	}
+	return nil
+}
+
 // LoadPatch reads the patch file at path (see DecodePatch).
 func LoadPatch(path string) (*Patch, PatchMeta, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadRegular(path, maxPatchFileBytes)
 	if err != nil {
 		return nil, PatchMeta{}, fmt.Errorf("reading the patch: %w", err)
 	}

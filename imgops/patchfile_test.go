@@ -136,3 +136,44 @@ func FuzzDecodePatch(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodePatchRefusesMetadata checks that a patch file whose metadata
+// this version cannot vouch for is refused with a one-line reason, and that
+// the same file with sound metadata decodes.
+func TestDecodePatchRefusesMetadata(t *testing.T) {
+	cases := []struct {
+		name, meta, want string // want "" means it decodes
+	}{
+		{"current format", `{"format":"advlab-patch/1","target":"stop","target_index":3}`, ""},
+		{"largest class index", `{"format":"advlab-patch/1","target_index":1048575}`, ""},
+		{"newer format", `{"format":"advlab-patch/2","target":"stop"}`, `format "advlab-patch/2" is not "advlab-patch/1"`},
+		{"no format", `{"target":"stop"}`, `format "" is not`},
+		{"negative target index", `{"format":"advlab-patch/1","target_index":-1}`, "target_index -1 is outside 0..1048575"},
+		{"target index beyond any model", `{"format":"advlab-patch/1","target_index":1048576}`, "target_index 1048576 is outside"},
+		{"target index beyond int", `{"format":"advlab-patch/1","target_index":1e30}`, "patch metadata"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := EncodePNG(&buf, image.NewNRGBA(image.Rect(0, 0, 2, 2)), 0, map[string]string{PatchKeyword: c.meta}); err != nil {
+				t.Fatal(err)
+			}
+			p, meta, err := DecodePatch(buf.Bytes())
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("DecodePatch: %v", err)
+				}
+				if p.W != 2 || meta.Format != PatchFormat {
+					t.Errorf("decoded a %d-pixel-wide patch with format %q", p.W, meta.Format)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("DecodePatch accepted metadata %s", c.meta)
+			}
+			if !strings.Contains(err.Error(), c.want) || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Errorf("error %q; want one line containing %q", err, c.want)
+			}
+		})
+	}
+}

@@ -251,11 +251,15 @@ func Resize(x []float32, src, dst engine.ImageShape) ([]float32, error) {
 	return out, nil
 }
 
-// Classify returns c's logits on the n images of x, in batches.
+// Classify returns c's logits on the n images of x, in batches, checking
+// ctx before each.
 func Classify(ctx context.Context, c engine.Classifier, x []float32, n, batch int) ([]float32, error) {
 	size := c.InputShape().Size()
 	out := make([]float32, 0, n*len(c.Labels()))
 	for lo := 0; lo < n; lo += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		hi := min(lo+batch, n)
 		z, err := c.Logits(ctx, x[lo*size:hi*size], hi-lo)
 		if err != nil {

@@ -189,7 +189,7 @@ func (x *gradExport) probeRun(s *ort.DynamicAdvancedSession, b int, first bool, 
 	}
 	defer in.Destroy()
 	outs := make([]ort.Value, len(outputs))
-	if err := s.Run([]ort.Value{in}, outs); err != nil {
+	if err := onnxrt.Run(s, []ort.Value{in}, outs); err != nil {
 		return err
 	}
 	defer func() {

@@ -16,6 +16,7 @@ import (
 // (see Model) and records what it found and chose in m.info.
 func (m *Model) canonicalise(mp *onnx.ModelProto) error {
 	g := mp.GetGraph()
+	sparseToConstants(g)
 	in, err := m.findInput(g)
 	if err != nil {
 		return err
@@ -140,7 +141,7 @@ func (m *Model) runGraph(mp *onnx.ModelProto, outputs []string, images []float32
 	}
 	defer in.Destroy()
 	vals := make([]ort.Value, len(outputs))
-	if err := s.Run([]ort.Value{in}, vals); err != nil {
+	if err := onnxrt.Run(s, []ort.Value{in}, vals); err != nil {
 		return nil, err
 	}
 	res := make([]tensorOut, len(outputs))
@@ -285,6 +286,23 @@ func dynamicBatch(mp *onnx.ModelProto, input string, b int) (*onnx.ModelProto, i
 		rewritten++
 	}
 	return dm, rewritten
+}
+
+// sparseToConstants turns the graph's sparse initializers into Constant
+// nodes holding them as sparse_value (opset 11 and later; the model is at
+// 13 by now), which ONNX Runtime makes dense: the gradient compiler and its
+// probe graphs read dense initializers only. Their dense size was bounded
+// by the safety gate.
+func sparseToConstants(g *onnx.GraphProto) {
+	var consts []*onnx.NodeProto
+	for i, s := range g.GetSparseInitializer() {
+		consts = append(consts, &onnx.NodeProto{
+			Name: fmt.Sprintf("advlab_sparse_%d", i), OpType: "Constant", Output: []string{s.GetValues().GetName()},
+			Attribute: []*onnx.AttributeProto{{Name: "sparse_value", Type: onnx.AttributeProto_SPARSE_TENSOR, SparseTensor: s}},
+		})
+	}
+	g.Node = append(consts, g.Node...)
+	g.SparseInitializer = nil
 }
 
 // int64s reads an INT64 tensor's values.

@@ -2,6 +2,7 @@ package onnxmodel
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
@@ -27,7 +28,7 @@ func (m *Model) findInput(g *onnx.GraphProto) (*onnx.ValueInfoProto, error) {
 		for i, in := range inputs {
 			names[i] = in.GetName()
 		}
-		return nil, fmt.Errorf("the model has %d inputs (%s); advlab needs a classifier whose only input is an image batch", len(inputs), strings.Join(names, ", "))
+		return nil, fmt.Errorf("the model has %d inputs (%s); advlab needs a classifier whose only input is an image batch", len(inputs), nameList(names))
 	}
 	in := inputs[0]
 	if et := in.GetType().GetTensorType().GetElemType(); et != int32(onnx.TensorProto_FLOAT) {
@@ -214,4 +215,18 @@ func (m *Model) frontNodes(g *onnx.GraphProto, in *onnx.ValueInfoProto) []*onnx.
 	}
 	m.input.Name = imageName
 	return nodes
+}
+
+// nameList lists a model's value names for a message, quoting those that
+// are not plain printable text (a model file's names are arbitrary bytes),
+// so that the message stays one line.
+func nameList(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n
+		if n == "" || strings.ContainsAny(n, ", \"") || strings.ContainsFunc(n, func(r rune) bool { return !strconv.IsPrint(r) }) {
+			out[i] = strconv.Quote(n)
+		}
+	}
+	return strings.Join(out, ", ")
 }

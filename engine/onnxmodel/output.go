@@ -63,7 +63,7 @@ func (m *Model) chooseOutput(g *onnx.GraphProto) (classOutput, error) {
 		}
 	}
 	if len(cands) == 0 {
-		return classOutput{}, fmt.Errorf("none of the model's outputs (%s) holds float class scores; advlab needs logits or probabilities [N, K]", strings.Join(names, ", "))
+		return classOutput{}, fmt.Errorf("none of the model's outputs (%s) holds float class scores; advlab needs logits or probabilities [N, K]", nameList(names))
 	}
 	pick := -1
 	if len(cands) == 1 {

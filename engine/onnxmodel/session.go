@@ -213,7 +213,7 @@ func (m *Model) logits(images []float32, n int) ([]float32, error) {
 	}
 	defer in.Destroy()
 	out := []ort.Value{nil}
-	if err := s.Run([]ort.Value{in}, out); err != nil {
+	if err := onnxrt.Run(s, []ort.Value{in}, out); err != nil {
 		return nil, fmt.Errorf("running %s: %w", m.name, err)
 	}
 	defer out[0].Destroy()
@@ -282,7 +282,7 @@ func (m *Model) gradient(loss engine.LossKind, images []float32, targets []int64
 	}
 	defer tgt.Destroy()
 	outs := []ort.Value{nil, nil, nil}
-	if err := s.Run([]ort.Value{in, tgt}, outs); err != nil {
+	if err := onnxrt.Run(s, []ort.Value{in, tgt}, outs); err != nil {
 		return engine.Gradients{}, fmt.Errorf("running the gradient graph of %s: %w", m.name, err)
 	}
 	defer func() {

@@ -3,6 +3,8 @@ package onnxrt
 import (
 	"fmt"
 	"runtime"
+	"strings"
+	"unicode"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -44,5 +46,44 @@ func NewSession(data []byte, inputs, outputs []string) (*ort.DynamicAdvancedSess
 		return nil, fmt.Errorf("session options: %w", err)
 	}
 	defer opts.Destroy()
-	return ort.NewDynamicAdvancedSessionWithONNXData(data, inputs, outputs, opts)
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, inputs, outputs, opts)
+	return s, oneLine(err)
 }
+
+// Run runs s once, like s.Run, with ONNX Runtime's error made one line.
+func Run(s *ort.DynamicAdvancedSession, inputs, outputs []ort.Value) error {
+	return oneLine(s.Run(inputs, outputs))
+}
+
+// oneLine returns err with every control character of its message (ONNX
+// Runtime quotes the model's own node names and operator types, which may
+// hold newlines, and some of its messages span lines) written as a \xNN
+// escape, so that an error always reads as one line.
+func oneLine(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if !strings.ContainsFunc(msg, unicode.IsControl) {
+		return err
+	}
+	var b strings.Builder
+	for _, r := range msg {
+		if unicode.IsControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return lineError{msg: b.String(), err: err}
+}
+
+// lineError is an error whose message is made one line; it wraps the
+// original.
+type lineError struct {
+	msg string
+	err error
+}
+
+func (e lineError) Error() string { return e.msg }
+func (e lineError) Unwrap() error { return e.err }

@@ -213,6 +213,13 @@ func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Data
 	if err := p.Validate(); err != nil {
 		return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
 	}
+	shapes := make([]engine.ImageShape, len(models))
+	for i, c := range models {
+		shapes[i] = c.InputShape()
+	}
+	if err := checkEvalMemory(p.W, p.H, data.Len(), o.BatchSize, shapes); err != nil {
+		return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
+	}
 	control, controlName := o.Control, "photo"
 	if control == nil {
 		control, controlName = imgops.NewNoisePatch(p.Mask, o.Seed^0x5eed), "noise"
@@ -318,6 +325,9 @@ func (em *evalModel) predict(ctx context.Context, x []float32, n, batch int) ([]
 	size := em.shape.Size()
 	out := make([]int, 0, n)
 	for lo := 0; lo < n; lo += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		hi := min(lo+batch, n)
 		z, err := em.c.Logits(ctx, x[lo*size:hi*size], hi-lo)
 		if err != nil {

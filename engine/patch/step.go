@@ -100,6 +100,13 @@ func newPatchTrainer(models []engine.Classifier, data *engine.Dataset, opts Opti
 		}
 	}
 	o := opts.withDefaults()
+	shapes := make([]engine.ImageShape, len(models))
+	for i, c := range models {
+		shapes[i] = c.InputShape()
+	}
+	if err := checkTrainMemory(o, data.Len(), shapes); err != nil {
+		return nil, fmt.Errorf("patch training: %w", err)
+	}
 	mask, err := o.mask()
 	if err != nil {
 		return nil, fmt.Errorf("patch training: %w", err)
