@@ -40,7 +40,7 @@ func TestFind(t *testing.T) {
 			if _, err := os.Stat("/dev/zero"); err != nil {
 				t.Skip("no /dev/zero")
 			}
-		}, "", "is a device"},
+		}, "", "is a character device"},
 		{"dangling link", func(t *testing.T, dir string) {
 			if err := os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "m.onnx.json")); err != nil {
 				t.Skip("no symlinks here:", err)
@@ -55,7 +55,7 @@ func TestFind(t *testing.T) {
 			if err := f.Truncate(MaxConfigBytes + 1); err != nil { // sparse: no disk used
 				t.Fatal(err)
 			}
-		}, "", "more than advlab's limit"},
+		}, "", "more than the 16777216 advlab reads"},
 		{"unreadable", func(t *testing.T, dir string) {
 			if os.Geteuid() == 0 {
 				t.Skip("root reads any file")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/advlab/advlab/internal/fsutil"
 )
 
 // MaxLabelRunes bounds the length of a sanitised label.
@@ -151,7 +153,7 @@ func ReadLabelsFile(dir, file string) ([]string, error) {
 			return nil, fmt.Errorf("labels file %q links outside the model's folder; copy the file beside the model", file)
 		}
 	}
-	data, err := readRegular(path, MaxConfigBytes)
+	data, err := fsutil.ReadRegular(path, MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading labels file: %w", err)
 	}

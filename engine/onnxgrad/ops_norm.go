@@ -167,6 +167,22 @@ func reduceAxesInputFrom(op string) int64 {
 
 // reduceBackward returns dy shaped with the reduced axes kept (size 1),
 // the reduced axes, and whether the node is an identity.
+// reduceRule makes a Reduce* backward rule from body, which gets dy with the
+// reduced axes kept and the axes; a reduction over no axes passes dy on.
+func reduceRule(body func(c *bwdCtx, dyk string, axes []int64) error) func(*bwdCtx) error {
+	return func(c *bwdCtx) error {
+		dyk, axes, noop, err := reduceBackward(c)
+		if err != nil {
+			return err
+		}
+		if noop {
+			c.give(0, dyk)
+			return nil
+		}
+		return body(c, dyk, axes)
+	}
+}
+
 func reduceBackward(c *bwdCtx) (dyk string, axes []int64, noop bool, err error) {
 	x := c.in(0)
 	axes, noop, err = c.reduceAxes(c.n, c.rank(x), reduceAxesInputFrom(c.n.GetOpType()))
@@ -196,15 +212,7 @@ func bwdReduceSum(c *bwdCtx) error {
 }
 
 // bwdReduceMean: dy/count broadcast back over the reduced axes.
-func bwdReduceMean(c *bwdCtx) error {
-	dyk, axes, noop, err := reduceBackward(c)
-	if err != nil {
-		return err
-	}
-	if noop {
-		c.give(0, dyk)
-		return nil
-	}
+var bwdReduceMean = reduceRule(func(c *bwdCtx, dyk string, axes []int64) error {
 	xi := c.tinfo(c.in(0))
 	count := int64(1)
 	for _, a := range axes {
@@ -215,19 +223,11 @@ func bwdReduceMean(c *bwdCtx) error {
 	}
 	c.giveBroadcast(0, c.op("Mul", []string{dyk, c.f32(1 / float32(count))}))
 	return nil
-}
+})
 
 // bwdReduceMax shares dy equally among the positions that reach the
 // maximum (PyTorch's amax rule); ReduceMin's rule too, for the minimum.
-func bwdReduceMax(c *bwdCtx) error {
-	dyk, axes, noop, err := reduceBackward(c)
-	if err != nil {
-		return err
-	}
-	if noop {
-		c.give(0, dyk)
-		return nil
-	}
+var bwdReduceMax = reduceRule(func(c *bwdCtx, dyk string, axes []int64) error {
 	yk := c.out(0)
 	if nodeInt(c.n, "keepdims", 1) == 0 {
 		yk = c.op("Unsqueeze", []string{yk, c.i64s(axes...)})
@@ -236,4 +236,4 @@ func bwdReduceMax(c *bwdCtx) error {
 	count := c.op("ReduceSum", []string{mask, c.i64s(axes...)}, onnxproto.AttrInt("keepdims", 1))
 	c.give(0, c.op("Mul", []string{mask, c.op("Div", []string{dyk, count})}))
 	return nil
-}
+})

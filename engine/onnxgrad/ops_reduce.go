@@ -14,15 +14,7 @@ func reduceKept(c *bwdCtx, axes []int64) string {
 
 // bwdReduceL2: y = √Σx², so dx = dy·x/y, and 0 where y = 0 (PyTorch's
 // norm, whose subgradient at 0 it takes as 0).
-func bwdReduceL2(c *bwdCtx) error {
-	dyk, axes, noop, err := reduceBackward(c)
-	if err != nil {
-		return err
-	}
-	if noop {
-		c.give(0, dyk)
-		return nil
-	}
+var bwdReduceL2 = reduceRule(func(c *bwdCtx, dyk string, axes []int64) error {
 	x := c.in(0)
 	yk := reduceKept(c, axes)
 	zero := c.f32(0)
@@ -30,20 +22,12 @@ func bwdReduceL2(c *bwdCtx) error {
 	scale := c.op("Where", []string{c.op("Equal", []string{yk, zero}), zero, c.op("Div", []string{dyk, safe})})
 	c.give(0, c.op("Mul", []string{x, scale}))
 	return nil
-}
+})
 
 // bwdReduceLogSumExp: y = log Σ exp x, so dx = dy·exp(x − y), the softmax
 // over the reduced axes.
-func bwdReduceLogSumExp(c *bwdCtx) error {
-	dyk, axes, noop, err := reduceBackward(c)
-	if err != nil {
-		return err
-	}
-	if noop {
-		c.give(0, dyk)
-		return nil
-	}
+var bwdReduceLogSumExp = reduceRule(func(c *bwdCtx, dyk string, axes []int64) error {
 	p := c.op("Exp", []string{c.op("Sub", []string{c.in(0), reduceKept(c, axes)})})
 	c.give(0, c.op("Mul", []string{p, dyk}))
 	return nil
-}
+})
