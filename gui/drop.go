@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+
 	"github.com/advlab/advlab/imgops"
 )
 
