@@ -2,6 +2,7 @@ package archtest
 
 import (
 	"go/ast"
+	"go/parser"
 	"go/token"
 	"strings"
 	"testing"
@@ -121,5 +122,53 @@ func TestExportedNamesHaveDocComments(t *testing.T) {
 				t.Error(line)
 			}
 		}
+	}
+}
+
+// TestUndocumentedFindsStaleComments feeds the checker a file with a
+// renamed function, a missing comment, an unexported receiver's method and
+// grouped constants, documented or not.
+func TestUndocumentedFindsStaleComments(t *testing.T) {
+	src := `package p
+
+// LoadModel reads a model.
+func Load() {}
+
+func Close() {}
+
+type hidden struct{}
+
+func (hidden) Name() string { return "" }
+
+// Kind is a kind.
+type Kind int
+
+// Kinds of things.
+const (
+	KindA Kind = iota
+	KindB
+)
+
+const (
+	// KindC is documented.
+	KindC Kind = 3
+	KindD Kind = 4
+)
+
+// W and H are sizes.
+var W, H int
+`
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "p.go", src, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"p.go:4:1: Load: its comment starts LoadModel",
+		"p.go:6:1: Close: no comment",
+		"p.go:24:2: KindD: no comment",
+	}
+	if got := undocumented(fset, f); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
