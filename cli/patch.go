@@ -326,7 +326,7 @@ func (f *transformFlags) options(set map[string]bool) (imgops.Options, error) {
 	return o, nil
 }
 
-// trainProgressPrinter returns a progress callback for TrainPatch: on a
+// trainProgressPrinter returns a progress callback for patch.Train: on a
 // terminal, a bar redrawn at most every 100 ms with the running success
 // rate and the ETA; otherwise a plain line every twentieth of the run. The
 // callback never blocks training, and the last step always reaches the

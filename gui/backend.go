@@ -11,9 +11,9 @@ import (
 )
 
 // The workbench reaches the engine only through the small interfaces of this
-// file. engineBackend (backend_engine.go) implements them with engine and
-// imgops; the tests implement them with fakes, so that every panel can be
-// driven without ONNX Runtime.
+// file. Package gui/enginebackend implements them with engine and imgops;
+// the tests implement them with fakes, so that every panel can be driven
+// without ONNX Runtime.
 
 // Backend is everything the workbench asks of the engine.
 type Backend interface {
@@ -102,6 +102,17 @@ type ImageLoader interface {
 type Prediction struct {
 	// Probs are softmax probabilities, index = class.
 	Probs []float32
+}
+
+// PredictionOf is the prediction of one row of a model's logits: their
+// softmax.
+func PredictionOf(logits []float32) Prediction {
+	p := engine.Softmax(logits)
+	probs := make([]float32, len(p))
+	for i, v := range p {
+		probs[i] = float32(v)
+	}
+	return Prediction{Probs: probs}
 }
 
 // Ranked is one class of a prediction's ranking.

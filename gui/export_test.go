@@ -102,17 +102,16 @@ func TestExportDialogGivesTheSizeRoom(t *testing.T) {
 	}
 }
 
-// TestExportDialogRefusesWhatTheExporterRefuses sets the dialog to sizes
-// around each limit, on both papers and for square, wide and tall patches,
-// and asks the real exporter (the engine backend writing the file) the same:
+// ExportDialogRefusesWhatTheExporterRefuses sets the dialog to sizes around
+// each limit, on both papers and for square, wide and tall patches, and asks
+// exporter (the real one, writing the file: see engine_test.go) the same:
 // Export is enabled exactly when the export succeeds. The limits, worked out
 // by hand in imgops's TestPageLayoutMaxPatchSize, are those of the longer
 // side; the dialog used to take up to 186 mm on A4, which the export then
 // refused.
-func TestExportDialogRefusesWhatTheExporterRefuses(t *testing.T) {
+func ExportDialogRefusesWhatTheExporterRefuses(t *testing.T, exporter Exporter) {
 	be := newFakeBackend()
 	wb, _ := newTestWorkbench(t, be)
-	exporter := NewEngineBackend()
 	dir := t.TempDir()
 	shapes := []struct {
 		name                 string

@@ -45,7 +45,7 @@ func (m *fakeModel) predict(img image.Image) Prediction {
 			z[c] += v * 12 * float32(k) / float32(n)
 		}
 	}
-	return predictionOf(z)
+	return PredictionOf(z)
 }
 
 var signLabels = []string{"stop", "yield", "speed-30", "no-entry", "priority"}

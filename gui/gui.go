@@ -3,9 +3,10 @@
 // their results.
 //
 // The workbench reaches the engine only through the interfaces of
-// backend.go; backend_engine.go implements them with the engine, and the
-// tests with fakes. Long work runs on goroutines of its own and reaches the
-// widgets through ui (fyne.Do) and throttles (async.go).
+// backend.go; package gui/enginebackend implements them with the engine
+// (cmd/advlab hands it to New), and the tests with fakes. Long work runs
+// on goroutines of its own and reaches the widgets through ui (fyne.Do) and
+// throttles (async.go).
 package gui
 
 import (
@@ -23,11 +24,11 @@ import (
 // "advlab demo: ready" when done. scripts/screenshot uses it.
 const DemoEnv = "ADVLAB_DEMO"
 
-// New builds the workbench into w. args are the command-line arguments that
+// New builds the workbench into w, running its work on be. args are the command-line arguments that
 // were not a CLI command: .onnx models, an image folder or image, a patch
 // PNG to open, and --demo=MODE (see DemoEnv).
-func New(a fyne.App, w fyne.Window, args []string) {
-	wb := newWorkbench(a, w, NewEngineBackend())
+func New(a fyne.App, w fyne.Window, be Backend, args []string) {
+	wb := newWorkbench(a, w, be)
 	w.Resize(fyne.NewSize(1280, 800))
 	demo := os.Getenv(DemoEnv)
 	var paths []string

@@ -2,18 +2,13 @@ package gui
 
 import (
 	"testing"
-
-	"github.com/advlab/advlab/engine/onnxrt"
 )
 
-// trainTheDemo opens the workbench on the embedded demo and trains a patch
-// with ONNX Runtime on the other core while the UI loop runs, as a
+// trainTheDemo opens the workbench on be's demo and trains a patch (with
+// ONNX Runtime on the other core, when be is the engine) while the UI loop runs, as a
 // first-time user does by pressing the toolbar's Start.
-func trainTheDemo(tb testing.TB) uiRun {
-	if err := onnxrt.Init(); err != nil {
-		tb.Skip("no ONNX Runtime:", err)
-	}
-	wb, _ := newTestWorkbench(tb, NewEngineBackend())
+func trainTheDemo(tb testing.TB, be Backend) uiRun {
+	wb, _ := newTestWorkbench(tb, be)
 	tb.Cleanup(wb.close)
 	if len(wb.models) != 1 || wb.images == nil {
 		tb.Fatalf("the demo did not load: %s", wb.status.Text)
@@ -35,25 +30,22 @@ func trainTheDemo(tb testing.TB) uiRun {
 	return r
 }
 
-// TestUIHandlesEventsWhileTheDemoTrains is TestUIHandlesEventsWhileTraining
-// with the real engine: the patch trains to the end and lands on the
+// UIHandlesEventsWhileTheDemoTrains is TestUIHandlesEventsWhileTraining on
+// be (the real engine: see engine_test.go): the patch trains to the end and lands on the
 // canvas, and pointer events reach the UI goroutine meanwhile. The
 // latencies are BenchmarkUILatencyDemoTraining's.
-func TestUIHandlesEventsWhileTheDemoTrains(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains for a few seconds")
-	}
-	if r := trainTheDemo(t); r.probesDuring == 0 {
+func UIHandlesEventsWhileTheDemoTrains(t *testing.T, be Backend) {
+	if r := trainTheDemo(t, be); r.probesDuring == 0 {
 		t.Error("no event reached the UI goroutine while the demo trained")
 	}
 }
 
-// BenchmarkUILatencyDemoTraining is BenchmarkUILatencyTraining with the
-// real engine training the demo's patch.
-func BenchmarkUILatencyDemoTraining(b *testing.B) {
+// UILatencyDemoTraining is BenchmarkUILatencyTraining with be (the real
+// engine: see engine_test.go) training the demo's patch.
+func UILatencyDemoTraining(b *testing.B, be Backend) {
 	var runs []uiRun
 	for i := 0; i < b.N; i++ {
-		runs = append(runs, trainTheDemo(b))
+		runs = append(runs, trainTheDemo(b, be))
 	}
 	reportLatency(b, runs)
 }

@@ -13,23 +13,20 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/advlab/advlab/cli"
-	"github.com/advlab/advlab/engine/onnxrt"
 	"github.com/advlab/advlab/imgops"
 )
 
-// TestGUIAndCLIPatchFilesAgree trains a patch in the Patch tab and saves it
+// GUIAndCLIPatchFilesAgree trains a patch in the Patch tab of a workbench
+// on be (the real engine: see engine_test.go) and saves it
 // with File › Save patch, trains one with `advlab patch` and the same
 // options, and compares the two files: the same metadata (the creation time
 // aside), since both record what the engine made, and the same colours,
 // since the same seed, model, images and options give the same patch.
-func TestGUIAndCLIPatchFilesAgree(t *testing.T) {
-	if err := onnxrt.Init(); err != nil {
-		t.Skip("no ONNX Runtime:", err)
-	}
+func GUIAndCLIPatchFilesAgree(t *testing.T, be Backend) {
 	dir := t.TempDir()
 	guiPath, cliPath := filepath.Join(dir, "gui.png"), filepath.Join(dir, "cli.png")
 
-	wb, files := newTestWorkbench(t, NewEngineBackend())
+	wb, files := newTestWorkbench(t, be)
 	t.Cleanup(wb.close)
 	if len(wb.models) != 1 || wb.images == nil {
 		t.Fatalf("the demo did not load: %s", wb.status.Text)

@@ -11,8 +11,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// demoSetName is what the workbench calls the embedded demo images.
-const demoSetName = "demo samples"
+// DemoSetName is what the workbench calls the embedded demo images: a
+// Backend names the set its DemoImages returns so.
+const DemoSetName = "demo samples"
 
 // thumbSide is the size of a thumbnail, in pixels and canvas units.
 const thumbSide = 64
@@ -69,7 +70,7 @@ func (ts *thumbStrip) Refresh() {
 		return
 	}
 	name := set.Name
-	if name != demoSetName {
+	if name != DemoSetName {
 		name = filepath.Base(name)
 	}
 	ts.caption.SetText(fmt.Sprintf("%s · %d images", name, len(set.Samples)))

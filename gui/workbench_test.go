@@ -313,7 +313,7 @@ func TestStartFallsBackOnTheDemo(t *testing.T) {
 			if len(wb.models) != 1 || wb.models[0].Name() != "fake-signs" {
 				t.Errorf("models %v; want the demo model", wb.models)
 			}
-			if wb.images == nil || wb.images.Name != demoSetName || wb.preds.Top(wb.models[0]) == "" {
+			if wb.images == nil || wb.images.Name != DemoSetName || wb.preds.Top(wb.models[0]) == "" {
 				t.Errorf("images %v; want the demo samples, classified", wb.images)
 			}
 		})

@@ -9,7 +9,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/advlab/advlab/engine/onnxsafe"
 	"github.com/advlab/advlab/internal/fsutil"
 )
 
@@ -120,6 +119,11 @@ func DecodePatch(data []byte) (*Patch, PatchMeta, error) {
 	return p, meta, nil
 }
 
+// MaxClasses is the most classes a classifier advlab loads may have (the
+// model gate's default class limit is this value), so no patch targets a
+// class index at or beyond it.
+const MaxClasses = 1 << 20
+
 // check refuses metadata this version cannot vouch for: another format
 // version, and a target index no classifier advlab loads can have.
 func (meta PatchMeta) check() error {
@@ -127,7 +131,7 @@ func (meta PatchMeta) check() error {
 		return fmt.Errorf("format %q is not %q, the version this advlab reads; re-save the patch with a matching advlab", meta.Format, PatchFormat)
 	}
 	if i := meta.TargetIndex; i != nil {
-		if limit := onnxsafe.DefaultLimits().MaxClasses; *i < 0 || int64(*i) >= limit {
+		if limit := int64(MaxClasses); *i < 0 || int64(*i) >= limit {
 			return fmt.Errorf("target_index %d is outside 0..%d, the class indices advlab's models can have; the file is corrupt", *i, limit-1)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/advlab/advlab/cli"
 	"github.com/advlab/advlab/gui"
+	"github.com/advlab/advlab/gui/enginebackend"
 	// Before Fyne reads the locale: see the package's comment.
 	_ "github.com/advlab/advlab/internal/clocale"
 )
@@ -20,6 +21,6 @@ func main() {
 	}
 	a := app.NewWithID("io.advlab.workbench")
 	w := a.NewWindow("advlab")
-	gui.New(a, w, os.Args[1:])
+	gui.New(a, w, enginebackend.New(), os.Args[1:])
 	w.ShowAndRun()
 }

@@ -262,7 +262,7 @@ func lbfgsSpec() *spec {
 			intField(&o.Memory, Param{Name: "memory", Label: "Memory", Min: 1, Max: 1000,
 				Help: "L-BFGS correction pairs"}),
 			choiceField(&o.Untargeted, Param{Name: "untargeted", Label: "Untargeted target",
-				Help: "the target picked per image when run untargeted: a random wrong class (as the paper) or the runner-up"},
+				Help: "the target when untargeted: a random wrong class (the paper's) or the runner-up"},
 				[]string{"random", "runner-up"}, []string{"Random wrong class", "Runner-up class"}, []TargetChoice{RandomWrongLabel, RunnerUp}),
 			seedField(&o.Seed, "seed of the random targets"),
 		},

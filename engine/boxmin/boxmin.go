@@ -26,7 +26,7 @@ import (
 // x(α) = P(x + αd) accepts the first α with Armijo decrease
 // f(x(α)) ≤ f(x) + 1e-4·∇f(x)·(x(α) − x).
 
-// BoxStatus is what a BoxMinimizer wants next, or why it stopped.
+// Status is what a Minimizer wants next, or why it stopped.
 type Status int
 
 const (
@@ -58,7 +58,7 @@ func (s Status) String() string {
 	return "unknown"
 }
 
-// BoxOptions configures a BoxMinimizer. Zero fields take the defaults.
+// Options configures a Minimizer. Zero fields take the defaults.
 type Options struct {
 	// Memory is the number of correction pairs L-BFGS keeps (default 10).
 	Memory int
@@ -100,7 +100,7 @@ const (
 	activeEps    = 1e-3 // upper bound of the ε of the ε-active set
 )
 
-// BoxMinimizer minimises a function over a box by reverse communication: the
+// Minimizer minimises a function over a box by reverse communication: the
 // caller evaluates f and ∇f at X() and passes them to Tell until Tell returns
 // something other than BoxEvaluate. Best then holds the solution.
 type Minimizer struct {
@@ -128,7 +128,7 @@ type Minimizer struct {
 	status      Status
 }
 
-// NewBoxMinimizer starts a minimisation from x0 (projected onto the box)
+// New starts a minimisation from x0 (projected onto the box)
 // within lo ≤ x ≤ hi. opts may be nil for defaults.
 func New(x0, lo, hi []float64, opts *Options) (*Minimizer, error) {
 	n := len(x0)
@@ -397,7 +397,7 @@ func (m *Minimizer) setTrial() {
 	}
 }
 
-// MinimizeBox minimises fn over lo ≤ x ≤ hi from x0 and returns the best
+// Minimize minimises fn over lo ≤ x ≤ hi from x0 and returns the best
 // point, its value and why it stopped. fn returns f(x) and writes ∇f(x) into
 // grad.
 func Minimize(fn func(x, grad []float64) float64, x0, lo, hi []float64, opts *Options) ([]float64, float64, Status, error) {

@@ -10,7 +10,7 @@ import (
 	"github.com/advlab/advlab/engine"
 )
 
-// GraphSpec tells the gradient-graph exporter what a classifier graph's image
+// Spec tells the gradient-graph exporter what a classifier graph's image
 // input and logits output are, and the preprocessing to fold in front of it.
 type Spec struct {
 	Input      InputSpec
@@ -36,14 +36,14 @@ const (
 	targetGradOpset = 17 // ScatterElements reduction="add" needs 16, LayerNormalization 17
 )
 
-// ExportGradientGraph builds, from a classifier graph, one ONNX graph whose
+// Export builds, from a classifier graph, one ONNX graph whose
 // inputs are the image input (same name and shape, in [0,1] pixels) and
 // "target" (int64 [N]), and whose outputs are "logits" [N,K], "loss" [N] and
 // "grad" (the gradient of the sum of loss with respect to the image input).
 //
 // The forward pass runs once; the backward pass to the image is made of
 // standard ONNX operators, one backward rule per forward operator (see
-// GradientOperators), and reuses the classifier's weights without copying
+// Operators), and reuses the classifier's weights without copying
 // them. Tensor shapes are learnt by running the classifier once in ONNX
 // Runtime at two batch sizes, so ONNX Runtime must be available. A graph with
 // an operator on the image-to-logits path that has no backward rule is
@@ -75,7 +75,7 @@ func ExportReport(model *onnx.ModelProto, spec Spec, loss engine.LossKind) (*onn
 	return out, x.report(), nil
 }
 
-// GradientOperators lists, sorted, the ONNX operators the gradient-graph
+// Operators lists, sorted, the ONNX operators the gradient-graph
 // exporter can differentiate through.
 func Operators() []string {
 	ops := make([]string, 0, len(gradRules))

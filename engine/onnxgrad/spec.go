@@ -45,7 +45,7 @@ func (p Preprocess) IsIdentity() bool {
 	return true
 }
 
-// graphInputs returns the graph's inputs that are not initializers.
+// GraphInputs returns the graph's inputs that are not initializers.
 func GraphInputs(g *onnx.GraphProto) []*onnx.ValueInfoProto {
 	inits := map[string]bool{}
 	for _, t := range g.GetInitializer() {
@@ -60,7 +60,7 @@ func GraphInputs(g *onnx.GraphProto) []*onnx.ValueInfoProto {
 	return out
 }
 
-// dims returns a value's static dimensions, with -1 for a dynamic one.
+// Dims returns a value's static dimensions, with -1 for a dynamic one.
 func Dims(v *onnx.ValueInfoProto) []int64 {
 	var out []int64
 	for _, d := range v.GetType().GetTensorType().GetShape().GetDim() {

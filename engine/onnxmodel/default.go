@@ -6,7 +6,7 @@ import (
 	"github.com/advlab/advlab/zoo"
 )
 
-// DefaultModel loads the demo model embedded in advlab (the zoo's default
+// Default loads the demo model embedded in advlab (the zoo's default
 // sign classifier), so that every command works with no model of the user's.
 func Default() (*Model, error) {
 	data, sidecar := zoo.DefaultModel()

@@ -29,7 +29,7 @@ var ortRuntime struct {
 	err     error
 }
 
-// InitRuntime finds the ONNX Runtime shared library and initialises its
+// Init finds the ONNX Runtime shared library and initialises its
 // environment. It is safe to call many times and from many goroutines; only the
 // first call does work, and a failure is remembered and returned again.
 func Init() error {

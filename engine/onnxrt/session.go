@@ -9,7 +9,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 )
 
-// newSessionOptions returns the options every advlab session uses: all graph
+// NewSessionOptions returns the options every advlab session uses: all graph
 // optimisations and one intra-op thread per core, whose threads stop
 // spinning when a run returns. A model's forward and gradient sessions have
 // a thread pool each and attacks alternate between them; spinning workers
@@ -36,7 +36,7 @@ func NewSessionOptions() (*ort.SessionOptions, error) {
 	return opts, nil
 }
 
-// newSession starts an ONNX Runtime session on a serialised graph.
+// NewSession starts an ONNX Runtime session on a serialised graph.
 func NewSession(data []byte, inputs, outputs []string) (*ort.DynamicAdvancedSession, error) {
 	if err := Init(); err != nil {
 		return nil, err

@@ -6,6 +6,8 @@
 // so ONNX Runtime is handed bytes it cannot use to read, map or over-allocate.
 package onnxsafe
 
+import "github.com/advlab/advlab/imgops"
+
 // Limits bound what a model may declare. A zero field takes the value of
 // DefaultLimits, so Limits{} means the defaults.
 type Limits struct {
@@ -42,7 +44,7 @@ func DefaultLimits() Limits {
 		MaxStringBytes: 64 << 20,
 		MaxDim:         1 << 24,
 		MaxBatch:       1 << 16,
-		MaxClasses:     1 << 20,
+		MaxClasses:     imgops.MaxClasses,
 	}
 }
 

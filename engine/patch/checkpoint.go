@@ -16,10 +16,10 @@ import (
 	"github.com/advlab/advlab/internal/fsutil"
 )
 
-// PatchCheckpointFormat names the version of the checkpoint file format.
+// CheckpointFormat names the version of the checkpoint file format.
 const CheckpointFormat = "advlab-patch-checkpoint/1"
 
-// PatchCheckpoint is the state of a patch training run after some steps:
+// Checkpoint is the state of a patch training run after some steps:
 // enough to continue it so that it ends exactly where the uninterrupted run
 // does. Everything a step draws is seeded by (Seed, step), so the state is
 // the patch, the optimiser's moments and the step count; the options and
@@ -27,7 +27,7 @@ const CheckpointFormat = "advlab-patch-checkpoint/1"
 // Floats are written as JSON numbers, which Go reads back exactly.
 type Checkpoint struct {
 	Format string `json:"format"`
-	// Options are the training options as TrainPatch recorded them.
+	// Options are the training options as Train recorded them.
 	Options json.RawMessage `json:"options"`
 	// Models names the ensemble, in order.
 	Models []string `json:"models"`
@@ -166,7 +166,7 @@ func CheckFreshCheckpoint(path string) error {
 // maxCheckpointBytes bounds a checkpoint file read into memory.
 const maxCheckpointBytes = 1 << 30
 
-// LoadPatchCheckpoint reads a checkpoint written by TrainPatch.
+// LoadCheckpoint reads a checkpoint written by Train.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/advlab/advlab/imgops"
 )
 
-// PatchEvalOptions configures EvaluatePatch.
+// EvalOptions configures Evaluate.
 type EvalOptions struct {
 	// Target is the label the patch aims for, matched to each model's
 	// labels; "" measures only the untargeted error.
@@ -49,7 +49,7 @@ type EvalOptions struct {
 	Attention *saliency.Options
 }
 
-// PatchEvalPoint is one model's outcome at one scale. Rates a run cannot
+// EvalPoint is one model's outcome at one scale. Rates a run cannot
 // measure (targeted ones without a target) are NaN, and null in JSON.
 type EvalPoint struct {
 	// Scale is the scale as given, in the report's ScaleMode.
@@ -98,7 +98,7 @@ func nullable(v float64) *float64 {
 	return &v
 }
 
-// PatchEvalCurve is one model's success rate against scale: a curve of
+// EvalCurve is one model's success rate against scale: a curve of
 // Brown et al.'s Figure 2.
 type EvalCurve struct {
 	Model string `json:"model"`
@@ -109,7 +109,7 @@ type EvalCurve struct {
 	Points        []EvalPoint `json:"points"`
 }
 
-// PatchEvalReport is EvaluatePatch's outcome.
+// EvalReport is Evaluate's outcome.
 type EvalReport struct {
 	Target      string  `json:"target,omitempty"`
 	ScaleMode   string  `json:"scale_mode"`
@@ -185,7 +185,7 @@ func (o *EvalOptions) validate() error {
 	return nil
 }
 
-// EvaluatePatch measures patch p on every model over the images of data: at
+// Evaluate measures patch p on every model over the images of data: at
 // each scale, every image gets Placements random transformations (rotation,
 // location and jitter from opts.Transforms, at exactly that scale) and is
 // classified with p composed in, and with the control patch composed in the

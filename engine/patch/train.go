@@ -24,7 +24,7 @@ const (
 	SignSGD Optimizer = "sign"
 )
 
-// PatchOptions configures TrainPatch: the expectation over transformation
+// Options configures Train: the expectation over transformation
 // of Brown et al. (2017), minimising E_{x,t,l}[−log Pr(target | A(p, x, l, t))]
 // over the images, the patch's random transformations and placements, and
 // the models of an ensemble, plus the print regularisers.
@@ -73,7 +73,7 @@ type Options struct {
 	// CheckpointPath, when not empty, is where a checkpoint is written
 	// (atomically) every CheckpointEvery steps (0: never on the way), at
 	// the last step and when training stops early; Resume continues a run
-	// from one (see LoadPatchCheckpoint), possibly with more Steps. A
+	// from one (see LoadCheckpoint), possibly with more Steps. A
 	// fresh run (no Resume) refuses a CheckpointPath that already holds a
 	// file, whose run it would destroy (see CheckFreshCheckpoint), unless
 	// OverwriteCheckpoint is set.
@@ -83,7 +83,7 @@ type Options struct {
 	OverwriteCheckpoint bool        `json:"-"`
 }
 
-// DefaultPatchOptions returns a 32×32 circular patch, imgops.DefaultOptions'
+// DefaultOptions returns a 32×32 circular patch, imgops.DefaultOptions'
 // transformations (±22.5°, 5–25% of the image's area), 500 Adam steps of
 // 0.01 on batches of 16, and no regularisers.
 func DefaultOptions() Options {
@@ -176,7 +176,7 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// PatchProgress is a snapshot of patch training after one step.
+// Progress is a snapshot of patch training after one step.
 type Progress struct {
 	// Step of Steps have finished.
 	Step, Steps int
@@ -199,14 +199,14 @@ type Progress struct {
 	Elapsed, ETA time.Duration
 }
 
-// PatchResult is what TrainPatch returns.
+// Result is what Train returns.
 type Result struct {
 	// Patch is the trained patch (the last one completed when training
 	// stopped early).
 	Patch *imgops.Patch
 	// Steps is the number of steps completed, resumed ones included.
 	Steps int
-	// Loss and SuccessRate are those of the last step (see PatchProgress).
+	// Loss and SuccessRate are those of the last step (see Progress).
 	Loss, SuccessRate float64
 	// Elapsed is the training time, across resumes.
 	Elapsed time.Duration
@@ -215,7 +215,7 @@ type Result struct {
 	Meta imgops.PatchMeta
 }
 
-// TrainPatch trains an adversarial patch against models (an ensemble when
+// Train trains an adversarial patch against models (an ensemble when
 // several, each at its own input size and preprocessing) on the images of
 // data. Each step draws BatchSize images and one transformation each,
 // composes the patch into them at every model's input size (imgops.Apply),
@@ -232,8 +232,8 @@ type Result struct {
 // Options, target and labels are checked before any model runs, and what
 // they reject matches ErrInvalidOptions (the returned Result is then nil);
 // a failure while running does not. progress,
-// when not nil, is called on TrainPatch's goroutine after every step and
-// must not block (see engine.Latest). When ctx is cancelled TrainPatch
+// when not nil, is called on Train's goroutine after every step and
+// must not block (see engine.Latest). When ctx is cancelled Train
 // stops within one step and returns the last completed patch with
 // ctx.Err(), writing a checkpoint first when CheckpointPath is set.
 func Train(ctx context.Context, models []engine.Classifier, data *engine.Dataset, opts Options, progress func(Progress)) (*Result, error) {
@@ -244,7 +244,7 @@ func Train(ctx context.Context, models []engine.Classifier, data *engine.Dataset
 	return t.run(ctx, progress)
 }
 
-// run is TrainPatch's loop.
+// run is Train's loop.
 func (t *patchTrainer) run(ctx context.Context, progress func(Progress)) (*Result, error) {
 	o := &t.opts
 	start := time.Now()

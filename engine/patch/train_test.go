@@ -398,7 +398,7 @@ func TestPatchOptionsRejectedBeforeWork(t *testing.T) {
 }
 
 // TestPatchTargetedAndUntargetedSucceed trains both kinds on the linear
-// model and measures them with EvaluatePatch against the noise control.
+// model and measures them with Evaluate against the noise control.
 func TestPatchTargetedAndUntargetedSucceed(t *testing.T) {
 	lin := newLinearRGB(1, 4, 16, 1)
 	ds := labelByModel(t, smoothImages(2, 16, 6, fourLabels), lin)

@@ -19,7 +19,7 @@ var archsDir = RepoPath("testdata-cache", "archs")
 
 const archsGenerator = "scripts/fixtures/torch-archs.sh (run by scripts/gen-fixtures and make test)"
 
-// archTolerance is the largest relative L2 error, ‖got−want‖/‖want‖, allowed
+// ArchTolerance is the largest relative L2 error, ‖got−want‖/‖want‖, allowed
 // between advlab's float32 results and PyTorch's float64 reference.
 const ArchTolerance = 1e-3
 
@@ -37,7 +37,7 @@ type ArchRef struct {
 	TorchForwardMs float64           `json:"torch_forward_ms"`
 }
 
-// archFixture is one architecture with PyTorch's outputs on a fixed batch.
+// ArchFixture is one architecture with PyTorch's outputs on a fixed batch.
 type ArchFixture struct {
 	Name string
 	Dir  string
@@ -50,7 +50,7 @@ type ArchFixture struct {
 // ModelPath is the fixture's ONNX file; its sidecar model.json is beside it.
 func (fx *ArchFixture) ModelPath() string { return filepath.Join(fx.Dir, "model.onnx") }
 
-// archFixtures reads every architecture in archsDir, in name order, and skips
+// ArchFixtures reads every architecture in archsDir, in name order, and skips
 // the test when there are none.
 func ArchFixtures(tb testing.TB) []*ArchFixture {
 	tb.Helper()
@@ -79,7 +79,7 @@ func ArchFixtures(tb testing.TB) []*ArchFixture {
 	return out
 }
 
-// archFixtureNamed returns the fixture called name, or the first one when it
+// ArchFixtureNamed returns the fixture called name, or the first one when it
 // is absent, skipping the test when there are none.
 func ArchFixtureNamed(tb testing.TB, name string) *ArchFixture {
 	tb.Helper()
@@ -123,7 +123,7 @@ func readArchFixture(dir string) (*ArchFixture, error) {
 	return fx, nil
 }
 
-// readFloat32s reads a raw little-endian float32 file of exactly n values.
+// ReadFloat32s reads a raw little-endian float32 file of exactly n values.
 func ReadFloat32s(path string, n int) ([]float32, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -139,7 +139,7 @@ func ReadFloat32s(path string, n int) ([]float32, error) {
 	return out, nil
 }
 
-// relL2 returns ‖got−want‖/‖want‖, computed in float64; +Inf for mismatched
+// RelL2 returns ‖got−want‖/‖want‖, computed in float64; +Inf for mismatched
 // lengths or non-finite values, so that they always fail a tolerance.
 func RelL2(got, want []float32) float64 {
 	if len(got) != len(want) {
@@ -161,7 +161,7 @@ func RelL2(got, want []float32) float64 {
 	return r
 }
 
-// worstSampleRelL2 returns the largest relL2 over the n samples of a batch,
+// WorstSampleRelL2 returns the largest RelL2 over the n samples of a batch,
 // so a wrong small-norm sample cannot hide behind a large one.
 func WorstSampleRelL2(got, want []float32, n int) float64 {
 	if len(got) != len(want) || n <= 0 || len(want)%n != 0 {

@@ -9,7 +9,7 @@ import (
 	"github.com/advlab/advlab/engine"
 )
 
-// linearClassifier is a pure-Go affine classifier, logits z = W·x + b, whose
+// Linear is a pure-Go affine classifier, logits z = W·x + b, whose
 // gradients are in closed form: the independent reference the attacks are
 // tested against. Minimal perturbations against it are analytic.
 type Linear struct {
@@ -20,8 +20,10 @@ type Linear struct {
 	Gradients int // images seen by Gradient
 }
 
+// Name is "linear".
 func (l *Linear) Name() string { return "linear" }
 
+// Labels are the class indices as text, "0" to "K−1".
 func (l *Linear) Labels() []string {
 	out := make([]string, len(l.W))
 	for i := range out {
@@ -30,8 +32,10 @@ func (l *Linear) Labels() []string {
 	return out
 }
 
+// InputShape is Shape.
 func (l *Linear) InputShape() engine.ImageShape { return l.Shape }
 
+// RawLogits returns W·x + b of one image in float64.
 func (l *Linear) RawLogits(x []float32) []float64 {
 	z := make([]float64, len(l.W))
 	for k, row := range l.W {
@@ -44,6 +48,7 @@ func (l *Linear) RawLogits(x []float32) []float64 {
 	return z
 }
 
+// Logits returns the float32 logits of n images, counting them in Forwards.
 func (l *Linear) Logits(ctx context.Context, images []float32, n int) ([]float32, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -62,6 +67,8 @@ func (l *Linear) Logits(ctx context.Context, images []float32, n int) ([]float32
 	return out, nil
 }
 
+// Gradient returns the closed-form gradient of loss for every image,
+// counting them in Gradients.
 func (l *Linear) Gradient(ctx context.Context, loss engine.LossKind, images []float32, targets []int64) (engine.Gradients, error) {
 	if err := ctx.Err(); err != nil {
 		return engine.Gradients{}, err
@@ -119,7 +126,7 @@ func (l *Linear) Gradient(ctx context.Context, loss engine.LossKind, images []fl
 	return g, nil
 }
 
-// newLinear returns a K-class affine classifier on 1×4×4 images with
+// NewLinear returns a K-class affine classifier on 1×4×4 images with
 // random weights of the given scale.
 func NewLinear(seed uint64, k int, scale float64) *Linear {
 	r := rand.New(rand.NewPCG(seed, 7))
@@ -142,7 +149,7 @@ func NewLinear(seed uint64, k int, scale float64) *Linear {
 	return l
 }
 
-// margin returns z_a − z_b at x and the norm of w_a − w_b: the distance from
+// Margin returns z_a − z_b at x and the norm of w_a − w_b: the distance from
 // x to the a/b boundary is their ratio.
 func (l *Linear) Margin(x []float32, a, b int) (float64, float64) {
 	z := l.RawLogits(x)
@@ -154,7 +161,7 @@ func (l *Linear) Margin(x []float32, a, b int) (float64, float64) {
 	return z[a] - z[b], math.Sqrt(n)
 }
 
-// minimalL2 returns the analytic minimal L2 perturbation that moves x out of
+// MinimalL2 returns the analytic minimal L2 perturbation that moves x out of
 // class y (over all classes, since the class region is an intersection of
 // half-spaces) and the class whose boundary is nearest. It ignores the
 // [0,1] box; tests keep the solution inside it.
@@ -172,7 +179,7 @@ func (l *Linear) MinimalL2(x []float32, y int) (float64, int) {
 	return best, arg
 }
 
-// midImages returns n random images with pixels in [0.3,0.7] and the linear
+// MidImages returns n random images with pixels in [0.3,0.7] and the linear
 // model's predictions for them.
 func MidImages(l *Linear, seed uint64, n int) ([]float32, []int) {
 	r := rand.New(rand.NewPCG(seed, 11))
@@ -188,6 +195,9 @@ func MidImages(l *Linear, seed uint64, n int) ([]float32, []int) {
 	return x, labels
 }
 
+// Argmax64 returns the index of the largest of z, the first on ties. It is
+// written apart from engine.Argmax so that the tests do not check the
+// engine against itself.
 func Argmax64(z []float64) int {
 	best := 0
 	for j, v := range z {

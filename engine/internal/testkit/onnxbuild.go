@@ -12,10 +12,10 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// onnxAttr is a node attribute, for short.
+// OnnxAttr is a node attribute, for short.
 type OnnxAttr = onnx.AttributeProto
 
-// testGraph builds small ONNX graphs for tests: nodes with generated output
+// Graph builds small ONNX graphs for tests: nodes with generated output
 // names, random or given initializers, one float image input whose first
 // dimension is the dynamic batch "N", and one logits output.
 type Graph struct {
@@ -26,6 +26,8 @@ type Graph struct {
 	rng   *rand.Rand
 }
 
+// NewGraph starts a graph of the given opset whose random initializers
+// come from seed.
 func NewGraph(opset int64, seed uint64) *Graph {
 	return &Graph{opset: opset, rng: rand.New(rand.NewPCG(seed, 99))}
 }
@@ -35,12 +37,12 @@ func (g *Graph) name(prefix string) string {
 	return fmt.Sprintf("%s%d", prefix, g.seq)
 }
 
-// op adds a node with one output and returns its name.
+// Op adds a node with one output and returns its name.
 func (g *Graph) Op(opType string, inputs []string, attrs ...*onnx.AttributeProto) string {
 	return g.OpN(opType, inputs, 1, attrs...)[0]
 }
 
-// opN adds a node with n outputs.
+// OpN adds a node with n outputs.
 func (g *Graph) OpN(opType string, inputs []string, n int, attrs ...*onnx.AttributeProto) []string {
 	outs := make([]string, n)
 	for i := range outs {
@@ -50,12 +52,12 @@ func (g *Graph) OpN(opType string, inputs []string, n int, attrs ...*onnx.Attrib
 	return outs
 }
 
-// opTo adds a node whose one output is called out.
+// OpTo adds a node whose one output is called out.
 func (g *Graph) OpTo(opType string, inputs []string, out string, attrs ...*onnx.AttributeProto) {
 	g.Nodes = append(g.Nodes, &onnx.NodeProto{Name: g.name(opType + "_"), OpType: opType, Input: inputs, Output: []string{out}, Attribute: attrs})
 }
 
-// floats adds a float32 initializer.
+// Floats adds a float32 initializer.
 func (g *Graph) Floats(dims []int64, v []float32) string {
 	t := onnxproto.Float32Tensor(dims, v)
 	t.Name = g.name("w")
@@ -63,7 +65,7 @@ func (g *Graph) Floats(dims []int64, v []float32) string {
 	return t.Name
 }
 
-// weight adds a float32 initializer of normal values with standard
+// Weight adds a float32 initializer of normal values with standard
 // deviation scale.
 func (g *Graph) Weight(scale float32, dims ...int64) string {
 	n := int64(1)
@@ -77,10 +79,10 @@ func (g *Graph) Weight(scale float32, dims ...int64) string {
 	return g.Floats(dims, v)
 }
 
-// scalar adds a float32 scalar initializer.
+// Scalar adds a float32 scalar initializer.
 func (g *Graph) Scalar(v float32) string { return g.Floats(nil, []float32{v}) }
 
-// ints adds a 1-D int64 initializer.
+// Ints adds a 1-D int64 initializer.
 func (g *Graph) Ints(v ...int64) string {
 	t := onnxproto.Int64Tensor([]int64{int64(len(v))}, v)
 	t.Name = g.name("i")
@@ -88,19 +90,19 @@ func (g *Graph) Ints(v ...int64) string {
 	return t.Name
 }
 
-// constant adds a Constant node holding t and returns its output.
+// Constant adds a Constant node holding t and returns its output.
 func (g *Graph) Constant(t *onnx.TensorProto) string {
 	return g.Op("Constant", nil, onnxproto.AttrTensor("value", t))
 }
 
-// classifier ends the graph: flattens out and multiplies it by a random
+// Classifier ends the graph: flattens out and multiplies it by a random
 // [features, k] weight, giving logits [N, k].
 func (g *Graph) Classifier(out string, features, k int64) string {
 	flat := g.Op("Flatten", []string{out}, onnxproto.AttrInt("axis", 1))
 	return g.Op("MatMul", []string{flat, g.Weight(1/float32(features)*4, features, k)})
 }
 
-// model returns the model with the image input called input, of shape
+// Model returns the model with the image input called input, of shape
 // [N, dims...], and the logits output.
 func (g *Graph) Model(input string, dims []int64, logits string, k int64) *onnx.ModelProto {
 	in := []any{"N"}
@@ -137,7 +139,7 @@ func testValue(name string, elem onnx.TensorProto_DataType, shape ...any) *onnx.
 	}}}
 }
 
-// ortRun runs a serialised model once and returns its float32 outputs.
+// OrtRun runs a serialised model once and returns its float32 outputs.
 // Inputs are float32 tensors or int64 tensors ([]int64 data).
 func OrtRun(tb testing.TB, data []byte, inNames []string, inShapes [][]int64, inData []any, outNames []string) [][]float32 {
 	tb.Helper()
@@ -179,7 +181,7 @@ func OrtRun(tb testing.TB, data []byte, inNames []string, inShapes [][]int64, in
 	return res
 }
 
-// marshalModel serialises a model for ONNX Runtime.
+// MarshalModel serialises a model for ONNX Runtime.
 func MarshalModel(tb testing.TB, m *onnx.ModelProto) []byte {
 	tb.Helper()
 	data, err := proto.Marshal(m)

@@ -7,7 +7,7 @@ import (
 	"github.com/advlab/advlab/engine/onnxmodel"
 )
 
-// loadArchModel loads a fixture's model and closes it when the test ends.
+// LoadArch loads a fixture's model and closes it when the test ends.
 func LoadArch(tb testing.TB, fx *testkit.ArchFixture) *onnxmodel.Model {
 	tb.Helper()
 	m, err := onnxmodel.Load(fx.ModelPath())

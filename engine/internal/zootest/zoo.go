@@ -12,10 +12,10 @@ import (
 	"github.com/advlab/advlab/engine/onnxmodel"
 )
 
-// zooDir is the demo zoo, relative to this package.
+// Dir is the demo zoo, relative to this package.
 var Dir = testkit.RepoPath("zoo")
 
-// zooModel loads zoo/<set>/<name>.onnx with the sample images of the set,
+// Model loads zoo/<set>/<name>.onnx with the sample images of the set,
 // skipping the test with the reason when the zoo or the gradient graph
 // exporter is not there.
 func Model(tb testing.TB, set, name string) (*onnxmodel.Model, *engine.Dataset) {
@@ -47,7 +47,7 @@ func Model(tb testing.TB, set, name string) (*onnxmodel.Model, *engine.Dataset) 
 	return m, ds
 }
 
-// defaultZooModel returns the name of the model of a zoo set whose sidecar
+// DefaultName returns the name of the model of a zoo set whose sidecar
 // says it is the default, else fallback.
 func DefaultName(set, fallback string) string {
 	files, _ := filepath.Glob(filepath.Join(Dir, set, "*.json"))
