@@ -99,8 +99,9 @@ func TestEveryAttackReachesTheEngineAndTheComparison(t *testing.T) {
 			if cv.clean.Image() == nil || cv.adv.Image() == nil || cv.pert.Image() == nil {
 				t.Error("a side-by-side column is empty")
 			}
-			if n := strings.Count(cv.advCap.Text, "\n") + 1; n != 2 {
-				t.Errorf("adversarial caption %q has %d lines; want one per model", cv.advCap.Text, n)
+			// Two headings, and under each a line per model.
+			if n := strings.Count(cv.advCap.Text, "\n") + 1; n != 2+2*2 {
+				t.Errorf("adversarial caption %q has %d lines; want two headings and one per model under each", cv.advCap.Text, n)
 			}
 			if ap.running || ap.run.Text != "Run" {
 				t.Errorf("after the run: running %v, button %q", ap.running, ap.run.Text)

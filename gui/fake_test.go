@@ -140,8 +140,8 @@ func (b *fakeBackend) LoadImages(ctx context.Context, path string) (*ImageSet, e
 	return &ImageSet{Name: path, Samples: []Sample{{Name: "a/1.png", Class: "a", Image: darkImage(40, 30, 0)}}}, nil
 }
 
-// RunAttack brightens a square in the left of every image: the fake models
-// then see class 0.
+// RunAttack brightens a square in the left of every other image: the fake
+// models then see class 0.
 func (b *fakeBackend) RunAttack(ctx context.Context, req AttackRequest, progress func(AttackProgress)) (*AttackResult, error) {
 	b.mu.Lock()
 	b.attacks = append(b.attacks, req)
@@ -176,7 +176,14 @@ func (b *fakeBackend) RunAttack(ctx context.Context, req AttackRequest, progress
 			it.CleanPred = append(it.CleanPred, m.(*fakeModel).predict(clean))
 			it.AdvPred = append(it.AdvPred, m.(*fakeModel).predict(adv))
 		}
+		// The 8-bit round trip undoes the flip of image 2, as it does
+		// for an attack that only just crossed the decision boundary.
+		it.RoundedPred = it.AdvPred
+		if i == 2 {
+			it.RoundedPred = it.CleanPred
+		}
 		it.Success = it.Flipped(res.Source)
+		it.RoundedSuccess = it.FlippedRounded(res.Source)
 		res.Items = append(res.Items, it)
 	}
 	return res, nil
