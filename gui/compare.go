@@ -45,8 +45,8 @@ type compareView struct {
 	// position says which one is shown.
 	prev, next *widget.Button
 	position   *widget.Label
-	ampRow  fyne.CanvasObject // hidden in grid mode, which shows no heat map
-	summary *widget.Label
+	ampRow     fyne.CanvasObject // hidden in grid mode, which shows no heat map
+	summary    *widget.Label
 
 	clean, adv, pert          *imageView
 	cleanCap, advCap, pertCap *widget.Label
