@@ -53,6 +53,7 @@ type trainPanel struct {
 	fraction binding.Float
 	eta      *widget.Label
 	preview  *imageView
+	scroll   *container.Scroll // the parameters
 	lossPlot *plotView
 	ratePlot *plotView
 	content  fyne.CanvasObject
@@ -113,6 +114,8 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	tp.progress = widget.NewProgressBarWithData(tp.fraction)
 	tp.eta = widget.NewLabel("")
 	tp.eta.SizeName = theme.SizeNameCaptionText
+	tp.eta.TextStyle.Monospace = true // no jumps as the digits change
+	tp.eta.Truncation = fyne.TextTruncateEllipsis
 	tp.preview = newImageView(nil, fyne.NewSize(96, 96))
 	tp.lossPlot = newPlotView("Loss", fyne.NewSize(200, 120))
 	tp.lossPlot.XLabel = "step"
@@ -142,7 +145,9 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	// stay in view below them while a patch trains.
 	// Half and half: the split then gives the parameters whatever the live
 	// part does not need at its minimum (at 1280×800, seven of the rows).
-	split := container.NewVSplit(container.NewVScroll(form), container.NewVBox(buttons, live, tp.lossPlot, tp.ratePlot))
+	tp.scroll = container.NewVScroll(form)
+	wb.hookFields(tp.scroll, form)
+	split := container.NewVSplit(tp.scroll, container.NewVBox(buttons, live, tp.lossPlot, tp.ratePlot))
 	split.Offset = 0.5
 	tp.content = split
 	return tp
