@@ -46,9 +46,9 @@ type attackPanel struct {
 	fraction binding.Float
 	// eta says how far the attack is and the time left, in a fixed-width
 	// font so that the panel does not jump as the digits change.
-	eta      *widget.Label
-	info     *widget.Label
-	content  fyne.CanvasObject
+	eta     *widget.Label
+	info    *widget.Label
+	content fyne.CanvasObject
 
 	running bool
 	cancel  context.CancelFunc
