@@ -281,7 +281,11 @@ func (d *Dataset) LabelsFor(labels []string) ([]int, error) {
 	for _, c := range d.Classes {
 		i, err := ClassIndex(labels, c)
 		if err != nil {
-			return nil, fmt.Errorf("class folder %q of %s: %w", c, d.Root, err)
+			where := d.Root
+			if where == "" {
+				where = "the image set" // images handed over in memory
+			}
+			return nil, fmt.Errorf("class folder %q of %s: %w", c, where, err)
 		}
 		byClass[c] = i
 	}

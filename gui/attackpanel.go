@@ -38,6 +38,8 @@ type attackPanel struct {
 	// model names the model attacked, which is the one selected in the
 	// models list.
 	model  *widget.Label
+	// fit warns when the images do not fit a model (colour, size, classes).
+	fit    *widget.Label
 	scope  *widget.RadioGroup
 	scroll *container.Scroll
 
@@ -94,9 +96,13 @@ func newAttackPanel(wb *Workbench) *attackPanel {
 
 	ap.model = widget.NewLabel("")
 	ap.model.Wrapping = fyne.TextWrapWord
+	ap.fit = widget.NewLabel("")
+	ap.fit.Wrapping = fyne.TextWrapWord
+	ap.fit.Importance = widget.WarningImportance
+	ap.fit.Hide()
 	ap.targetRow = newFieldRow("Target", "", ap.target)
 	ap.scroll = container.NewVScroll(container.NewVBox(
-		newFieldRow("Model attacked", "", ap.model).content,
+		newFieldRow("Model attacked", "", ap.model).content, ap.fit,
 		newFieldRow("Method", "", ap.method).content, ap.params,
 		ap.targetRow.content, newFieldRow("Images", "", ap.scope).content,
 		ap.run, ap.progress, ap.eta, ap.info))
@@ -282,6 +288,16 @@ func (ap *attackPanel) startAttack() {
 			}
 		})
 	})
+}
+
+// showFit shows the warning text of Workbench.fitWarning, or hides it.
+func (ap *attackPanel) showFit(text string) {
+	ap.fit.SetText(text)
+	if text == "" {
+		ap.fit.Hide()
+	} else {
+		ap.fit.Show()
+	}
 }
 
 // attackETA says how far an attack is and, from its pace so far, how long

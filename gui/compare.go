@@ -255,7 +255,11 @@ func (cv *compareView) SetResult(res *AttackResult) {
 			cv.item = i
 		}
 	}
-	cv.summary.SetText(summaryText(res))
+	text := summaryText(res)
+	if w := cv.wb.fitWarning(res.Models...); w != "" {
+		text = w + "\n" + text // the figures of an unfit pair are artefacts
+	}
+	cv.summary.SetText(text)
 	cv.showPosition()
 	cv.advTitle.SetText("Adversarial (" + methodShort(res.Method) + ")")
 	if len(res.Items) > 1 && cv.mode.Selected == "" {

@@ -108,7 +108,7 @@ func (b *fakeBackend) Predict(ctx context.Context, m Model, img image.Image) (Pr
 	b.mu.Lock()
 	b.predicts++
 	b.mu.Unlock()
-	return m.(*fakeModel).predict(img), nil
+	return m.(predicter).predict(img), nil
 }
 
 // darkImage is a dark w×h image with a faint gradient, so images differ.
@@ -173,8 +173,8 @@ func (b *fakeBackend) RunAttack(ctx context.Context, req AttackRequest, progress
 		}
 		it := AttackItem{Sample: i, Clean: clean, Adversarial: adv}
 		for _, m := range req.Models {
-			it.CleanPred = append(it.CleanPred, m.(*fakeModel).predict(clean))
-			it.AdvPred = append(it.AdvPred, m.(*fakeModel).predict(adv))
+			it.CleanPred = append(it.CleanPred, m.(predicter).predict(clean))
+			it.AdvPred = append(it.AdvPred, m.(predicter).predict(adv))
 		}
 		// The 8-bit round trip undoes the flip of image 2, as it does
 		// for an attack that only just crossed the decision boundary.
@@ -345,3 +345,6 @@ func topDialogText(w fyne.Window) string {
 }
 
 var errBoom = errors.New("boom: the file is not an ONNX model; export it again")
+
+// predicter is a fake model of any kind.
+type predicter interface{ predict(image.Image) Prediction }

@@ -39,6 +39,7 @@ type Workbench struct {
 	models    []Model
 	selected  int // index into models, -1 when none
 	images    *ImageSet
+	traits    setTraits // of images, to tell whether they fit the models
 	thumbs    []image.Image
 	current   int // index into images.Samples, -1 when none
 	patch     *imgops.Patch
@@ -311,6 +312,7 @@ func (wb *Workbench) removeModel(m Model) {
 			wb.selected = len(wb.models) - 1
 		}
 		wb.tasks.Go(func() { wb.be.CloseModel(m) })
+		wb.modelsPanel.list.ScrollToTop() // the list is shorter now
 		wb.refreshModels()
 		return
 	}
@@ -332,6 +334,7 @@ func (wb *Workbench) refreshModels() {
 	wb.train.SetModel(wb.selectedModel())
 	wb.attackPanel.SetModel(wb.selectedModel())
 	wb.eval.SetModel(wb.selectedModel())
+	wb.refreshFit()
 	wb.schedulePredict()
 }
 
@@ -390,11 +393,20 @@ func (wb *Workbench) openImages(path string) {
 // setImages makes set the current image set.
 func (wb *Workbench) setImages(set *ImageSet, thumbs []image.Image) {
 	wb.images, wb.thumbs, wb.current = set, thumbs, -1
+	wb.traits = traitsOf(set)
 	if len(set.Samples) > 0 {
 		wb.current = 0
 	}
 	wb.thumbStrip.Refresh()
 	wb.showCurrentImage()
+	wb.refreshFit()
+}
+
+// refreshFit shows in the Attack and Patch tabs whether the image set fits
+// the models they would run.
+func (wb *Workbench) refreshFit() {
+	wb.attackPanel.showFit(wb.fitWarning(wb.models...))
+	wb.train.showPlan()
 }
 
 // selectImage makes sample i the canvas's image.
