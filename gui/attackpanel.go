@@ -37,7 +37,7 @@ type attackPanel struct {
 	targetRow *fieldRow
 	// model names the model attacked, which is the one selected in the
 	// models list.
-	model  *widget.Label
+	model *widget.Label
 	// fit warns when the images do not fit a model (colour, size, classes).
 	fit    *widget.Label
 	scope  *widget.RadioGroup

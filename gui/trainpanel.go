@@ -33,8 +33,8 @@ const legacyMaskPNG = "png"
 type trainPanel struct {
 	wb *Workbench
 
-	target   *widget.Select
-	against  *widget.Check
+	target  *widget.Select
+	against *widget.Check
 	// plan says, above Start, which models Start trains against, whether it
 	// continues the current patch, and how the images do not fit them.
 	plan     *widget.Label
