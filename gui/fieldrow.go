@@ -3,6 +3,7 @@ package gui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -41,6 +42,15 @@ func (e *fieldEntry) TypedKey(ev *fyne.KeyEvent) {
 		return
 	}
 	e.Entry.TypedKey(ev)
+}
+
+// TypedShortcut is part of fyne.Shortcutable: Ctrl+Shift+Z redoes, as
+// Ctrl+Y does.
+func (e *fieldEntry) TypedShortcut(s fyne.Shortcut) {
+	if c, ok := s.(*desktop.CustomShortcut); ok && c.KeyName == scRedo.KeyName && c.Modifier == scRedo.Modifier {
+		s = &fyne.ShortcutRedo{}
+	}
+	e.Entry.TypedShortcut(s)
 }
 
 // scrollIntoView scrolls s so that obj, somewhere inside its content, is

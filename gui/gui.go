@@ -47,6 +47,10 @@ func New(a fyne.App, w fyne.Window, args []string) {
 
 // close stops running work and releases the models when the window closes.
 func (wb *Workbench) close() {
+	if wb.closed {
+		return // Quit closes the window, which calls close again
+	}
+	wb.closed = true
 	for _, cancel := range []func(){wb.train.stop, wb.attackPanel.stopIfRunning, wb.eval.stopIfRunning} {
 		cancel()
 	}

@@ -35,6 +35,8 @@ type Workbench struct {
 	prefs prefs
 	files fileChooser
 	tasks tasks
+	// history is the undo history of the patch's placement.
+	history placementHistory
 
 	models    []Model
 	selected  int // index into models, -1 when none
@@ -73,6 +75,8 @@ type Workbench struct {
 	predictRunning  bool
 	predictAgain    bool
 
+	// closed is set once close has released the models.
+	closed bool
 	// patchFromFile is set when the patch came from a file given at start.
 	patchFromFile bool
 	// onDemoLoaded is called (on the UI goroutine) when the start-up loading
@@ -99,6 +103,7 @@ func (wb *Workbench) build() {
 		wb.schedulePredict()
 	}
 	wb.view.onTypedKey = wb.typedKey
+	wb.view.onGesture = wb.history.push
 	wb.placeBar = newPlacementBar(wb)
 	wb.preds = newPredictionsPanel()
 	wb.train = newTrainPanel(wb)
