@@ -114,16 +114,20 @@ func (wb *Workbench) recentMenu() *fyne.Menu {
 
 // toolbar is the row of the most used actions.
 func (wb *Workbench) toolbar() fyne.CanvasObject {
-	wb.toolbarRun = widget.NewToolbarAction(theme.MediaPlayIcon(), wb.toggleRun)
+	tip := func(icon fyne.Resource, text string, action func()) *tipAction {
+		return newTipAction(icon, text, action, wb.showTip)
+	}
+	wb.toolbarRun = tip(theme.MediaPlayIcon(), "Start or stop the task of the tab on the right (Ctrl+Enter, F5)", wb.toggleRun)
 	wb.tools = widget.NewToolbar(
-		widget.NewToolbarAction(theme.FileIcon(), wb.openModelDialog),
-		widget.NewToolbarAction(theme.FolderOpenIcon(), wb.openFolderDialog),
-		widget.NewToolbarAction(theme.FileImageIcon(), wb.openPatchDialog),
+		tip(theme.FileIcon(), "Open a model, an .onnx classifier (Ctrl+O)", wb.openModelDialog),
+		tip(theme.FolderOpenIcon(), "Open an image folder (Ctrl+Shift+O)", wb.openFolderDialog),
+		tip(theme.FileImageIcon(), "Open a patch PNG", wb.openPatchDialog),
+		tip(theme.DocumentSaveIcon(), "Save the patch (Ctrl+S)", wb.savePatchDialog),
 		widget.NewToolbarSeparator(),
 		wb.toolbarRun,
-		widget.NewToolbarAction(theme.DocumentPrintIcon(), func() { wb.showExportDialog() }),
+		tip(theme.DocumentPrintIcon(), "Export the patch for printing (Ctrl+E)", func() { wb.showExportDialog() }),
 		widget.NewToolbarSpacer(),
-		widget.NewToolbarAction(theme.HelpIcon(), wb.showAbout),
+		tip(theme.HelpIcon(), "About advlab and its shortcuts", wb.showAbout),
 	)
 	return wb.tools
 }

@@ -3,9 +3,11 @@ package gui
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -43,12 +45,25 @@ func newThumbStrip(wb *Workbench) *thumbStrip {
 	ts.grid = widget.NewGridWrap(
 		func() int { return len(wb.thumbs) },
 		func() fyne.CanvasObject {
-			return newImageView(nil, fyne.NewSize(thumbSide, thumbSide))
+			// The grid's own highlight lies behind the cell, where a
+			// square image hides it: the frame over the image marks the
+			// canvas's image instead.
+			frame := canvas.NewRectangle(color.Transparent)
+			frame.StrokeWidth = 3
+			return container.NewStack(newImageView(nil, fyne.NewSize(thumbSide, thumbSide)), frame)
 		},
 		func(id widget.GridWrapItemID, o fyne.CanvasObject) {
-			if id < len(wb.thumbs) {
-				o.(*imageView).SetImage(wb.thumbs[id])
+			if id >= len(wb.thumbs) {
+				return
 			}
+			c := o.(*fyne.Container)
+			c.Objects[0].(*imageView).SetImage(wb.thumbs[id])
+			frame := c.Objects[1].(*canvas.Rectangle)
+			frame.StrokeColor = color.Transparent
+			if id == wb.current {
+				frame.StrokeColor = theme.Color(theme.ColorNamePrimary)
+			}
+			frame.Refresh()
 		})
 	ts.grid.OnSelected = func(id widget.GridWrapItemID) { wb.selectImage(id) }
 	ts.caption = widget.NewLabel("No images")
@@ -57,6 +72,17 @@ func newThumbStrip(wb *Workbench) *thumbStrip {
 	header := widget.NewLabelWithStyle("Images", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	ts.content = container.NewBorder(container.NewVBox(header, ts.caption), nil, nil, nil, ts.grid)
 	return ts
+}
+
+// markCurrent moves the frame from thumbnail old to the current one.
+func (ts *thumbStrip) markCurrent(old int) {
+	if old >= 0 && old < len(ts.wb.thumbs) {
+		ts.grid.RefreshItem(old)
+	}
+	if c := ts.wb.current; c >= 0 && c < len(ts.wb.thumbs) {
+		ts.grid.RefreshItem(c)
+		ts.grid.ScrollTo(c)
+	}
 }
 
 // Refresh shows the current set and selection.

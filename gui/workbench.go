@@ -66,7 +66,9 @@ type Workbench struct {
 	activity                   *widget.Activity
 	busy                       int
 	tools                      *widget.Toolbar
-	toolbarRun                 *widget.ToolbarAction
+	toolbarRun                 *tipAction
+	// statusText is the status shown when no toolbar tip covers it.
+	statusText string
 
 	// predictThrottle paces the canvas's predictions; predictRunning is
 	// set while one runs, and predictAgain when the canvas changed since
@@ -162,7 +164,7 @@ func (wb *Workbench) begin(text string) (end func()) {
 	wb.busy++
 	wb.activity.Show()
 	wb.activity.Start()
-	wb.status.SetText(text)
+	wb.setStatus(text)
 	once := sync.Once{}
 	return func() {
 		once.Do(func() {
@@ -176,7 +178,10 @@ func (wb *Workbench) begin(text string) (end func()) {
 }
 
 // setStatus shows text in the status bar.
-func (wb *Workbench) setStatus(text string) { wb.status.SetText(text) }
+func (wb *Workbench) setStatus(text string) {
+	wb.statusText = text
+	wb.status.SetText(text)
+}
 
 // showError shows err in a dialog, from any goroutine. what says what failed
 // ("Opening the model"); the error itself says why and what to do.
@@ -185,7 +190,7 @@ func (wb *Workbench) showError(what string, err error) {
 		return
 	}
 	wb.tasks.ui(func() {
-		wb.status.SetText(what + " failed")
+		wb.setStatus(what + " failed")
 		dialog.ShowError(fmt.Errorf("%s: %w", what, err), wb.win)
 	})
 }
@@ -419,7 +424,9 @@ func (wb *Workbench) selectImage(i int) {
 	if wb.images == nil || i < 0 || i >= len(wb.images.Samples) || i == wb.current {
 		return
 	}
+	old := wb.current
 	wb.current = i
+	wb.thumbStrip.markCurrent(old)
 	wb.showCurrentImage()
 	wb.compare.ShowSample(i)
 }
