@@ -28,7 +28,9 @@ const DemoEnv = "ADVLAB_DEMO"
 // PNG to open, and --demo=MODE (see DemoEnv).
 func New(a fyne.App, w fyne.Window, args []string) {
 	wb := newWorkbench(a, w, NewEngineBackend())
-	w.Resize(fyne.NewSize(1280, 800))
+	// A window larger than the screen would put Start and the status bar
+	// out of reach.
+	w.Resize(fitWindow(preferredSize, screenSize(w.Canvas().Scale()), w.Content().MinSize()))
 	demo := os.Getenv(DemoEnv)
 	var paths []string
 	for _, arg := range args {
