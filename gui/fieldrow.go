@@ -22,6 +22,10 @@ type fieldEntry struct {
 
 func newFieldEntry() *fieldEntry {
 	e := &fieldEntry{}
+	// No scroller of its own: a single-line entry's inner scroller took
+	// the wheel, so that the form did not scroll with the pointer over a
+	// field. A number fits without one.
+	e.Wrapping, e.Scroll = fyne.TextWrapOff, container.ScrollNone
 	e.ExtendBaseWidget(e)
 	return e
 }

@@ -71,3 +71,18 @@ func TestF5InAFieldStartsTheTask(t *testing.T) {
 		t.Errorf("the field took the key: %q", tp.lr.Entry.Text)
 	}
 }
+
+// TestWheelOverAFieldScrollsTheForm turns the wheel with the pointer over
+// the Patch tab's first entry: the form scrolls, as it does elsewhere.
+func TestWheelOverAFieldScrollsTheForm(t *testing.T) {
+	wb, _ := newTestWorkbench(t, newFakeBackend())
+	tp := wb.train
+	c := wb.win.Canvas()
+	inset, _ := c.InteractiveArea()
+	e := tp.size.Entry
+	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(e).Add(inset).Add(fyne.NewPos(e.Size().Width/2, e.Size().Height/2))
+	test.Scroll(c, at, 0, -60)
+	if tp.scroll.Offset.Y <= 0 {
+		t.Errorf("the wheel over the Size field left the form at offset %v", tp.scroll.Offset)
+	}
+}
