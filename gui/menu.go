@@ -80,8 +80,10 @@ func (wb *Workbench) mainMenu() *fyne.MainMenu {
 	edit := fyne.NewMenu("Edit", undo, redo)
 	saveAdv := fyne.NewMenuItem("Save adversarial images…", wb.saveAdversarialDialog)
 	saveCmp := fyne.NewMenuItem("Save comparison as PNG…", wb.saveComparisonDialog)
+	saveEvalCSV := fyne.NewMenuItem("Save evaluation as CSV…", wb.saveEvalCSVDialog)
+	saveEvalPNG := fyne.NewMenuItem("Save evaluation plot as PNG…", wb.saveEvalPNGDialog)
 	file := fyne.NewMenu("File", openModel, openFolder, openPatch, recent, fyne.NewMenuItemSeparator(),
-		savePatch, export, saveAdv, saveCmp, fyne.NewMenuItemSeparator(), quit)
+		savePatch, export, saveAdv, saveCmp, saveEvalCSV, saveEvalPNG, fyne.NewMenuItemSeparator(), quit)
 	run := fyne.NewMenuItem("Start / stop", wb.toggleRun)
 	run.Shortcut = scRun
 	run.Icon = theme.MediaPlayIcon()
