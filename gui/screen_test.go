@@ -45,6 +45,9 @@ func TestWindowFitsA1024x700Screen(t *testing.T) {
 	}
 	wb.rightTabs.Select(wb.patchTab)
 	inside("Start", wb.train.start)
+	if h, row := wb.train.scroll.Size().Height, wb.train.size.Entry.MinSize().Height; h < 3*row {
+		t.Errorf("the Patch tab's parameters get %.0f units, under three rows of %.0f", h, row)
+	}
 	wb.rightTabs.Select(wb.attackTab)
 	wb.attackPanel.method.SetSelected(methodName(MethodPGD))
 	scrollIntoView(wb.attackPanel.scroll, wb.attackPanel.run)

@@ -24,6 +24,11 @@ import (
 // outline.
 var maskChoices = []string{string(imgops.MaskCircle), string(imgops.MaskEllipse), string(imgops.MaskRect), string(imgops.MaskAlpha)}
 
+// trainPlotHeight is the least height of the loss and success plots: low
+// enough that on a 1024×700 screen the parameters above them keep a few
+// rows in view.
+const trainPlotHeight = 80
+
 // legacyMaskPNG is what older versions remembered for the alpha outline.
 const legacyMaskPNG = "png"
 
@@ -125,9 +130,9 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	tp.eta.TextStyle.Monospace = true // no jumps as the digits change
 	tp.eta.Truncation = fyne.TextTruncateEllipsis
 	tp.preview = newImageView(nil, fyne.NewSize(96, 96))
-	tp.lossPlot = newPlotView("Loss", fyne.NewSize(200, 120))
+	tp.lossPlot = newPlotView("Loss", fyne.NewSize(200, trainPlotHeight))
 	tp.lossPlot.XLabel = "step"
-	tp.ratePlot = newPlotView("Success rate", fyne.NewSize(200, 120))
+	tp.ratePlot = newPlotView("Success rate", fyne.NewSize(200, trainPlotHeight))
 	tp.ratePlot.YMin, tp.ratePlot.YMax = 0, 1
 	tp.ratePlot.YFormat = percent
 	tp.ratePlot.XLabel = "step"
