@@ -101,7 +101,7 @@ func newParamField(p prefs, method string, prm attack.Param) *paramField {
 		f.check.SetChecked(on)
 		f.widget = f.check
 	default:
-		f.entry = newFieldEntry()
+		f.entry = newFieldEntry(prm.Label)
 		f.entry.SetText(text)
 		f.entry.Validator = prm.Check
 		f.entry.OnChanged = func(s string) {

@@ -109,7 +109,17 @@ func newAttackPanel(wb *Workbench) *attackPanel {
 	ap.content = ap.scroll
 	for _, mf := range ap.forms {
 		wb.hookFields(ap.scroll, mf.form)
+		for _, f := range mf.fields {
+			if f.radio != nil {
+				wb.recordChoices(f.param.Label, f.radio)
+			} else if f.check != nil {
+				wb.recordChoices(f.param.Label, f.check)
+			}
+		}
 	}
+	wb.recordChoices("attack method", ap.method)
+	wb.recordChoices("attack target", ap.target)
+	wb.recordChoices("choice of images", ap.scope)
 	ap.enableFields()
 	return ap
 }

@@ -18,10 +18,15 @@ type fieldEntry struct {
 
 	onFocus func(fyne.CanvasObject)
 	onKey   func(*fyne.KeyEvent)
+	// name names the field in the undo history; onEdited is told the text
+	// before an edit when the field loses the focus with another text.
+	name     string
+	onEdited func(old string)
+	before   string
 }
 
-func newFieldEntry() *fieldEntry {
-	e := &fieldEntry{}
+func newFieldEntry(name string) *fieldEntry {
+	e := &fieldEntry{name: name}
 	// No scroller of its own: a single-line entry's inner scroller took
 	// the wheel, so that the form did not scroll with the pointer over a
 	// field. A number fits without one.
@@ -32,10 +37,20 @@ func newFieldEntry() *fieldEntry {
 
 // FocusGained is part of fyne.Focusable.
 func (e *fieldEntry) FocusGained() {
+	e.before = e.Text
 	e.Entry.FocusGained()
 	if e.onFocus != nil {
 		e.onFocus(e)
 	}
+}
+
+// FocusLost is part of fyne.Focusable: an edit ends.
+func (e *fieldEntry) FocusLost() {
+	e.Entry.FocusLost()
+	if e.onEdited != nil && e.Text != e.before {
+		e.onEdited(e.before)
+	}
+	e.before = e.Text
 }
 
 // TypedKey is part of fyne.Focusable: F5 goes to the workbench, the rest
@@ -84,6 +99,8 @@ func (wb *Workbench) hookFields(s *container.Scroll, objs ...fyne.CanvasObject) 
 		case *fieldEntry:
 			o.onFocus = func(obj fyne.CanvasObject) { scrollIntoView(s, obj) }
 			o.onKey = wb.typedKey
+			e := o
+			o.onEdited = func(old string) { wb.history.push(wb.restoreText(e.name, e, old)) }
 		case *fyne.Container:
 			for _, c := range o.Objects {
 				walk(c)

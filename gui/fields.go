@@ -21,7 +21,7 @@ type numField struct {
 // stored text under key or def, accepting [min, max] (whole numbers when
 // integer).
 func newNumField(p prefs, key, name, def string, min, max float64, integer bool) *numField {
-	f := &numField{Entry: newFieldEntry(), name: name, min: min, max: max, integer: integer}
+	f := &numField{Entry: newFieldEntry(name), name: name, min: min, max: max, integer: integer}
 	f.Entry.SetText(p.text(key, def))
 	f.Entry.Validator = func(string) error { _, err := f.Value(); return err }
 	f.Entry.OnChanged = func(s string) {

@@ -2,6 +2,7 @@ package gui
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -87,4 +88,64 @@ func TestSaveAndQuitShortcuts(t *testing.T) {
 	}
 	wb.close()
 	wb.close() // as Quit does, then the window's closing: models closed once
+}
+
+// TestUndoRedoParameterEdits edits a field (typed while focused, recorded
+// when the focus leaves), picks another attack method and ticks a check
+// box, then undoes the three in reverse order and redoes them.
+func TestUndoRedoParameterEdits(t *testing.T) {
+	wb, _ := newTestWorkbench(t, newFakeBackend())
+	c := wb.win.Canvas()
+	sc := c.(fyne.Shortcutable)
+	tp, ap := wb.train, wb.attackPanel
+	steps := tp.steps.Entry
+	c.Focus(steps)
+	test.Type(steps, "9") // "300" became "3009" unseen in the issue
+	c.Focus(tp.lr.Entry)
+	c.Unfocus()
+	method := ap.method.Selected
+	ap.method.SetSelected(methodName(MethodDeepFool))
+	against := tp.against.Checked
+	tp.against.SetChecked(!against)
+
+	type state struct {
+		steps, method string
+		against       bool
+	}
+	now := func() state { return state{steps.Text, ap.method.Selected, tp.against.Checked} }
+	edited := now()
+	if edited.steps == "300" {
+		t.Fatalf("typing did not reach the field: %q", edited.steps)
+	}
+	want := []state{
+		{edited.steps, methodName(MethodDeepFool), against},
+		{edited.steps, method, against},
+		{"300", method, against},
+	}
+	for i, w := range want {
+		sc.TypedShortcut(scUndo)
+		if got := now(); got != w {
+			t.Errorf("undo %d: %+v; want %+v (status %q)", i+1, got, w, wb.status.Text)
+		}
+	}
+	if !strings.Contains(wb.status.Text, "Steps") {
+		t.Errorf("the last undo's status %q does not name the field", wb.status.Text)
+	}
+	for i := len(want) - 2; i >= 0; i-- {
+		sc.TypedShortcut(scRedo)
+		if got := now(); got != want[i] {
+			t.Errorf("redo to %d: %+v; want %+v", i, got, want[i])
+		}
+	}
+	sc.TypedShortcut(scRedo)
+	if got := now(); got != edited {
+		t.Errorf("after every redo: %+v; want %+v", got, edited)
+	}
+	// Loading a model offers its labels as targets: the program's change,
+	// not the user's, so nothing new to undo beyond the three edits.
+	wb.openModel("/m/second.onnx")
+	wb.tasks.Wait()
+	if n := len(wb.history.undo); n != 3 {
+		t.Errorf("%d edits recorded after loading a model; want the user's 3", n)
+	}
 }

@@ -28,7 +28,7 @@ type placementBar struct {
 func (pb *placementBar) gesture(pl Placement) {
 	if !pb.dragging {
 		pb.dragging = true
-		pb.wb.history.push(pl)
+		pb.wb.recordPlacement(pl)
 	}
 }
 
@@ -61,7 +61,7 @@ func newPlacementBar(wb *Workbench) *placementBar {
 	}
 	pb.rotation.OnChangeEnded = func(float64) { pb.dragging = false }
 	reset := widget.NewButtonWithIcon("", theme.ViewRestoreIcon(), func() {
-		wb.history.push(wb.view.Placement())
+		wb.recordPlacement(wb.view.Placement())
 		wb.view.SetPlacement(DefaultPlacement)
 	})
 	reset.Importance = widget.LowImportance

@@ -163,6 +163,8 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	// part does not need at its minimum (at 1280×800, seven of the rows).
 	tp.scroll = container.NewVScroll(form)
 	wb.hookFields(tp.scroll, form)
+	wb.recordChoices("patch target", tp.target)
+	wb.recordChoices("choice of models", tp.against)
 	split := container.NewVSplit(tp.scroll, container.NewVBox(buttons, live, tp.lossPlot, tp.ratePlot))
 	split.Offset = 0.5
 	tp.content = split

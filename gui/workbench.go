@@ -35,8 +35,8 @@ type Workbench struct {
 	prefs prefs
 	files fileChooser
 	tasks tasks
-	// history is the undo history of the patch's placement.
-	history placementHistory
+	// history is the undo history of the placement and the parameters.
+	history editHistory
 
 	models    []Model
 	selected  int // index into models, -1 when none
@@ -105,7 +105,7 @@ func (wb *Workbench) build() {
 		wb.schedulePredict()
 	}
 	wb.view.onTypedKey = wb.typedKey
-	wb.view.onGesture = wb.history.push
+	wb.view.onGesture = wb.recordPlacement
 	wb.placeBar = newPlacementBar(wb)
 	wb.preds = newPredictionsPanel()
 	wb.train = newTrainPanel(wb)
@@ -341,9 +341,11 @@ func (wb *Workbench) selectModel(i int) {
 func (wb *Workbench) refreshModels() {
 	wb.modelsPanel.Refresh()
 	wb.preds.SetModels(wb.models)
-	wb.train.SetModel(wb.selectedModel())
-	wb.attackPanel.SetModel(wb.selectedModel())
-	wb.eval.SetModel(wb.selectedModel())
+	wb.history.quietly(func() {
+		wb.train.SetModel(wb.selectedModel())
+		wb.attackPanel.SetModel(wb.selectedModel())
+		wb.eval.SetModel(wb.selectedModel())
+	})
 	wb.refreshFit()
 	wb.schedulePredict()
 }
