@@ -290,8 +290,12 @@ func (ap *attackPanel) startAttack() {
 			default:
 				ap.fraction.Set(1)
 				ap.eta.SetText(fmt.Sprintf("Done: %d images in %s", done, humanize.Duration(elapsed)))
-				wb.setStatus(fmt.Sprintf("%s: top class changed on %.0f%% of %d images for %s",
-					methodName(req.Method), 100*res.SuccessRate(res.Source), len(res.Items), res.Models[res.Source].Name()))
+				msg := fmt.Sprintf("%s: top class changed on %.0f%% of %d images for %s as crafted",
+					methodName(req.Method), 100*res.SuccessRate(res.Source), len(res.Items), res.Models[res.Source].Name())
+				if r, ok := roundedRate(res, res.Source); ok {
+					msg += fmt.Sprintf(", on %.0f%% once saved as 8-bit PNG", 100*r)
+				}
+				wb.setStatus(msg)
 			}
 			if ap.onFinished != nil {
 				ap.onFinished(res, err)

@@ -97,6 +97,24 @@ func gridCaption(res *AttackResult, it AttackItem) string {
 	return line1 + "\n" + line2 + "\n" + line3
 }
 
+// roundedRate is the share of res's images whose top class model i changed
+// after the 8-bit round trip, and whether the backend measured it.
+func roundedRate(res *AttackResult, i int) (float64, bool) {
+	if len(res.Items) == 0 {
+		return 0, false
+	}
+	n := 0
+	for _, it := range res.Items {
+		if i >= len(it.RoundedPred) {
+			return 0, false
+		}
+		if it.FlippedRounded(i) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(res.Items)), true
+}
+
 // summaryText is the share of images whose top class changed, per model,
 // for the adversarials as crafted and as saved in 8 bits, each labelled.
 func summaryText(res *AttackResult) string {

@@ -27,6 +27,8 @@ type thumbStrip struct {
 
 	grid    *widget.GridWrap
 	caption *widget.Label
+	// current names the canvas's image: its file and true class.
+	current *widget.Label
 	content fyne.CanvasObject
 }
 
@@ -69,9 +71,21 @@ func newThumbStrip(wb *Workbench) *thumbStrip {
 	ts.caption = widget.NewLabel("No images")
 	ts.caption.SizeName = theme.SizeNameCaptionText
 	ts.caption.Truncation = fyne.TextTruncateEllipsis
+	ts.current = widget.NewLabel("")
+	ts.current.SizeName = theme.SizeNameCaptionText
+	ts.current.Truncation = fyne.TextTruncateEllipsis
 	header := widget.NewLabelWithStyle("Images", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	ts.content = container.NewBorder(container.NewVBox(header, ts.caption), nil, nil, nil, ts.grid)
+	ts.content = container.NewBorder(container.NewVBox(header, ts.caption, ts.current), nil, nil, nil, ts.grid)
 	return ts
+}
+
+// showCurrent names the canvas's image s.
+func (ts *thumbStrip) showCurrent(s *Sample) {
+	text := "On the canvas: " + s.Name
+	if s.Class != "" {
+		text += " · true class " + s.Class
+	}
+	ts.current.SetText(text)
 }
 
 // markCurrent moves the frame from thumbnail old to the current one.

@@ -27,6 +27,9 @@ func TestCurrentThumbnailIsFramed(t *testing.T) {
 			t.Fatalf("sample %d is %v; the test wants square images", cur, b)
 		}
 		wb.selectImage(cur)
+		if s := wb.images.Samples[cur]; wb.thumbStrip.current.Text != "On the canvas: "+s.Name+" · true class "+s.Class {
+			t.Errorf("current %d: the strip says %q", cur, wb.thumbStrip.current.Text)
+		}
 		for id := range wb.thumbs {
 			if framed(id) != (id == cur) {
 				t.Errorf("current %d: thumbnail %d framed %v", cur, id, framed(id))

@@ -443,6 +443,7 @@ func (wb *Workbench) currentSample() *Sample {
 func (wb *Workbench) showCurrentImage() {
 	if s := wb.currentSample(); s != nil {
 		wb.view.SetImage(s.Image)
+		wb.thumbStrip.showCurrent(s)
 	} else {
 		wb.view.SetImage(nil)
 	}
