@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -464,75 +463,6 @@ func (wb *Workbench) setPatch(p *imgops.Patch, meta imgops.PatchMeta) {
 	wb.schedulePredict()
 }
 
-// openPatch loads a patch file.
-func (wb *Workbench) openPatch(path string) {
-	end := wb.begin("Reading the patch " + filepath.Base(path) + "…")
-	wb.tasks.Go(func() {
-		p, meta, err := wb.be.LoadPatch(path)
-		wb.tasks.ui(func() {
-			end()
-			if err != nil {
-				wb.prefs.removeRecent(prefRecentPatches, path)
-				wb.win.SetMainMenu(wb.mainMenu())
-				wb.showError("Opening the patch "+filepath.Base(path), err)
-				return
-			}
-			wb.prefs.addRecent(prefRecentPatches, path)
-			wb.win.SetMainMenu(wb.mainMenu())
-			wb.setPatch(p, meta)
-			msg := fmt.Sprintf("Opened a %d×%d patch", p.W, p.H)
-			if meta.Target != "" {
-				msg += " targeting " + meta.Target
-			}
-			wb.setStatus(msg)
-		})
-	})
-}
-
-// Predictions.
-
-// schedulePredict asks every model to classify the canvas: at most once
-// per predictDelay while the patch keeps changing (a drag, a training run),
-// and always once after the last change.
-func (wb *Workbench) schedulePredict() {
-	if len(wb.models) == 0 {
-		return // nothing to classify with (as while the window is built)
-	}
-	wb.predictThrottle.Do(wb.predictNow)
-}
-
-// predictNow classifies the canvas's composite with every model off the UI
-// goroutine. One request runs at a time: a request made while one runs is
-// remembered, and when that one has delivered its results the canvas, as it
-// is then, is classified again. So every request's results land (a newer
-// one never cancels an older one before it shows anything), and the last
-// change is always classified.
-func (wb *Workbench) predictNow() {
-	if wb.predictRunning {
-		wb.predictAgain = true
-		return
-	}
-	img := wb.view.Composite()
-	models := append([]Model(nil), wb.models...)
-	if img == nil || len(models) == 0 {
-		return
-	}
-	wb.predictRunning = true
-	wb.tasks.Go(func() {
-		for _, m := range models {
-			p, err := wb.be.Predict(context.Background(), m, img)
-			wb.tasks.ui(func() { wb.preds.Set(m, p, err) })
-		}
-		wb.tasks.ui(func() {
-			wb.predictRunning = false
-			if wb.predictAgain {
-				wb.predictAgain = false
-				wb.predictNow()
-			}
-		})
-	})
-}
-
 // Running tasks.
 
 // toggleRun starts or stops the task of the selected right-hand tab.
@@ -551,77 +481,5 @@ func (wb *Workbench) toggleRun() {
 func (wb *Workbench) typedKey(ev *fyne.KeyEvent) {
 	if ev.Name == fyne.KeyF5 {
 		wb.toggleRun()
-	}
-}
-
-// Drag and drop.
-
-type fileKind int
-
-const (
-	kindUnknown fileKind = iota
-	kindModel
-	kindFolder
-	kindImage
-	kindPatch
-)
-
-// kindOf guesses what a path is: a model (.onnx), a folder of images, a
-// patch (a PNG carrying advlab's patch metadata) or an image.
-func kindOf(path string) fileKind {
-	st, err := os.Stat(path)
-	if err != nil {
-		return kindUnknown
-	}
-	if st.IsDir() {
-		return kindFolder
-	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".onnx":
-		return kindModel
-	case ".png":
-		if isPatchFile(path) {
-			return kindPatch
-		}
-		return kindImage
-	case ".jpg", ".jpeg", ".gif", ".bmp", ".webp":
-		return kindImage
-	}
-	return kindUnknown
-}
-
-// isPatchFile reports whether a PNG carries advlab's patch metadata.
-func isPatchFile(path string) bool {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	info, err := imgops.ReadPNGInfo(data)
-	if err != nil {
-		return false
-	}
-	_, ok := info.Text[imgops.PatchKeyword]
-	return ok
-}
-
-// onDropped opens dropped .onnx files as models, folders and images as the
-// image set, and patch files as the patch.
-func (wb *Workbench) onDropped(_ fyne.Position, uris []fyne.URI) {
-	var unknown []string
-	for _, u := range uris {
-		p := u.Path()
-		switch kindOf(p) {
-		case kindModel:
-			wb.openModel(p)
-		case kindFolder, kindImage:
-			wb.openImages(p)
-		case kindPatch:
-			wb.openPatch(p)
-		default:
-			unknown = append(unknown, filepath.Base(p))
-		}
-	}
-	if len(unknown) > 0 {
-		wb.showError("Opening dropped files", fmt.Errorf("advlab does not know what to do with %s; drop .onnx models, image folders, images or patch PNGs", strings.Join(unknown, ", ")))
 	}
 }
