@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 // inView reports whether obj lies wholly inside the viewport of s.
@@ -84,5 +85,20 @@ func TestWheelOverAFieldScrollsTheForm(t *testing.T) {
 	test.Scroll(c, at, 0, -60)
 	if tp.scroll.Offset.Y <= 0 {
 		t.Errorf("the wheel over the Size field left the form at offset %v", tp.scroll.Offset)
+	}
+}
+
+// TestETAWidthIsFixed sets the Patch and Attack tabs' progress texts to a
+// short and a long reading: the labels ask for the same size, so that the
+// layout does not jump as the digits change.
+func TestETAWidthIsFixed(t *testing.T) {
+	wb, _ := newTestWorkbench(t, newFakeBackend())
+	for name, l := range map[string]*widget.Label{"patch": wb.train.eta, "attack": wb.attackPanel.eta} {
+		l.SetText("Step 1/300 · loss 1 · success 0% · 1s left")
+		short := l.MinSize()
+		l.SetText("Step 299/300 · loss 0.000123 · success 100% · 1h59m59s left")
+		if long := l.MinSize(); long != short || !l.TextStyle.Monospace {
+			t.Errorf("%s: min size %v then %v (monospace %v)", name, short, long, l.TextStyle.Monospace)
+		}
 	}
 }
