@@ -124,7 +124,11 @@ func (d *Dataset) LabelsFor(labels []string) ([]int, error) {
 		i, err := ClassIndex(labels, c)
 		if err != nil {
 			if firstErr == nil {
-				firstErr = fmt.Errorf("class %q of %s: %w", modelconfig.SanitizeLabel(c), d.Root, err)
+				where := d.Root
+				if where == "" {
+					where = "the image set" // images handed over in memory
+				}
+				firstErr = fmt.Errorf("class %q of %s: %w", modelconfig.SanitizeLabel(c), where, err)
 			}
 			continue
 		}

@@ -277,3 +277,14 @@ func TestLoadImageFS(t *testing.T) {
 		t.Error("a missing root was accepted")
 	}
 }
+
+// TestLabelsForInMemorySet checks that a set handed over in memory (no
+// folder, as the workbench's) names itself in the error rather than leave
+// "of :" in the message.
+func TestLabelsForInMemorySet(t *testing.T) {
+	d := &Dataset{Classes: []string{"1", "stop"}, Items: []DatasetItem{{Rel: "1/1.png", Class: "1"}, {Rel: "stop/1.png", Class: "stop"}}}
+	_, err := d.LabelsFor([]string{"0", "1"})
+	if err == nil || !strings.HasPrefix(err.Error(), `class "stop" of the image set: `) {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/advlab/advlab/engine/attack"
@@ -67,7 +68,7 @@ func methodID(name string) string {
 // registry's own rule.
 type paramField struct {
 	param  attack.Param
-	entry  *widget.Entry
+	entry  *fieldEntry
 	radio  *widget.RadioGroup
 	check  *widget.Check
 	widget fyne.CanvasObject
@@ -83,7 +84,13 @@ func newParamField(p prefs, method string, prm attack.Param) *paramField {
 	switch prm.Kind {
 	case attack.Choice:
 		f.radio = widget.NewRadioGroup(prm.ChoiceLabels, nil)
-		f.radio.Horizontal = len(prm.ChoiceLabels) <= 2 && len(strings.Join(prm.ChoiceLabels, "")) <= 16
+		// Side by side only when short: a row of long choices would
+		// widen the whole panel.
+		n := 0
+		for _, l := range prm.ChoiceLabels {
+			n += len([]rune(l)) + 3
+		}
+		f.radio.Horizontal = n <= 24
 		f.radio.Required = true
 		f.radio.SetSelected(f.labelOf(text))
 		f.radio.OnChanged = func(string) { p.setText(key, f.text()) }
@@ -94,7 +101,7 @@ func newParamField(p prefs, method string, prm attack.Param) *paramField {
 		f.check.SetChecked(on)
 		f.widget = f.check
 	default:
-		f.entry = widget.NewEntry()
+		f.entry = newFieldEntry(prm.Label)
 		f.entry.SetText(text)
 		f.entry.Validator = prm.Check
 		f.entry.OnChanged = func(s string) {
@@ -146,49 +153,30 @@ func (f *paramField) setText(s string) {
 	}
 }
 
-// formItem is the field's row: its label with the unit, the help below.
-func (f *paramField) formItem() *widget.FormItem {
+// row is the field's row: its label with the unit, the help below.
+func (f *paramField) row() *fieldRow {
 	label := f.param.Label
 	if f.param.Unit != "" {
 		label += " (" + f.param.Unit + ")"
 	}
-	it := widget.NewFormItem(label, f.widget)
-	it.HintText = shortHint(f.param.Help)
-	return it
+	return newFieldRow(label, f.param.Help, f.widget)
 }
 
-// maxHint bounds a form hint's length: Fyne draws hints on one line, so a
-// long one would widen the side panel past the window.
-const maxHint = 56
-
-// shortHint returns help's first clause, cut at a word to at most maxHint
-// characters.
-func shortHint(help string) string {
-	if i := strings.IndexAny(help, ":;("); i > 0 && len(help) > maxHint {
-		help = strings.TrimSpace(help[:i])
-	}
-	if len(help) <= maxHint {
-		return help
-	}
-	cut := strings.LastIndex(help[:maxHint], " ")
-	if cut <= 0 {
-		cut = maxHint
-	}
-	return help[:cut] + "…"
-}
-
-// methodForm is one method's parameters: a field each, in a form.
+// methodForm is one method's parameters: a field each, in rows.
 type methodForm struct {
 	fields []*paramField
-	form   *widget.Form
+	rows   []*fieldRow
+	form   *fyne.Container
 }
 
 func newMethodForm(p prefs, m methodEntry) *methodForm {
-	mf := &methodForm{form: widget.NewForm()}
+	mf := &methodForm{form: container.NewVBox()}
 	for _, prm := range m.params {
 		f := newParamField(p, m.id, prm)
+		r := f.row()
 		mf.fields = append(mf.fields, f)
-		mf.form.AppendItem(f.formItem())
+		mf.rows = append(mf.rows, r)
+		mf.form.Add(r.content)
 	}
 	return mf
 }

@@ -72,7 +72,7 @@ func TestAttackFormDefaultsAreTheEngines(t *testing.T) {
 				if f.text() != prm.Default {
 					t.Errorf("%s shows %q; default %q", prm.Name, f.text(), prm.Default)
 				}
-				if it := mf.form.Items[j]; !strings.HasPrefix(it.Text, prm.Label) || !strings.Contains(it.Text, prm.Unit) {
+				if it := mf.rows[j].label; !strings.HasPrefix(it.Text, prm.Label) || !strings.Contains(it.Text, prm.Unit) {
 					t.Errorf("row %d is %q; want %s with its unit %q", j, it.Text, prm.Label, prm.Unit)
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/advlab/advlab/engine/attack"
+	"github.com/advlab/advlab/internal/humanize"
 )
 
 const (
@@ -31,13 +33,24 @@ type attackPanel struct {
 	forms  map[string]*methodForm
 	params *fyne.Container
 	target *widget.Select
+	// targetRow greys the Target label with the field.
+	targetRow *fieldRow
+	// model names the model attacked, which is the one selected in the
+	// models list.
+	model *widget.Label
+	// fit warns when the images do not fit a model (colour, size, classes).
+	fit    *widget.Label
 	scope  *widget.RadioGroup
+	scroll *container.Scroll
 
 	run      *widget.Button
 	progress *widget.ProgressBar
 	fraction binding.Float
-	info     *widget.Label
-	content  fyne.CanvasObject
+	// eta says how far the attack is and the time left, in a fixed-width
+	// font so that the panel does not jump as the digits change.
+	eta     *widget.Label
+	info    *widget.Label
+	content fyne.CanvasObject
 
 	running bool
 	cancel  context.CancelFunc
@@ -73,13 +86,40 @@ func newAttackPanel(wb *Workbench) *attackPanel {
 	ap.run.Importance = widget.HighImportance
 	ap.fraction = binding.NewFloat()
 	ap.progress = widget.NewProgressBarWithData(ap.fraction)
+	ap.eta = widget.NewLabel("")
+	ap.eta.TextStyle.Monospace = true
+	ap.eta.SizeName = theme.SizeNameCaptionText
+	ap.eta.Truncation = fyne.TextTruncateEllipsis
 	ap.info = widget.NewLabel("Adversarial examples against the selected model; every loaded model then classifies them, to show transfer.")
 	ap.info.Wrapping = fyne.TextWrapWord
 	ap.info.SizeName = theme.SizeNameCaptionText
 
-	top := widget.NewForm(widget.NewFormItem("Method", ap.method))
-	bottom := widget.NewForm(widget.NewFormItem("Target", ap.target), widget.NewFormItem("Images", ap.scope))
-	ap.content = container.NewVScroll(container.NewVBox(top, ap.params, bottom, ap.run, ap.progress, ap.info))
+	ap.model = widget.NewLabel("")
+	ap.model.Wrapping = fyne.TextWrapWord
+	ap.fit = widget.NewLabel("")
+	ap.fit.Wrapping = fyne.TextWrapWord
+	ap.fit.Importance = widget.WarningImportance
+	ap.fit.Hide()
+	ap.targetRow = newFieldRow("Target", "", ap.target)
+	ap.scroll = container.NewVScroll(container.NewVBox(
+		newFieldRow("Model attacked", "", ap.model).content, ap.fit,
+		newFieldRow("Method", "", ap.method).content, ap.params,
+		ap.targetRow.content, newFieldRow("Images", "", ap.scope).content,
+		ap.run, ap.progress, ap.eta, ap.info))
+	ap.content = ap.scroll
+	for _, mf := range ap.forms {
+		wb.hookFields(ap.scroll, mf.form)
+		for _, f := range mf.fields {
+			if f.radio != nil {
+				wb.recordChoices(f.param.Label, f.radio)
+			} else if f.check != nil {
+				wb.recordChoices(f.param.Label, f.check)
+			}
+		}
+	}
+	wb.recordChoices("attack method", ap.method)
+	wb.recordChoices("attack target", ap.target)
+	wb.recordChoices("choice of images", ap.scope)
 	ap.enableFields()
 	return ap
 }
@@ -96,11 +136,8 @@ func (ap *attackPanel) enableFields() {
 		ap.params.Objects = []fyne.CanvasObject{mf.form}
 	}
 	ap.params.Refresh()
-	if m, ok := methodEntryOf(id); ok && m.targeted {
-		ap.target.Enable()
-	} else {
-		ap.target.Disable()
-	}
+	m, ok := methodEntryOf(id)
+	ap.targetRow.setEnabled(ok && m.targeted)
 }
 
 // SetModel offers m's labels as targets.
@@ -115,6 +152,10 @@ func (ap *attackPanel) SetModel(m Model) {
 		want = untargeted
 	}
 	ap.target.SetSelected(want)
+	ap.model.SetText("(no model loaded)")
+	if m != nil {
+		ap.model.SetText(m.Name() + ": the model selected in the list on the left; every loaded model then classifies the results")
+	}
 }
 
 // request reads the form.
@@ -210,14 +251,21 @@ func (ap *attackPanel) startAttack() {
 		offset = wb.current
 	}
 	thr := newThrottle(frameInterval, &wb.tasks)
+	started := time.Now()
+	ap.eta.SetText(fmt.Sprintf("%d images: starting…", len(req.Samples)))
+	var lastFraction float64 // set by the attack's goroutine, read at its end
 	wb.tasks.Go(func() {
 		defer cancel()
 		res, err := wb.be.RunAttack(ctx, req, func(p AttackProgress) {
+			lastFraction = p.Fraction
+			text := attackETA(p.Fraction, time.Since(started))
 			thr.Do(func() {
 				ap.fraction.Set(p.Fraction)
+				ap.eta.SetText(text)
 				wb.setStatus(p.Text)
 			})
 		})
+		elapsed, stoppedAt := time.Since(started), lastFraction
 		thr.Do(func() {
 			end()
 			ap.setRunning(false)
@@ -225,23 +273,56 @@ func (ap *attackPanel) startAttack() {
 				for i := range res.Items {
 					res.Items[i].Sample += offset
 				}
-				ap.fraction.Set(1)
 				wb.showAttack(res)
+			}
+			done := 0
+			if res != nil {
+				done = len(res.Items)
 			}
 			switch {
 			case errors.Is(err, context.Canceled):
+				// The bar stays where the attack stopped.
+				ap.fraction.Set(stoppedAt)
+				ap.eta.SetText(fmt.Sprintf("Stopped at %.0f%% after %s: %d of %d images done", 100*stoppedAt, humanize.Duration(elapsed), done, len(req.Samples)))
 				wb.setStatus("Attack stopped; showing the images it finished")
 			case err != nil:
 				wb.showError("Running "+methodName(req.Method), err)
 			default:
-				wb.setStatus(fmt.Sprintf("%s: top class changed on %.0f%% of %d images for %s",
-					methodName(req.Method), 100*res.SuccessRate(res.Source), len(res.Items), res.Models[res.Source].Name()))
+				ap.fraction.Set(1)
+				ap.eta.SetText(fmt.Sprintf("Done: %d images in %s", done, humanize.Duration(elapsed)))
+				msg := fmt.Sprintf("%s: top class changed on %.0f%% of %d images for %s as crafted",
+					methodName(req.Method), 100*res.SuccessRate(res.Source), len(res.Items), res.Models[res.Source].Name())
+				if r, ok := roundedRate(res, res.Source); ok {
+					msg += fmt.Sprintf(", on %.0f%% once saved as 8-bit PNG", 100*r)
+				}
+				wb.setStatus(msg)
 			}
 			if ap.onFinished != nil {
 				ap.onFinished(res, err)
 			}
 		})
 	})
+}
+
+// showFit shows the warning text of Workbench.fitWarning, or hides it.
+func (ap *attackPanel) showFit(text string) {
+	ap.fit.SetText(text)
+	if text == "" {
+		ap.fit.Hide()
+	} else {
+		ap.fit.Show()
+	}
+}
+
+// attackETA says how far an attack is and, from its pace so far, how long
+// it should take still.
+func attackETA(fraction float64, elapsed time.Duration) string {
+	s := fmt.Sprintf("%3.0f%% · %s elapsed", 100*fraction, humanize.Duration(elapsed))
+	if fraction > 0 && fraction < 1 {
+		left := time.Duration(float64(elapsed) * (1 - fraction) / fraction)
+		s += " · about " + humanize.Duration(left) + " left"
+	}
+	return s
 }
 
 // showAttack shows res in the comparison view.

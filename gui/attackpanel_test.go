@@ -4,9 +4,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 // TestEveryAttackReachesTheEngineAndTheComparison sets some parameters of
@@ -66,8 +68,8 @@ func TestEveryAttackReachesTheEngineAndTheComparison(t *testing.T) {
 			if shown != (len(mf.fields) > 0) || (len(mf.fields) == 0 && len(ap.params.Objects) != 0) {
 				t.Errorf("the form shows %d objects; want the %s form of %d fields only", len(ap.params.Objects), tc.method, len(mf.fields))
 			}
-			if len(mf.form.Items) != len(mf.fields) {
-				t.Errorf("%d form rows for %d parameters", len(mf.form.Items), len(mf.fields))
+			if len(mf.form.Objects) != len(mf.fields) {
+				t.Errorf("%d form rows for %d parameters", len(mf.form.Objects), len(mf.fields))
 			}
 			if on := !ap.target.Disabled(); on != (tc.target != -1) {
 				t.Errorf("target enabled = %v", on)
@@ -99,8 +101,9 @@ func TestEveryAttackReachesTheEngineAndTheComparison(t *testing.T) {
 			if cv.clean.Image() == nil || cv.adv.Image() == nil || cv.pert.Image() == nil {
 				t.Error("a side-by-side column is empty")
 			}
-			if n := strings.Count(cv.advCap.Text, "\n") + 1; n != 2 {
-				t.Errorf("adversarial caption %q has %d lines; want one per model", cv.advCap.Text, n)
+			// Two headings, and under each a line per model.
+			if n := strings.Count(cv.advCap.Text, "\n") + 1; n != 2+2*2 {
+				t.Errorf("adversarial caption %q has %d lines; want two headings and one per model under each", cv.advCap.Text, n)
 			}
 			if ap.running || ap.run.Text != "Run" {
 				t.Errorf("after the run: running %v, button %q", ap.running, ap.run.Text)
@@ -157,5 +160,53 @@ func TestAttackStopShowsWhatFinished(t *testing.T) {
 	}
 	if !strings.Contains(wb.status.Text, "stopped") {
 		t.Errorf("status %q", wb.status.Text)
+	}
+	// The bar stays where the attack stopped: the fake reported 1/6 before
+	// its second image.
+	if f, _ := ap.fraction.Get(); f != 1.0/6 || !strings.HasPrefix(ap.eta.Text, "Stopped at 17% after ") || !strings.HasSuffix(ap.eta.Text, ": 2 of 6 images done") {
+		t.Errorf("after Stop: progress %v, %q", f, ap.eta.Text)
+	}
+}
+
+func TestAttackETA(t *testing.T) {
+	tests := []struct {
+		fraction float64
+		elapsed  time.Duration
+		want     string
+	}{
+		{0, 0, "  0% · 0s elapsed"},
+		{0.25, 30 * time.Second, " 25% · 30s elapsed · about 1m30s left"},
+		{0.5, 2 * time.Minute, " 50% · 2m00s elapsed · about 2m00s left"},
+		{1, 10 * time.Second, "100% · 10s elapsed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := attackETA(tc.fraction, tc.elapsed); got != tc.want {
+				t.Errorf("attackETA(%v, %v) = %q; want %q", tc.fraction, tc.elapsed, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAttackTargetLabelFollowsTheMethod switches between a targeted and an
+// untargeted method: the Target field and its label are enabled and greyed
+// together.
+func TestAttackTargetLabelFollowsTheMethod(t *testing.T) {
+	wb, _ := newTestWorkbench(t, newFakeBackend())
+	ap := wb.attackPanel
+	wb.rightTabs.Select(wb.attackTab)
+	for _, m := range []string{MethodDeepFool, MethodPGD, MethodDeepFool, MethodCW} {
+		ap.method.SetSelected(methodName(m))
+		e, _ := methodEntryOf(m)
+		wantImp := widget.MediumImportance
+		if !e.targeted {
+			wantImp = widget.LowImportance
+		}
+		if ap.target.Disabled() == e.targeted || ap.targetRow.label.Importance != wantImp {
+			t.Errorf("%s: target disabled %v, label importance %v", m, ap.target.Disabled(), ap.targetRow.label.Importance)
+		}
+	}
+	if !strings.HasPrefix(ap.model.Text, wb.models[0].Name()+":") {
+		t.Errorf("the attacked model reads %q", ap.model.Text)
 	}
 }

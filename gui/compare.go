@@ -17,6 +17,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
+// gridCellSide is the side of a grid cell's image.
+const gridCellSide = 96
+
 // Comparison modes.
 const (
 	modeSide = "Side by side"
@@ -34,8 +37,16 @@ type compareView struct {
 	mode    *widget.RadioGroup
 	amp     *widget.Slider
 	ampText *widget.Label
-	ampRow  fyne.CanvasObject // hidden in grid mode, which shows no heat map
-	summary *widget.Label
+	auto    *widget.Check
+	// scaleBar is the heat map's colour scale, from 0 to scaleHigh.
+	scaleBar  *imageView
+	scaleHigh *widget.Label
+	// prev and next step through the attacked images side by side;
+	// position says which one is shown.
+	prev, next *widget.Button
+	position   *widget.Label
+	ampRow     fyne.CanvasObject // hidden in grid mode, which shows no heat map
+	summary    *widget.Label
 
 	clean, adv, pert          *imageView
 	cleanCap, advCap, pertCap *widget.Label
@@ -58,7 +69,20 @@ func newCompareView(wb *Workbench) *compareView {
 	cv.amp.Step = 0.05
 	cv.amp.SetValue(1)
 	cv.ampText = widget.NewLabel("×10")
-	cv.amp.OnChanged = func(float64) { cv.showItem() }
+	cv.amp.OnChanged = func(float64) {
+		if cv.auto.Checked {
+			cv.auto.SetChecked(false) // moving the slider asks for its gain
+		}
+		cv.showItem()
+	}
+	cv.auto = widget.NewCheck("Auto range", func(bool) { cv.showItem() })
+	cv.auto.SetChecked(true)
+	cv.scaleBar = newImageView(colourScale(256, 8), fyne.NewSize(48, 10))
+	cv.scaleHigh = widget.NewLabel("")
+	cv.scaleHigh.SizeName = theme.SizeNameCaptionText
+	cv.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { cv.step(-1) })
+	cv.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { cv.step(1) })
+	cv.position = widget.NewLabel("")
 	cv.summary = widget.NewLabel("Run an attack in the Attack tab to compare clean and adversarial images.")
 	cv.summary.Wrapping = fyne.TextWrapWord
 
@@ -69,7 +93,8 @@ func newCompareView(wb *Workbench) *compareView {
 	cv.side = sideBySide(
 		[3]fyne.CanvasObject{boldLabel("Clean"), cv.advTitle, boldLabel("Perturbation (heat map)")},
 		[3]fyne.CanvasObject{cv.clean, cv.adv, cv.pert},
-		[3]fyne.CanvasObject{cv.cleanCap, cv.advCap, cv.pertCap})
+		[3]fyne.CanvasObject{cv.cleanCap, cv.advCap, container.NewVBox(
+			container.NewBorder(nil, nil, captionText("0"), cv.scaleHigh, cv.scaleBar), cv.pertCap)})
 
 	cv.grid = widget.NewGridWrap(cv.gridLen, cv.gridCreate, cv.gridUpdate)
 	cv.grid.OnSelected = func(id widget.GridWrapItemID) {
@@ -85,9 +110,10 @@ func newCompareView(wb *Workbench) *compareView {
 	saveCmp := widget.NewButtonWithIcon("Save PNG…", theme.DocumentSaveIcon(), wb.saveComparisonDialog)
 	saveAdv := widget.NewButtonWithIcon("Save images…", theme.FolderOpenIcon(), wb.saveAdversarialDialog)
 	bar := container.NewHBox(cv.mode, layout.NewSpacer(), saveCmp, saveAdv)
-	cv.ampRow = container.NewBorder(nil, nil, widget.NewLabel("Amplify perturbation"), cv.ampText, cv.amp)
+	cv.ampRow = container.NewBorder(nil, nil, cv.auto, cv.ampText, cv.amp)
+	nav := container.NewBorder(nil, nil, container.NewHBox(cv.prev, cv.position, cv.next), nil, cv.ampRow)
 	cv.body = container.NewStack(cv.side)
-	cv.content = container.NewBorder(container.NewVBox(bar, cv.ampRow, cv.summary), nil, nil, nil, cv.body)
+	cv.content = container.NewBorder(container.NewVBox(bar, nav, cv.summary), nil, nil, nil, cv.body)
 	cv.mode.SetSelected(modeSide)
 	return cv
 }
@@ -141,6 +167,50 @@ func boldLabel(s string) *widget.Label {
 	return l
 }
 
+// captionText is a small fixed text.
+func captionText(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.SizeName = theme.SizeNameCaptionText
+	return l
+}
+
+// step shows the previous (d = −1) or next (d = 1) attacked image side by
+// side, and makes it the canvas's image.
+func (cv *compareView) step(d int) {
+	if cv.res == nil || len(cv.res.Items) == 0 {
+		return
+	}
+	k := cv.item + d
+	if k < 0 || k >= len(cv.res.Items) {
+		return
+	}
+	cv.item = k
+	cv.mode.SetSelected(modeSide)
+	cv.wb.selectImage(cv.res.Items[k].Sample)
+	cv.showItem()
+}
+
+// showPosition says which attacked image is shown and enables the steps
+// that lead somewhere.
+func (cv *compareView) showPosition() {
+	if cv.res == nil || len(cv.res.Items) == 0 {
+		cv.position.SetText("")
+		cv.prev.Disable()
+		cv.next.Disable()
+		return
+	}
+	cv.position.SetText(fmt.Sprintf("%d/%d", cv.item+1, len(cv.res.Items)))
+	enable := func(b *widget.Button, on bool) {
+		if on {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	enable(cv.prev, cv.item > 0)
+	enable(cv.next, cv.item < len(cv.res.Items)-1)
+}
+
 func captionLabel() *widget.Label {
 	l := widget.NewLabel("")
 	l.Wrapping = fyne.TextWrapWord
@@ -148,8 +218,32 @@ func captionLabel() *widget.Label {
 	return l
 }
 
-// amplification is the heat map's gain.
-func (cv *compareView) amplification() float64 { return math.Pow(10, cv.amp.Value) }
+// amplification is the heat map's gain: with Auto range, the one that
+// spans the colour map over this image's largest change; otherwise the
+// slider's.
+func (cv *compareView) amplification() float64 {
+	if cv.auto.Checked && cv.res != nil && cv.item >= 0 && cv.item < len(cv.res.Items) {
+		it := cv.res.Items[cv.item]
+		if d := maxAbsDiff(it.Clean, it.Adversarial); d > 0 {
+			return 1 / d
+		}
+	}
+	return math.Pow(10, cv.amp.Value)
+}
+
+// heatScaleText says what the heat map's colours stand for; a perturbation
+// of one size everywhere (FGSM, Square) shows as one colour, and says so.
+func (cv *compareView) heatScaleText(it AttackItem) string {
+	hi, atHi := diffStats(it.Clean, it.Adversarial)
+	if hi == 0 {
+		return "no pixel changed"
+	}
+	s := fmt.Sprintf("colours: 0 to %.1f/255 (×%.0f)", 255/cv.amplification(), cv.amplification())
+	if atHi >= 0.9 {
+		s += fmt.Sprintf("; %.0f%% of pixels changed by the most, %.0f/255, hence mostly one colour", 100*atHi, hi*255)
+	}
+	return s
+}
 
 // SetResult shows res, side by side at the canvas's image when it was
 // attacked.
@@ -161,7 +255,12 @@ func (cv *compareView) SetResult(res *AttackResult) {
 			cv.item = i
 		}
 	}
-	cv.summary.SetText(cv.summaryText())
+	text := summaryText(res)
+	if w := cv.wb.fitWarning(res.Models...); w != "" {
+		text = w + "\n" + text // the figures of an unfit pair are artefacts
+	}
+	cv.summary.SetText(text)
+	cv.showPosition()
 	cv.advTitle.SetText("Adversarial (" + methodShort(res.Method) + ")")
 	if len(res.Items) > 1 && cv.mode.Selected == "" {
 		cv.mode.SetSelected(modeGrid)
@@ -182,46 +281,6 @@ func (cv *compareView) ShowSample(i int) {
 			return
 		}
 	}
-}
-
-// summaryText is the success rate per model.
-func (cv *compareView) summaryText() string {
-	res := cv.res
-	var parts, rounded []string
-	order := []int{res.Source}
-	for i := range res.Models {
-		if i != res.Source {
-			order = append(order, i)
-		}
-	}
-	for _, i := range order {
-		m := res.Models[i]
-		n := 0
-		for _, it := range res.Items {
-			if it.Flipped(i) {
-				n++
-			}
-		}
-		role := "transfer"
-		if i == res.Source {
-			role = "attacked"
-		}
-		parts = append(parts, fmt.Sprintf("%s (%s) %d/%d = %.0f%%", m.Name(), role, n, len(res.Items), 100*float64(n)/float64(len(res.Items))))
-		if len(res.Items[0].RoundedPred) > i {
-			r := 0
-			for _, it := range res.Items {
-				if it.FlippedRounded(i) {
-					r++
-				}
-			}
-			rounded = append(rounded, fmt.Sprintf("%s %d/%d = %.0f%%", m.Name(), r, len(res.Items), 100*float64(r)/float64(len(res.Items))))
-		}
-	}
-	text := fmt.Sprintf("%s: prediction flipped on %s", methodShort(res.Method), strings.Join(parts, "; "))
-	if len(rounded) > 0 {
-		text += "; saved as 8-bit images: " + strings.Join(rounded, "; ")
-	}
-	return text
 }
 
 func (cv *compareView) showMode() {
@@ -249,13 +308,24 @@ func (cv *compareView) showItem() {
 	cv.clean.SetImage(it.Clean)
 	cv.adv.SetImage(it.Adversarial)
 	cv.pert.SetImage(heatMap(it.Clean, it.Adversarial, amp))
-	cv.cleanCap.SetText(predLines(cv.res, it.CleanPred, nil))
-	cv.advCap.SetText(predLines(cv.res, it.AdvPred, it.CleanPred))
-	cv.pertCap.SetText(fmt.Sprintf("L2 %.3f · L∞ %.3f (%.1f/255)\namplified ×%.0f", it.L2, it.Linf, it.Linf*255, amp))
-	if it.L2 == 0 && it.Linf == 0 {
-		l2, linf := perturbationNorms(it.Clean, it.Adversarial)
-		cv.pertCap.SetText(fmt.Sprintf("L2 %.3f · L∞ %.3f (%.0f/255)\namplified ×%.0f", l2, linf, linf*255, amp))
+	cv.cleanCap.SetText(cleanCaption(cv.res, it, cv.sampleOf(it)))
+	cv.advCap.SetText(advCaption(cv.res, it))
+	l2, linf := it.L2, it.Linf
+	if l2 == 0 && linf == 0 {
+		l2, linf = perturbationNorms(it.Clean, it.Adversarial)
 	}
+	cv.pertCap.SetText(fmt.Sprintf("L2 %.3f · L∞ %.3f (%.1f/255)\n%s", l2, linf, linf*255, cv.heatScaleText(it)))
+	cv.scaleHigh.SetText(fmt.Sprintf("%.1f/255", 255/amp))
+	cv.showPosition()
+}
+
+// sampleOf returns the image set's sample it was made from, or nil when
+// the set changed since.
+func (cv *compareView) sampleOf(it AttackItem) *Sample {
+	if s := it.Sample; cv.wb.images != nil && s >= 0 && s < len(cv.wb.images.Samples) {
+		return &cv.wb.images.Samples[s]
+	}
+	return nil
 }
 
 // perturbationNorms measures adv − clean in [0,1] units over 8-bit pixels.
@@ -274,33 +344,6 @@ func perturbationNorms(clean, adv image.Image) (l2, linf float64) {
 	return math.Sqrt(s), linf
 }
 
-// predLines captions an image with every model's top class; with ref set,
-// a class that differs from ref's is marked as flipped (✗), one that does
-// not as kept (✓).
-func predLines(res *AttackResult, preds, ref []Prediction) string {
-	var lines []string
-	for i, m := range res.Models {
-		if i >= len(preds) {
-			break
-		}
-		top := preds[i].Top(1)
-		if len(top) == 0 {
-			continue
-		}
-		// The mark leads, so that wrapping cannot part it from its line.
-		mark := ""
-		if ref != nil {
-			if preds[i].Class() != ref[i].Class() {
-				mark = "✗ "
-			} else {
-				mark = "✓ "
-			}
-		}
-		lines = append(lines, fmt.Sprintf("%s%s: %s (%.0f%%)", mark, m.Name(), labelOf(m.Labels(), top[0].Class), 100*top[0].Prob))
-	}
-	return strings.Join(lines, "\n")
-}
-
 func (cv *compareView) gridLen() int {
 	if cv.res == nil {
 		return 0
@@ -309,16 +352,18 @@ func (cv *compareView) gridLen() int {
 }
 
 func (cv *compareView) gridCreate() fyne.CanvasObject {
-	img := newImageView(nil, fyne.NewSize(96, 96))
+	img := newImageView(nil, fyne.NewSize(gridCellSide, gridCellSide))
 	frame := canvas.NewRectangle(color.Transparent)
 	frame.StrokeWidth = 3
-	// Two lines: the class seen now, and under it the class seen before
-	// (blank when the prediction held), each truncated on its own.
-	label := widget.NewLabel("new\nold")
+	// Three lines (gridCaption), each truncated on its own; the cell is
+	// wider than its image so that a class name of a dozen letters fits.
+	label := widget.NewLabel("CHANGED → no-entry\nwas speed-30\n8-bit: CHANGED")
 	label.SizeName = theme.SizeNameCaptionText
 	label.Alignment = fyne.TextAlignCenter
 	label.Truncation = fyne.TextTruncateEllipsis
-	return container.NewBorder(nil, label, nil, nil, container.NewStack(img, frame))
+	width := canvas.NewRectangle(color.Transparent)
+	width.SetMinSize(fyne.NewSize(gridCellSide*5/4, 0))
+	return container.NewBorder(nil, label, nil, nil, container.NewStack(img, frame, width))
 }
 
 func (cv *compareView) gridUpdate(id widget.GridWrapItemID, o fyne.CanvasObject) {
@@ -332,13 +377,11 @@ func (cv *compareView) gridUpdate(id widget.GridWrapItemID, o fyne.CanvasObject)
 	stack.Objects[0].(*imageView).SetImage(it.Adversarial)
 	frame := stack.Objects[1].(*canvas.Rectangle)
 	src := cv.res.Source
-	m := cv.res.Models[src]
+	label.SetText(gridCaption(cv.res, it))
 	if it.Flipped(src) {
 		frame.StrokeColor = color.NRGBA{220, 40, 40, 255}
-		label.SetText("✗ " + labelOf(m.Labels(), it.AdvPred[src].Class()) + "\n← " + labelOf(m.Labels(), it.CleanPred[src].Class()))
 	} else {
 		frame.StrokeColor = color.Transparent
-		label.SetText("✓ " + labelOf(m.Labels(), it.AdvPred[src].Class()) + "\n ")
 	}
 	frame.Refresh()
 }
@@ -370,9 +413,9 @@ func (cv *compareView) renderSide() (image.Image, error) {
 		l.SetText(text)
 		return l
 	}
-	name := ""
-	if s := it.Sample; cv.wb.images != nil && s >= 0 && s < len(cv.wb.images.Samples) {
-		name = cv.wb.images.Samples[s].Name
+	name, s := "", cv.sampleOf(it)
+	if s != nil {
+		name = s.Name
 	}
 	title := widget.NewLabelWithStyle(fmt.Sprintf("advlab · %s · %s", methodShort(cv.res.Method), name), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l2, linf := perturbationNorms(it.Clean, it.Adversarial)
@@ -380,8 +423,8 @@ func (cv *compareView) renderSide() (image.Image, error) {
 	obj := container.NewPadded(container.NewBorder(title, nil, nil, nil, sideBySide(
 		[3]fyne.CanvasObject{boldLabel("Clean"), boldLabel("Adversarial"), boldLabel(fmt.Sprintf("Perturbation ×%.0f", amp))},
 		[3]fyne.CanvasObject{newImageView(it.Clean, min), newImageView(it.Adversarial, min), newImageView(heatMap(it.Clean, it.Adversarial, amp), min)},
-		[3]fyne.CanvasObject{caption(predLines(cv.res, it.CleanPred, nil)), caption(predLines(cv.res, it.AdvPred, it.CleanPred)),
-			caption(fmt.Sprintf("L2 %.3f · L∞ %.0f/255", l2, linf*255))},
+		[3]fyne.CanvasObject{caption(cleanCaption(cv.res, it, s)), caption(advCaption(cv.res, it)),
+			caption(fmt.Sprintf("L2 %.3f · L∞ %.0f/255\n%s", l2, linf*255, cv.heatScaleText(it)))},
 	)))
 	c := software.NewCanvas()
 	c.SetPadded(false)

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"fmt"
 	"image"
 	"strings"
 	"testing"
@@ -59,14 +60,17 @@ func TestComparisonShowsEveryModelAndTheFlips(t *testing.T) {
 			}
 		}
 	}
-	if it.Flipped(0) != strings.HasPrefix(cv.advCap.Text, "✗ ") {
-		t.Errorf("caption %q does not say whether the top class flipped", cv.advCap.Text)
+	if want := verdict(it.AdvPred[0], it.CleanPred[0]) + " · " + wb.models[0].Name() + ":"; !strings.Contains(cv.advCap.Text, "\n"+want) {
+		t.Errorf("caption %q does not say %q", cv.advCap.Text, want)
+	}
+	if s := wb.images.Samples[it.Sample]; !strings.HasPrefix(cv.cleanCap.Text, "True class: "+s.Class+" · "+s.Name+"\n") {
+		t.Errorf("clean caption %q does not name the true class and file", cv.cleanCap.Text)
 	}
 	// The amplification slider redraws the heat map (TestHeatMap checks the
 	// gain) and says by how much.
 	heat10 := cv.pert.Image()
 	cv.amp.SetValue(2)
-	if cv.ampText.Text != "×100" || !strings.Contains(cv.pertCap.Text, "amplified ×100") || cv.pert.Image() == heat10 {
+	if cv.auto.Checked || cv.ampText.Text != "×100" || !strings.Contains(cv.pertCap.Text, "(×100)") || cv.scaleHigh.Text != "2.5/255" || cv.pert.Image() == heat10 {
 		t.Errorf("at ×100: readout %q, caption %q", cv.ampText.Text, cv.pertCap.Text)
 	}
 	cv.amp.SetValue(1)
@@ -97,18 +101,25 @@ func TestComparisonShowsEveryModelAndTheFlips(t *testing.T) {
 			case *widget.Label:
 				text = o.Text
 			case *canvas.Rectangle:
+				if o.StrokeColor == nil {
+					continue
+				}
 				_, _, _, a := o.StrokeColor.RGBA()
 				framed = framed || (o.StrokeWidth > 0 && a > 0)
 			}
 		}
 		now, before := signLabels[it.AdvPred[0].Class()], signLabels[it.CleanPred[0].Class()]
-		want := "✓ " + now + "\n "
+		want := "kept: " + now + "\n \n8-bit: kept"
 		if it.Flipped(0) {
-			want = "✗ " + now + "\n← " + before
+			want = "CHANGED → " + now + "\nwas " + before + "\n8-bit: " + verdict(it.RoundedPred[0], it.CleanPred[0])
 		}
 		if text != want || framed != it.Flipped(0) {
 			t.Errorf("grid cell %d: %q, framed %v; want %q, framed %v", i, text, framed, want, it.Flipped(0))
 		}
+	}
+	// The fake's rounding undoes the flip of image 2: 2 of 6 after it.
+	if want := "top class changed on 50% of 6 images for fake-signs as crafted, on 33% once saved as 8-bit PNG"; !strings.Contains(wb.status.Text, want) {
+		t.Errorf("status %q; want %q", wb.status.Text, want)
 	}
 	if !strings.Contains(cv.summary.Text, "fake-signs (attacked) 3/6 = 50%") || !strings.Contains(cv.summary.Text, "second (transfer)") {
 		t.Errorf("summary = %q", cv.summary.Text)
@@ -205,19 +216,51 @@ func TestWindowMinSizeFits(t *testing.T) {
 	fits("evaluation")
 }
 
-// TestCompareSummaryGivesTheEightBitFigures builds a result where rounding
-// undoes one of two flips and checks that the summary gives both figures.
-func TestCompareSummaryGivesTheEightBitFigures(t *testing.T) {
+// TestCompareGivesTheEightBitFigures builds a result where rounding undoes
+// one of two flips and checks that the summary, the adversarial caption and
+// the grid each give both figures under their names.
+func TestCompareGivesTheEightBitFigures(t *testing.T) {
 	wb, _ := newTestWorkbench(t, newFakeBackend())
-	a, b := Prediction{Probs: []float32{0.9, 0.1}}, Prediction{Probs: []float32{0.1, 0.9}}
+	a, b := Prediction{Probs: []float32{0.9, 0.1, 0, 0, 0}}, Prediction{Probs: []float32{0.1, 0.9, 0, 0, 0}}
+	img := darkImage(8, 8, 0)
 	res := &AttackResult{Method: MethodPGD, Models: []Model{wb.models[0]}, Items: []AttackItem{
-		{CleanPred: []Prediction{a}, AdvPred: []Prediction{b}, RoundedPred: []Prediction{a}},
-		{CleanPred: []Prediction{a}, AdvPred: []Prediction{b}, RoundedPred: []Prediction{b}},
+		{Sample: 0, Clean: img, Adversarial: img, CleanPred: []Prediction{a}, AdvPred: []Prediction{b}, RoundedPred: []Prediction{a}},
+		{Sample: 1, Clean: img, Adversarial: img, CleanPred: []Prediction{a}, AdvPred: []Prediction{b}, RoundedPred: []Prediction{b}},
 	}}
-	wb.compare.res = res
+	wb.showAttack(res)
+	cv := wb.compare
 	name := wb.models[0].Name()
-	want := "PGD: prediction flipped on " + name + " (attacked) 2/2 = 100%; saved as 8-bit images: " + name + " 1/2 = 50%"
-	if got := wb.compare.summaryText(); got != want {
-		t.Errorf("summary %q; want %q", got, want)
+	want := "PGD: top class changed, as crafted (float pixels): " + name + " (attacked) 2/2 = 100%\n" +
+		"Saved as 8-bit PNG (what Save images writes): " + name + " (attacked) 1/2 = 50%"
+	if cv.summary.Text != want {
+		t.Errorf("summary %q; want %q", cv.summary.Text, want)
+	}
+	tests := []struct {
+		item        int
+		caption     string
+		gridCaption string
+	}{
+		{0, "As crafted (float pixels):\nCHANGED · " + name + ": yield (90%)\nSaved as 8-bit PNG:\nkept · " + name + ": stop (90%)",
+			"CHANGED → yield\nwas stop\n8-bit: kept"},
+		{1, "As crafted (float pixels):\nCHANGED · " + name + ": yield (90%)\nSaved as 8-bit PNG:\nCHANGED · " + name + ": yield (90%)",
+			"CHANGED → yield\nwas stop\n8-bit: CHANGED"},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprint(tc.item), func(t *testing.T) {
+			cv.item = tc.item
+			cv.showItem()
+			if cv.advCap.Text != tc.caption {
+				t.Errorf("adversarial caption %q; want %q", cv.advCap.Text, tc.caption)
+			}
+			if got := gridCaption(res, res.Items[tc.item]); got != tc.gridCaption {
+				t.Errorf("grid caption %q; want %q", got, tc.gridCaption)
+			}
+		})
+	}
+	// Without 8-bit predictions the view says so rather than stay silent.
+	res.Items[0].RoundedPred, res.Items[1].RoundedPred = nil, nil
+	wb.showAttack(res)
+	if !strings.HasSuffix(cv.summary.Text, "\nSaved as 8-bit PNG: not measured") || !strings.HasSuffix(cv.advCap.Text, "Saved as 8-bit PNG: not measured") {
+		t.Errorf("unmeasured 8-bit figures: summary %q, caption %q", cv.summary.Text, cv.advCap.Text)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -40,6 +41,8 @@ type evalPanel struct {
 	running bool
 	cancel  context.CancelFunc
 	curves  []EvalCurve
+	// measured is the request the curves answer (for saving them).
+	measured EvalRequest
 	// onFinished, when set, is told when a run ends (the scripted demo).
 	onFinished func(error)
 }
@@ -84,7 +87,10 @@ func newEvalPanel(wb *Workbench) *evalPanel {
 	ep.plot.markers = true
 	ep.table = widget.NewLabel("Run Evaluate (right) to measure the current patch.")
 	ep.table.Wrapping = fyne.TextWrapWord
-	ep.plotContent = container.NewBorder(nil, ep.table, nil, nil, ep.plot)
+	saveCSV := widget.NewButtonWithIcon("Save CSV…", theme.DocumentSaveIcon(), wb.saveEvalCSVDialog)
+	savePNG := widget.NewButtonWithIcon("Save PNG…", theme.FileImageIcon(), wb.saveEvalPNGDialog)
+	bar := container.NewHBox(layout.NewSpacer(), saveCSV, savePNG)
+	ep.plotContent = container.NewBorder(bar, ep.table, nil, nil, ep.plot)
 	return ep
 }
 
@@ -212,6 +218,7 @@ func (ep *evalPanel) start() {
 				wb.showError("Evaluating the patch", err)
 			default:
 				ep.fraction.Set(1)
+				ep.measured = req
 				ep.SetCurves(curves)
 				wb.setStatus("Evaluated the patch at " + fmt.Sprint(len(req.Areas)) + " scales")
 			}

@@ -108,7 +108,7 @@ func (b *fakeBackend) Predict(ctx context.Context, m Model, img image.Image) (Pr
 	b.mu.Lock()
 	b.predicts++
 	b.mu.Unlock()
-	return m.(*fakeModel).predict(img), nil
+	return m.(predicter).predict(img), nil
 }
 
 // darkImage is a dark w×h image with a faint gradient, so images differ.
@@ -140,8 +140,8 @@ func (b *fakeBackend) LoadImages(ctx context.Context, path string) (*ImageSet, e
 	return &ImageSet{Name: path, Samples: []Sample{{Name: "a/1.png", Class: "a", Image: darkImage(40, 30, 0)}}}, nil
 }
 
-// RunAttack brightens a square in the left of every image: the fake models
-// then see class 0.
+// RunAttack brightens a square in the left of every other image: the fake
+// models then see class 0.
 func (b *fakeBackend) RunAttack(ctx context.Context, req AttackRequest, progress func(AttackProgress)) (*AttackResult, error) {
 	b.mu.Lock()
 	b.attacks = append(b.attacks, req)
@@ -173,10 +173,17 @@ func (b *fakeBackend) RunAttack(ctx context.Context, req AttackRequest, progress
 		}
 		it := AttackItem{Sample: i, Clean: clean, Adversarial: adv}
 		for _, m := range req.Models {
-			it.CleanPred = append(it.CleanPred, m.(*fakeModel).predict(clean))
-			it.AdvPred = append(it.AdvPred, m.(*fakeModel).predict(adv))
+			it.CleanPred = append(it.CleanPred, m.(predicter).predict(clean))
+			it.AdvPred = append(it.AdvPred, m.(predicter).predict(adv))
+		}
+		// The 8-bit round trip undoes the flip of image 2, as it does
+		// for an attack that only just crossed the decision boundary.
+		it.RoundedPred = it.AdvPred
+		if i == 2 {
+			it.RoundedPred = it.CleanPred
 		}
 		it.Success = it.Flipped(res.Source)
+		it.RoundedSuccess = it.FlippedRounded(res.Source)
 		res.Items = append(res.Items, it)
 	}
 	return res, nil
@@ -338,3 +345,6 @@ func topDialogText(w fyne.Window) string {
 }
 
 var errBoom = errors.New("boom: the file is not an ONNX model; export it again")
+
+// predicter is a fake model of any kind.
+type predicter interface{ predict(image.Image) Prediction }

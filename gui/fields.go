@@ -5,15 +5,13 @@ import (
 	"math"
 	"strconv"
 	"strings"
-
-	"fyne.io/fyne/v2/widget"
 )
 
 // numField is a numeric parameter typed into an entry: it checks its range
 // as the user types, remembers its text in the preferences, and parses to a
 // value with an error that names the field and says what to type.
 type numField struct {
-	Entry    *widget.Entry
+	Entry    *fieldEntry
 	name     string
 	min, max float64
 	integer  bool
@@ -23,7 +21,7 @@ type numField struct {
 // stored text under key or def, accepting [min, max] (whole numbers when
 // integer).
 func newNumField(p prefs, key, name, def string, min, max float64, integer bool) *numField {
-	f := &numField{Entry: widget.NewEntry(), name: name, min: min, max: max, integer: integer}
+	f := &numField{Entry: newFieldEntry(name), name: name, min: min, max: max, integer: integer}
 	f.Entry.SetText(p.text(key, def))
 	f.Entry.Validator = func(string) error { _, err := f.Value(); return err }
 	f.Entry.OnChanged = func(s string) {

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
@@ -109,4 +110,29 @@ func (d dialogChooser) SaveFile(title, name string, cb func(string)) {
 	}
 	fd.Resize(dialogSize)
 	fd.Show()
+}
+
+// openPatch loads a patch file.
+func (wb *Workbench) openPatch(path string) {
+	end := wb.begin("Reading the patch " + filepath.Base(path) + "…")
+	wb.tasks.Go(func() {
+		p, meta, err := wb.be.LoadPatch(path)
+		wb.tasks.ui(func() {
+			end()
+			if err != nil {
+				wb.prefs.removeRecent(prefRecentPatches, path)
+				wb.win.SetMainMenu(wb.mainMenu())
+				wb.showError("Opening the patch "+filepath.Base(path), err)
+				return
+			}
+			wb.prefs.addRecent(prefRecentPatches, path)
+			wb.win.SetMainMenu(wb.mainMenu())
+			wb.setPatch(p, meta)
+			msg := fmt.Sprintf("Opened a %d×%d patch", p.W, p.H)
+			if meta.Target != "" {
+				msg += " targeting " + meta.Target
+			}
+			wb.setStatus(msg)
+		})
+	})
 }

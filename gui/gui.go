@@ -29,7 +29,9 @@ const DemoEnv = "ADVLAB_DEMO"
 // PNG to open, and --demo=MODE (see DemoEnv).
 func New(a fyne.App, w fyne.Window, be Backend, args []string) {
 	wb := newWorkbench(a, w, be)
-	w.Resize(fyne.NewSize(1280, 800))
+	// A window larger than the screen would put Start and the status bar
+	// out of reach.
+	w.Resize(fitWindow(preferredSize, screenSize(w.Canvas().Scale()), w.Content().MinSize()))
 	demo := os.Getenv(DemoEnv)
 	var paths []string
 	for _, arg := range args {
@@ -48,6 +50,10 @@ func New(a fyne.App, w fyne.Window, be Backend, args []string) {
 
 // close stops running work and releases the models when the window closes.
 func (wb *Workbench) close() {
+	if wb.closed {
+		return // Quit closes the window, which calls close again
+	}
+	wb.closed = true
 	for _, cancel := range []func(){wb.train.stop, wb.attackPanel.stopIfRunning, wb.eval.stopIfRunning} {
 		cancel()
 	}

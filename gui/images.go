@@ -72,17 +72,10 @@ func drawFitted(src image.Image, w, h int) *image.RGBA {
 // resized to clean's size when they differ.
 func heatMap(clean, adv image.Image, amp float64) *image.NRGBA {
 	b := clean.Bounds()
-	w, h := b.Dx(), b.Dy()
-	a := toNRGBA(adv, w, h)
-	c := toNRGBA(clean, w, h)
-	out := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for i := 0; i < w*h; i++ {
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for i, d := range pixelDiffs(clean, adv) {
+		col := inferno(d * amp)
 		o := 4 * i
-		d := 0
-		for k := 0; k < 3; k++ {
-			d = max(d, absInt(int(a.Pix[o+k])-int(c.Pix[o+k])))
-		}
-		col := inferno(float64(d) / 255 * amp)
 		out.Pix[o], out.Pix[o+1], out.Pix[o+2], out.Pix[o+3] = col.R, col.G, col.B, 255
 	}
 	return out
@@ -128,4 +121,66 @@ func inferno(v float64) color.NRGBA {
 	a, b := infernoStops[i], infernoStops[i+1]
 	mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x) + f*(float64(y)-float64(x)))) }
 	return color.NRGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 255}
+}
+
+// pixelDiffs returns, per pixel, |adv − clean| in [0,1], the largest over
+// the channels, at clean's size.
+func pixelDiffs(clean, adv image.Image) []float64 {
+	b := clean.Bounds()
+	w, h := b.Dx(), b.Dy()
+	a, c := toNRGBA(adv, w, h), toNRGBA(clean, w, h)
+	out := make([]float64, w*h)
+	for i := range out {
+		d := 0
+		for k := 0; k < 3; k++ {
+			d = max(d, absInt(int(a.Pix[4*i+k])-int(c.Pix[4*i+k])))
+		}
+		out[i] = float64(d) / 255
+	}
+	return out
+}
+
+// maxAbsDiff is the largest change of any pixel's channel, in [0,1]; 0 for
+// a missing image.
+func maxAbsDiff(clean, adv image.Image) float64 {
+	hi, _ := diffStats(clean, adv)
+	return hi
+}
+
+// diffStats returns the largest per-pixel change and the fraction of the
+// changed pixels that changed by exactly that much (near 1 for an L∞
+// attack such as FGSM, whose heat map is then mostly one colour).
+func diffStats(clean, adv image.Image) (hi, atHi float64) {
+	if clean == nil || adv == nil {
+		return 0, 0
+	}
+	d := pixelDiffs(clean, adv)
+	changed, at := 0, 0
+	for _, v := range d {
+		hi = math.Max(hi, v)
+	}
+	for _, v := range d {
+		if v > 0 {
+			changed++
+			if v == hi {
+				at++
+			}
+		}
+	}
+	if changed == 0 {
+		return 0, 0
+	}
+	return hi, float64(at) / float64(changed)
+}
+
+// colourScale is a w×h bar of the heat map's colours, 0 on the left.
+func colourScale(w, h int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for x := 0; x < w; x++ {
+		c := inferno(float64(x) / float64(w-1))
+		for y := 0; y < h; y++ {
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	return img
 }

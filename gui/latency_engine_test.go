@@ -15,7 +15,7 @@ func trainTheDemo(tb testing.TB, be Backend) uiRun {
 	}
 	wb.train.steps.Entry.SetText("60")
 	noise := wb.view.Composite()
-	wb.toolbarRun.OnActivated()
+	wb.toolbarRun.button.OnTapped()
 	var r uiRun
 	r.busy, r.probe = uiLoop(wb, frameInterval, func() bool { return !wb.train.running })
 	r.probesDuring = len(r.probe)

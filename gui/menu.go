@@ -20,6 +20,11 @@ var (
 	scRun        = &desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault}
 	scRunEnter   = &desktop.CustomShortcut{KeyName: fyne.KeyEnter, Modifier: fyne.KeyModifierShortcutDefault}
 	scExport     = &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: fyne.KeyModifierShortcutDefault}
+	scSavePatch  = &desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}
+	scQuit       = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}
+	scUndo       = &fyne.ShortcutUndo{}
+	scRedo       = &desktop.CustomShortcut{KeyName: fyne.KeyZ, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+	scRedoY      = &fyne.ShortcutRedo{}
 )
 
 // shortcutHelp lists the shortcuts for the About dialog.
@@ -27,6 +32,10 @@ const shortcutHelp = `Ctrl+O          open a model (.onnx)
 Ctrl+Shift+O    open an image folder
 Ctrl+Enter, F5  start or stop the task of the tab on the right
 Ctrl+E          export the patch for printing
+Ctrl+S          save the patch
+Ctrl+Z          undo a move of the patch (in a field: undo typing)
+Ctrl+Shift+Z    redo (Ctrl+Y too)
+Ctrl+Q          quit
 On the canvas: drag to move the patch; drag the corner handle or scroll to
 scale it; drag the top handle, shift+scroll or use the slider to rotate it;
 click to place it; arrows nudge it, + − scale, [ ] rotate.
@@ -59,10 +68,22 @@ func (wb *Workbench) mainMenu() *fyne.MainMenu {
 	export.Shortcut = scExport
 	export.Icon = theme.DocumentPrintIcon()
 	savePatch := fyne.NewMenuItem("Save patch…", wb.savePatchDialog)
+	savePatch.Shortcut = scSavePatch
+	savePatch.Icon = theme.DocumentSaveIcon()
+	quit := fyne.NewMenuItem("Quit", wb.quit)
+	quit.Shortcut = scQuit
+	quit.IsQuit = true
+	undo := fyne.NewMenuItem("Undo move", wb.undo)
+	undo.Shortcut = scUndo
+	redo := fyne.NewMenuItem("Redo move", wb.redo)
+	redo.Shortcut = scRedo
+	edit := fyne.NewMenu("Edit", undo, redo)
 	saveAdv := fyne.NewMenuItem("Save adversarial images…", wb.saveAdversarialDialog)
 	saveCmp := fyne.NewMenuItem("Save comparison as PNG…", wb.saveComparisonDialog)
+	saveEvalCSV := fyne.NewMenuItem("Save evaluation as CSV…", wb.saveEvalCSVDialog)
+	saveEvalPNG := fyne.NewMenuItem("Save evaluation plot as PNG…", wb.saveEvalPNGDialog)
 	file := fyne.NewMenu("File", openModel, openFolder, openPatch, recent, fyne.NewMenuItemSeparator(),
-		savePatch, export, saveAdv, saveCmp)
+		savePatch, export, saveAdv, saveCmp, saveEvalCSV, saveEvalPNG, fyne.NewMenuItemSeparator(), quit)
 	run := fyne.NewMenuItem("Start / stop", wb.toggleRun)
 	run.Shortcut = scRun
 	run.Icon = theme.MediaPlayIcon()
@@ -71,7 +92,7 @@ func (wb *Workbench) mainMenu() *fyne.MainMenu {
 		fyne.NewMenuItem("Attack", func() { wb.rightTabs.Select(wb.attackTab) }),
 		fyne.NewMenuItem("Evaluate the patch", func() { wb.rightTabs.Select(wb.evTab) }))
 	help := fyne.NewMenu("Help", fyne.NewMenuItem("About advlab", wb.showAbout))
-	return fyne.NewMainMenu(file, tasks, help)
+	return fyne.NewMainMenu(file, edit, tasks, help)
 }
 
 // recentMenu lists the remembered models, folders and patches.
@@ -95,16 +116,20 @@ func (wb *Workbench) recentMenu() *fyne.Menu {
 
 // toolbar is the row of the most used actions.
 func (wb *Workbench) toolbar() fyne.CanvasObject {
-	wb.toolbarRun = widget.NewToolbarAction(theme.MediaPlayIcon(), wb.toggleRun)
+	tip := func(icon fyne.Resource, text string, action func()) *tipAction {
+		return newTipAction(icon, text, action, wb.showTip)
+	}
+	wb.toolbarRun = tip(theme.MediaPlayIcon(), "Start or stop the task of the tab on the right (Ctrl+Enter, F5)", wb.toggleRun)
 	wb.tools = widget.NewToolbar(
-		widget.NewToolbarAction(theme.FileIcon(), wb.openModelDialog),
-		widget.NewToolbarAction(theme.FolderOpenIcon(), wb.openFolderDialog),
-		widget.NewToolbarAction(theme.FileImageIcon(), wb.openPatchDialog),
+		tip(theme.FileIcon(), "Open a model, an .onnx classifier (Ctrl+O)", wb.openModelDialog),
+		tip(theme.FolderOpenIcon(), "Open an image folder (Ctrl+Shift+O)", wb.openFolderDialog),
+		tip(theme.FileImageIcon(), "Open a patch PNG", wb.openPatchDialog),
+		tip(theme.DocumentSaveIcon(), "Save the patch (Ctrl+S)", wb.savePatchDialog),
 		widget.NewToolbarSeparator(),
 		wb.toolbarRun,
-		widget.NewToolbarAction(theme.DocumentPrintIcon(), func() { wb.showExportDialog() }),
+		tip(theme.DocumentPrintIcon(), "Export the patch for printing (Ctrl+E)", func() { wb.showExportDialog() }),
 		widget.NewToolbarSpacer(),
-		widget.NewToolbarAction(theme.HelpIcon(), wb.showAbout),
+		tip(theme.HelpIcon(), "About advlab and its shortcuts", wb.showAbout),
 	)
 	return wb.tools
 }
@@ -118,7 +143,18 @@ func (wb *Workbench) addShortcuts() {
 	c.AddShortcut(scRun, func(fyne.Shortcut) { wb.toggleRun() })
 	c.AddShortcut(scRunEnter, func(fyne.Shortcut) { wb.toggleRun() })
 	c.AddShortcut(scExport, func(fyne.Shortcut) { wb.showExportDialog() })
+	c.AddShortcut(scSavePatch, func(fyne.Shortcut) { wb.savePatchDialog() })
+	c.AddShortcut(scQuit, func(fyne.Shortcut) { wb.quit() })
+	c.AddShortcut(scUndo, func(fyne.Shortcut) { wb.undo() })
+	c.AddShortcut(scRedo, func(fyne.Shortcut) { wb.redo() })
+	c.AddShortcut(scRedoY, func(fyne.Shortcut) { wb.redo() })
 	c.SetOnTypedKey(wb.typedKey)
+}
+
+// quit stops running work, releases the models and ends the application.
+func (wb *Workbench) quit() {
+	wb.close()
+	wb.app.Quit()
 }
 
 // showAbout says what advlab is and lists the shortcuts.

@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 )
 
 // menuItem finds the item labelled label in the window's menu named menu.
@@ -54,12 +53,12 @@ func TestMenuAndToolbarActions(t *testing.T) {
 		{"File", "Open model…", 0, "open Open a model", "", false},
 		{"File", "Open image folder…", 1, "folder Open an image folder", "", false},
 		{"File", "Open patch…", 2, "open Open a patch", "", false},
-		{"File", "Export patch for printing…", 5, "", "dpi", false},
-		{"File", "Save patch…", -1, "save patch.png", "", false},
+		{"File", "Export patch for printing…", 6, "", "dpi", false},
+		{"File", "Save patch…", 3, "save patch.png", "", false},
 		{"File", "Save adversarial images…", -1, "", "run an attack", false},
 		{"File", "Save comparison as PNG…", -1, "", "run an attack", false},
-		{"Run", "Start / stop", 4, "", "", true},
-		{"Help", "About advlab", 7, "", "Ctrl+Shift+O", false},
+		{"Run", "Start / stop", 5, "", "", true},
+		{"Help", "About advlab", 8, "", "Ctrl+Shift+O", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.item, func(t *testing.T) {
@@ -68,11 +67,11 @@ func TestMenuAndToolbarActions(t *testing.T) {
 			wb, files := newTestWorkbench(t, be)
 			actions := map[string]func(){"menu": menuItem(t, wb.win, tc.menu, tc.item).Action}
 			if tc.tool >= 0 {
-				a, ok := wb.tools.Items[tc.tool].(*widget.ToolbarAction)
+				a, ok := wb.tools.Items[tc.tool].(*tipAction)
 				if !ok {
 					t.Fatalf("toolbar item %d is a %T", tc.tool, wb.tools.Items[tc.tool])
 				}
-				actions["toolbar"] = a.OnActivated
+				actions["toolbar"] = a.button.OnTapped
 			}
 			for from, act := range actions {
 				files.asked = nil

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -80,7 +81,21 @@ func (mp *modelsPanel) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	texts[0].(*widget.Label).SetText(m.Name())
 	d := m.Details()
 	texts[1].(*widget.Label).SetText(fmt.Sprintf("%d×%d×%d · %d classes", d.Channels, d.Height, d.Width, len(m.Labels())))
-	c.Objects[1].(*widget.Button).OnTapped = func() { mp.wb.removeModel(m) }
+	c.Objects[1].(*widget.Button).OnTapped = func() { mp.wb.confirmRemoveModel(m) }
+}
+
+// confirmRemoveModel asks before unloading m: a model took a while to
+// load, and the results that need it go with it.
+func (wb *Workbench) confirmRemoveModel(m Model) {
+	d := dialog.NewConfirm("Remove the model", fmt.Sprintf("Remove %s from the workbench? Open it again with File › Open model.", m.Name()),
+		func(yes bool) {
+			if yes {
+				wb.removeModel(m)
+			}
+		}, wb.win)
+	d.SetConfirmText("Remove")
+	d.SetDismissText("Keep")
+	d.Show()
 }
 
 func (mp *modelsPanel) onSelected(id widget.ListItemID) {
@@ -108,6 +123,7 @@ func (mp *modelsPanel) Refresh() {
 		return
 	}
 	mp.list.Select(mp.wb.selected)
+	mp.list.ScrollTo(mp.wb.selected) // no stale offset after a removal
 	mp.details.SetText(describeModel(m))
 	mp.setLabelsTitle(fmt.Sprintf("Labels (%d)", len(m.Labels())))
 	mp.labels.Refresh()

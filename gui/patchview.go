@@ -22,6 +22,13 @@ const (
 	handleR     = 6  // radius of a handle, in canvas units
 	handleReach = 12 // how near the pointer must be to grab a handle
 	rotateStem  = 26 // distance of the rotation handle from the patch's top edge
+	// wheelNotch is the scroll delta of one wheel notch (Fyne's desktop
+	// drivers report 25 on Linux and Windows, 10 on macOS: the larger, so
+	// that a notch never jumps); a notch scales the patch's area by
+	// wheelScale or turns it by wheelTurnDeg.
+	wheelNotch   = 25
+	wheelScale   = 1.1
+	wheelTurnDeg = 5
 )
 
 // patchView is the central canvas: the current image with the current patch
@@ -38,6 +45,9 @@ type patchView struct {
 	onChanged func(Placement)
 	// onTypedKey receives the keys the view does not use (F5, …).
 	onTypedKey func(*fyne.KeyEvent)
+	// onGesture is told the placement before each change the user starts
+	// (a drag, a tap, a key, a wheel turn), for undo.
+	onGesture func(before Placement)
 
 	base      *image.NRGBA // the image without the patch
 	tensor    []float32    // base as a 3×H×W tensor, for imgops.Apply
@@ -260,6 +270,7 @@ func (v *patchView) Dragged(ev *fyne.DragEvent) {
 			start = *v.press
 		}
 		v.drag.active, v.drag.mode, v.drag.ptr = true, v.hit(start), start
+		v.gesture()
 	}
 	v.drag.ptr = v.drag.ptr.Add(ev.Dragged)
 	g := v.geom()
@@ -290,104 +301,47 @@ func (v *patchView) DragEnd() {
 	v.press = nil
 }
 
-// Scrolled scales the patch (about 10% per wheel notch), or rotates it with
-// shift held or on a horizontal scroll.
+// Scrolled scales the patch (by 10% of its area per wheel notch, so that
+// steps stay small at any size), or turns it by 5° a notch with shift held
+// or on a horizontal scroll.
 func (v *patchView) Scrolled(ev *fyne.ScrollEvent) {
 	if v.patch == nil {
 		return
 	}
+	v.gesture()
 	pl := v.pl
-	dx, dy := float64(ev.Scrolled.DX), float64(ev.Scrolled.DY)
+	dx, dy := float64(ev.Scrolled.DX)/wheelNotch, float64(ev.Scrolled.DY)/wheelNotch
 	switch {
 	case v.shift:
-		pl.AngleDeg += (dy + dx) / 2
+		pl.AngleDeg += (dy + dx) * wheelTurnDeg
 	case dx != 0 && dy == 0:
-		pl.AngleDeg += dx / 2
+		pl.AngleDeg += dx * wheelTurnDeg
 	default:
-		pl.Area *= math.Exp(dy / 50)
+		pl.Area *= math.Pow(wheelScale, dy)
 	}
 	v.SetPlacement(pl)
 }
 
-// Tapped moves the patch's centre to the pointer and focuses the canvas, so
-// that the keyboard reaches it.
+// Tapped focuses the canvas, so that the keyboard reaches it; once it has
+// the focus, a tap moves the patch's centre to the pointer. (A click meant
+// only to focus the canvas used to move the patch.)
 func (v *patchView) Tapped(ev *fyne.PointEvent) {
 	v.press = nil
-	if c := fyne.CurrentApp().Driver().CanvasForObject(v); c != nil {
-		c.Focus(v)
+	if !v.focused {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(v); c != nil {
+			c.Focus(v)
+		}
+		return
 	}
 	if v.patch == nil || v.base == nil {
 		return
 	}
+	v.gesture()
 	g := v.geom()
 	x, y := g.toImage(ev.Position)
 	pl := v.pl
 	pl.CX, pl.CY = x/float64(g.iw), y/float64(g.ih)
 	v.SetPlacement(pl)
-}
-
-// FocusGained is part of fyne.Focusable.
-func (v *patchView) FocusGained() { v.focused = true; v.Refresh() }
-
-// FocusLost is part of fyne.Focusable.
-func (v *patchView) FocusLost() { v.focused, v.shift = false, false; v.Refresh() }
-
-// TypedRune scales (+ −) and rotates ([ ]) the patch.
-func (v *patchView) TypedRune(r rune) {
-	pl := v.pl
-	switch r {
-	case '+', '=':
-		pl.Area *= 1.1
-	case '-', '_':
-		pl.Area /= 1.1
-	case '[':
-		pl.AngleDeg += 5
-	case ']':
-		pl.AngleDeg -= 5
-	default:
-		return
-	}
-	v.SetPlacement(pl)
-}
-
-// TypedKey nudges the patch with the arrow keys (1% of the image, 5% with
-// shift) and hands other keys to onTypedKey.
-func (v *patchView) TypedKey(ev *fyne.KeyEvent) {
-	step := 0.01
-	if v.shift {
-		step = 0.05
-	}
-	pl := v.pl
-	switch ev.Name {
-	case fyne.KeyLeft:
-		pl.CX -= step
-	case fyne.KeyRight:
-		pl.CX += step
-	case fyne.KeyUp:
-		pl.CY -= step
-	case fyne.KeyDown:
-		pl.CY += step
-	default:
-		if v.onTypedKey != nil {
-			v.onTypedKey(ev)
-		}
-		return
-	}
-	v.SetPlacement(pl)
-}
-
-// KeyDown tracks shift, which turns the scroll wheel into rotation.
-func (v *patchView) KeyDown(ev *fyne.KeyEvent) {
-	if ev.Name == desktop.KeyShiftLeft || ev.Name == desktop.KeyShiftRight {
-		v.shift = true
-	}
-}
-
-// KeyUp tracks shift.
-func (v *patchView) KeyUp(ev *fyne.KeyEvent) {
-	if ev.Name == desktop.KeyShiftLeft || ev.Name == desktop.KeyShiftRight {
-		v.shift = false
-	}
 }
 
 // Cursor shows a crosshair over the canvas.

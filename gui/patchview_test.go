@@ -2,6 +2,7 @@ package gui
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -71,6 +72,9 @@ func TestHandlesScaleAndRotate(t *testing.T) {
 	if got := wb.view.Placement().AngleDeg; math.Abs(got+90) > 0.5 {
 		t.Errorf("angle after dragging the handle right = %.1f°; want −90°", got)
 	}
+	if got := wb.placeBar.rotation.Value; got != 90 {
+		t.Errorf("the rotation slider reads %v after a quarter turn clockwise; want +90", got)
+	}
 	wb.tasks.Wait()
 }
 
@@ -81,16 +85,27 @@ func TestScrollScalesAndShiftScrollRotates(t *testing.T) {
 	c := wb.win.Canvas()
 	centre, _, _, _, _ := wb.view.handles()
 
-	test.Scroll(c, onCanvas(wb, centre), 0, 10)
-	if got := wb.view.Placement().Area; !(got > 0.1) {
-		t.Errorf("area after scrolling up = %.3f; want larger than 0.1", got)
+	// Five notches up, then five down: each notch a tenth more area, so
+	// the steps stay small and undo each other (they were ×1.65 a notch:
+	// 36% to 3% in five).
+	for i := 0; i < 5; i++ {
+		test.Scroll(c, onCanvas(wb, centre), 0, wheelNotch)
+	}
+	if got, want := wb.view.Placement().Area, 0.1*math.Pow(1.1, 5); math.Abs(got-want) > 1e-9 {
+		t.Errorf("area after five notches up = %.4f; want 0.1 × 1.1⁵ = %.4f", got, want)
+	}
+	for i := 0; i < 5; i++ {
+		test.Scroll(c, onCanvas(wb, centre), 0, -wheelNotch)
+	}
+	if got := wb.view.Placement().Area; math.Abs(got-0.1) > 1e-9 {
+		t.Errorf("area after five notches back = %.4f; want 0.1", got)
 	}
 	wb.view.KeyDown(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
 	area := wb.view.Placement().Area
-	test.Scroll(c, onCanvas(wb, centre), 0, 20)
+	test.Scroll(c, onCanvas(wb, centre), 0, 2*wheelNotch)
 	wb.view.KeyUp(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
 	if pl := wb.view.Placement(); pl.AngleDeg != 10 || pl.Area != area {
-		t.Errorf("shift+scroll gave %+v; want a 10° turn and the same area", pl)
+		t.Errorf("shift+scroll of two notches gave %+v; want a 10° turn and the same area", pl)
 	}
 	wb.tasks.Wait()
 }
@@ -99,13 +114,19 @@ func TestTapPlacesAndKeysNudge(t *testing.T) {
 	be := newFakeBackend()
 	wb, _ := newTestWorkbench(t, be)
 	g := wb.view.geom()
-	test.TapAt(wb.view, g.toView(float64(g.iw)/4, float64(g.ih)*3/4))
+	at := g.toView(float64(g.iw)/4, float64(g.ih)*3/4)
+	before := wb.view.Placement()
+	test.TapAt(wb.view, at) // the first tap focuses only
+	if wb.win.Canvas().Focused() != wb.view {
+		t.Fatal("the tapped canvas did not take the focus")
+	}
+	if got := wb.view.Placement(); got != before {
+		t.Fatalf("the tap that focused the canvas moved the patch: %+v → %+v", before, got)
+	}
+	test.TapAt(wb.view, at)
 	pl := wb.view.Placement()
 	if math.Abs(pl.CX-0.25) > 0.01 || math.Abs(pl.CY-0.75) > 0.01 {
 		t.Fatalf("tap placed the patch at (%.2f, %.2f); want (0.25, 0.75)", pl.CX, pl.CY)
-	}
-	if wb.win.Canvas().Focused() != wb.view {
-		t.Fatal("the tapped canvas did not take the focus")
 	}
 	wb.view.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
 	wb.view.TypedRune('+')
@@ -125,11 +146,19 @@ func TestTapPlacesAndKeysNudge(t *testing.T) {
 func TestSlidersMoveThePatch(t *testing.T) {
 	be := newFakeBackend()
 	wb, _ := newTestWorkbench(t, be)
-	wb.placeBar.rotation.SetValue(45)
+	wb.placeBar.rotation.SetValue(45) // clockwise
 	wb.placeBar.scale.SetValue(math.Log(0.3))
 	pl := wb.view.Placement()
-	if pl.AngleDeg != 45 || math.Abs(pl.Area-0.3) > 0.005 {
-		t.Errorf("sliders gave %+v; want 45° and 30%% of the area", pl)
+	if pl.AngleDeg != -45 || math.Abs(pl.Area-0.3) > 0.005 {
+		t.Errorf("sliders gave %+v; want 45° clockwise (−45° counter-clockwise) and 30%% of the area", pl)
+	}
+	// The handle's top then leans right, as clockwise means on screen.
+	centre, _, rotate, _, _ := wb.view.handles()
+	if rotate.X <= centre.X || rotate.Y >= centre.Y {
+		t.Errorf("at 45° clockwise the rotation handle is at %v, centre %v; want up and to the right", rotate, centre)
+	}
+	if !strings.Contains(wb.placeBar.readout.Text, "turned +45° clockwise") {
+		t.Errorf("readout %q", wb.placeBar.readout.Text)
 	}
 	wb.tasks.Wait()
 }

@@ -21,6 +21,15 @@ type placementBar struct {
 	readout  *widget.Label
 	content  fyne.CanvasObject
 	updating bool
+	dragging bool // a slider moves; its first change was recorded for undo
+}
+
+// gesture records pl for undo at the first change of a slider's drag.
+func (pb *placementBar) gesture(pl Placement) {
+	if !pb.dragging {
+		pb.dragging = true
+		pb.wb.recordPlacement(pl)
+	}
 }
 
 func newPlacementBar(wb *Workbench) *placementBar {
@@ -32,9 +41,13 @@ func newPlacementBar(wb *Workbench) *placementBar {
 			return
 		}
 		pl := wb.view.Placement()
+		pb.gesture(pl)
 		pl.Area = math.Exp(v)
 		wb.view.SetPlacement(pl)
 	}
+	pb.scale.OnChangeEnded = func(float64) { pb.dragging = false }
+	// The rotation reads clockwise positive, as a user turning the patch
+	// with the handle expects; Placement.AngleDeg is counter-clockwise.
 	pb.rotation = widget.NewSlider(-180, 180)
 	pb.rotation.Step = 1
 	pb.rotation.OnChanged = func(v float64) {
@@ -42,10 +55,13 @@ func newPlacementBar(wb *Workbench) *placementBar {
 			return
 		}
 		pl := wb.view.Placement()
-		pl.AngleDeg = v
+		pb.gesture(pl)
+		pl.AngleDeg = -v
 		wb.view.SetPlacement(pl)
 	}
+	pb.rotation.OnChangeEnded = func(float64) { pb.dragging = false }
 	reset := widget.NewButtonWithIcon("", theme.ViewRestoreIcon(), func() {
+		wb.recordPlacement(wb.view.Placement())
 		wb.view.SetPlacement(DefaultPlacement)
 	})
 	reset.Importance = widget.LowImportance
@@ -63,7 +79,16 @@ func newPlacementBar(wb *Workbench) *placementBar {
 func (pb *placementBar) Show(pl Placement) {
 	pb.updating = true
 	pb.scale.SetValue(math.Log(pl.Area))
-	pb.rotation.SetValue(pl.AngleDeg)
+	pb.rotation.SetValue(clockwise(pl))
 	pb.updating = false
-	pb.readout.SetText(fmt.Sprintf("%.1f%% of the image, %+.0f°, at (%.2f, %.2f)", 100*pl.Area, pl.AngleDeg, pl.CX, pl.CY))
+	pb.readout.SetText(fmt.Sprintf("%.1f%% of the image, turned %+.0f° clockwise, at (%.2f, %.2f)", 100*pl.Area, clockwise(pl), pl.CX, pl.CY))
+}
+
+// clockwise is pl's rotation as the workbench shows it: degrees clockwise
+// on screen.
+func clockwise(pl Placement) float64 {
+	if pl.AngleDeg == 0 {
+		return 0 // not −0
+	}
+	return -pl.AngleDeg
 }

@@ -3,9 +3,11 @@ package gui
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -26,6 +28,8 @@ type thumbStrip struct {
 
 	grid    *widget.GridWrap
 	caption *widget.Label
+	// current names the canvas's image: its file and true class.
+	current *widget.Label
 	content fyne.CanvasObject
 }
 
@@ -44,20 +48,56 @@ func newThumbStrip(wb *Workbench) *thumbStrip {
 	ts.grid = widget.NewGridWrap(
 		func() int { return len(wb.thumbs) },
 		func() fyne.CanvasObject {
-			return newImageView(nil, fyne.NewSize(thumbSide, thumbSide))
+			// The grid's own highlight lies behind the cell, where a
+			// square image hides it: the frame over the image marks the
+			// canvas's image instead.
+			frame := canvas.NewRectangle(color.Transparent)
+			frame.StrokeWidth = 3
+			return container.NewStack(newImageView(nil, fyne.NewSize(thumbSide, thumbSide)), frame)
 		},
 		func(id widget.GridWrapItemID, o fyne.CanvasObject) {
-			if id < len(wb.thumbs) {
-				o.(*imageView).SetImage(wb.thumbs[id])
+			if id >= len(wb.thumbs) {
+				return
 			}
+			c := o.(*fyne.Container)
+			c.Objects[0].(*imageView).SetImage(wb.thumbs[id])
+			frame := c.Objects[1].(*canvas.Rectangle)
+			frame.StrokeColor = color.Transparent
+			if id == wb.current {
+				frame.StrokeColor = theme.Color(theme.ColorNamePrimary)
+			}
+			frame.Refresh()
 		})
 	ts.grid.OnSelected = func(id widget.GridWrapItemID) { wb.selectImage(id) }
 	ts.caption = widget.NewLabel("No images")
 	ts.caption.SizeName = theme.SizeNameCaptionText
 	ts.caption.Truncation = fyne.TextTruncateEllipsis
+	ts.current = widget.NewLabel("")
+	ts.current.SizeName = theme.SizeNameCaptionText
+	ts.current.Truncation = fyne.TextTruncateEllipsis
 	header := widget.NewLabelWithStyle("Images", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	ts.content = container.NewBorder(container.NewVBox(header, ts.caption), nil, nil, nil, ts.grid)
+	ts.content = container.NewBorder(container.NewVBox(header, ts.caption, ts.current), nil, nil, nil, ts.grid)
 	return ts
+}
+
+// showCurrent names the canvas's image s.
+func (ts *thumbStrip) showCurrent(s *Sample) {
+	text := "On the canvas: " + s.Name
+	if s.Class != "" {
+		text += " · true class " + s.Class
+	}
+	ts.current.SetText(text)
+}
+
+// markCurrent moves the frame from thumbnail old to the current one.
+func (ts *thumbStrip) markCurrent(old int) {
+	if old >= 0 && old < len(ts.wb.thumbs) {
+		ts.grid.RefreshItem(old)
+	}
+	if c := ts.wb.current; c >= 0 && c < len(ts.wb.thumbs) {
+		ts.grid.RefreshItem(c)
+		ts.grid.ScrollTo(c)
+	}
 }
 
 // Refresh shows the current set and selection.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -23,6 +24,11 @@ import (
 // outline.
 var maskChoices = []string{string(imgops.MaskCircle), string(imgops.MaskEllipse), string(imgops.MaskRect), string(imgops.MaskAlpha)}
 
+// trainPlotHeight is the least height of the loss and success plots: low
+// enough that on a 1024×700 screen the parameters above them keep a few
+// rows in view.
+const trainPlotHeight = 80
+
 // legacyMaskPNG is what older versions remembered for the alpha outline.
 const legacyMaskPNG = "png"
 
@@ -32,8 +38,11 @@ const legacyMaskPNG = "png"
 type trainPanel struct {
 	wb *Workbench
 
-	target   *widget.Select
-	against  *widget.Check
+	target  *widget.Select
+	against *widget.Check
+	// plan says, above Start, which models Start trains against, whether it
+	// continues the current patch, and how the images do not fit them.
+	plan     *widget.Label
 	mask     *widget.Select
 	maskPath string
 	size     *numField
@@ -53,6 +62,7 @@ type trainPanel struct {
 	fraction binding.Float
 	eta      *widget.Label
 	preview  *imageView
+	scroll   *container.Scroll // the parameters
 	lossPlot *plotView
 	ratePlot *plotView
 	content  fyne.CanvasObject
@@ -84,9 +94,13 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 		if s != "" { // not cleared for want of a model
 			p.setText("train.target", s)
 		}
+		tp.showPlan()
 	})
 	tp.target.PlaceHolder = "(load a model)"
-	tp.against = widget.NewCheck("every loaded model", func(on bool) { p.setText("train.against", strconv.FormatBool(on)) })
+	tp.against = widget.NewCheck("every loaded model", func(on bool) {
+		p.setText("train.against", strconv.FormatBool(on))
+		tp.showPlan()
+	})
 	tp.against.SetChecked(p.text("train.against", "false") == "true")
 	tp.mask = widget.NewSelect(maskChoices, tp.onMask)
 	mask := p.text("train.mask", string(imgops.MaskCircle))
@@ -113,10 +127,12 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	tp.progress = widget.NewProgressBarWithData(tp.fraction)
 	tp.eta = widget.NewLabel("")
 	tp.eta.SizeName = theme.SizeNameCaptionText
+	tp.eta.TextStyle.Monospace = true // no jumps as the digits change
+	tp.eta.Truncation = fyne.TextTruncateEllipsis
 	tp.preview = newImageView(nil, fyne.NewSize(96, 96))
-	tp.lossPlot = newPlotView("Loss", fyne.NewSize(200, 120))
+	tp.lossPlot = newPlotView("Loss", fyne.NewSize(200, trainPlotHeight))
 	tp.lossPlot.XLabel = "step"
-	tp.ratePlot = newPlotView("Success rate", fyne.NewSize(200, 120))
+	tp.ratePlot = newPlotView("Success rate", fyne.NewSize(200, trainPlotHeight))
 	tp.ratePlot.YMin, tp.ratePlot.YMax = 0, 1
 	tp.ratePlot.YFormat = percent
 	tp.ratePlot.XLabel = "step"
@@ -136,13 +152,20 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 		widget.NewFormItem("NPS weight", tp.nps.Entry),
 		widget.NewFormItem("Seed", tp.seed.Entry),
 	)
-	buttons := container.NewGridWithColumns(2, tp.start, tp.save)
+	tp.plan = widget.NewLabel("")
+	tp.plan.Wrapping = fyne.TextWrapWord
+	tp.plan.SizeName = theme.SizeNameCaptionText
+	buttons := container.NewVBox(tp.plan, container.NewGridWithColumns(2, tp.start, tp.save))
 	live := container.NewBorder(nil, nil, tp.preview, nil, container.NewVBox(tp.progress, tp.eta))
 	// The parameters scroll; Start, the progress, the patch and the plots
 	// stay in view below them while a patch trains.
 	// Half and half: the split then gives the parameters whatever the live
 	// part does not need at its minimum (at 1280×800, seven of the rows).
-	split := container.NewVSplit(container.NewVScroll(form), container.NewVBox(buttons, live, tp.lossPlot, tp.ratePlot))
+	tp.scroll = container.NewVScroll(form)
+	wb.hookFields(tp.scroll, form)
+	wb.recordChoices("patch target", tp.target)
+	wb.recordChoices("choice of models", tp.against)
+	split := container.NewVSplit(tp.scroll, container.NewVBox(buttons, live, tp.lossPlot, tp.ratePlot))
 	split.Offset = 0.5
 	tp.content = split
 	return tp
@@ -194,8 +217,18 @@ func contains(s []string, v string) bool {
 	return false
 }
 
+// modelNames joins the models' names with "+", as an ensemble reads.
+func modelNames(ms []Model) string {
+	var names []string
+	for _, m := range ms {
+		names = append(names, m.Name())
+	}
+	return strings.Join(names, " + ")
+}
+
 // ShowPatch shows p in the panel's preview.
 func (tp *trainPanel) ShowPatch(p *imgops.Patch) {
+	defer tp.showPlan()
 	if p == nil {
 		tp.preview.SetImage(nil)
 		return
@@ -244,12 +277,62 @@ func (tp *trainPanel) request() (TrainRequest, error) {
 		}
 		req.MaskPath = tp.maskPath
 	}
-	req.Models = []Model{m}
-	if tp.against.Checked {
-		req.Models = append(req.Models, without(wb.models, m)...)
-	}
+	req.Models = tp.models()
 	req.Samples = wb.images.Samples
 	return req, nil
+}
+
+// models are the models Start trains against: the selected one, and every
+// other loaded one with "every loaded model" checked.
+func (tp *trainPanel) models() []Model {
+	m := tp.wb.selectedModel()
+	if m == nil {
+		return nil
+	}
+	ms := []Model{m}
+	if tp.against.Checked {
+		ms = append(ms, without(tp.wb.models, m)...)
+	}
+	return ms
+}
+
+// continues reports whether training for target at size against models
+// continues the current patch: the one the last run left, made for the same
+// target, size and models. A patch of other models starts afresh.
+func (tp *trainPanel) continues(target string, size int, models []Model) bool {
+	wb := tp.wb
+	if wb.patch == nil || wb.patch.W != size || wb.patchMeta.Target != target || len(wb.patchMeta.Models) != len(models) {
+		return false
+	}
+	for i, m := range models {
+		if wb.patchMeta.Models[i] != m.Name() {
+			return false
+		}
+	}
+	return true
+}
+
+// showPlan says what Start will do.
+func (tp *trainPanel) showPlan() {
+	if tp.plan == nil || tp.running {
+		return
+	}
+	ms := tp.models()
+	if len(ms) == 0 {
+		tp.plan.SetText("Load a model to train a patch against.")
+		return
+	}
+	text := "Trains against " + modelNames(ms)
+	size, err := tp.size.Int()
+	if err == nil && tp.target.Selected != "" && tp.continues(tp.target.Selected, size, ms) {
+		text += "; continues the current patch"
+	} else {
+		text += "; starts a new patch"
+	}
+	if w := tp.wb.fitWarning(ms...); w != "" {
+		text += "\n" + w
+	}
+	tp.plan.SetText(text)
 }
 
 func without(ms []Model, x Model) []Model {
@@ -294,6 +377,7 @@ func (tp *trainPanel) setRunning(on bool) {
 		tp.cancel = nil
 	}
 	tp.start.Refresh()
+	tp.showPlan()
 }
 
 // startTraining runs the trainer off the UI goroutine. Its progress lands in
@@ -310,7 +394,7 @@ func (tp *trainPanel) startTraining() {
 	if tp.adjust != nil {
 		tp.adjust(&req)
 	}
-	if wb.patch != nil && wb.patch.W == req.Size && wb.patchMeta.Target == req.Target && len(wb.patchMeta.Models) > 0 {
+	if tp.continues(req.Target, req.Size, req.Models) {
 		req.Init = wb.patch.Clone() // continue where the last run stopped
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -322,7 +406,11 @@ func (tp *trainPanel) startTraining() {
 	tp.fraction.Set(0)
 	tp.eta.SetText("Starting…")
 	tp.redrawPlots()
-	end := wb.begin(fmt.Sprintf("Training a patch for %q…", req.Target))
+	verb := "Training a new patch"
+	if req.Init != nil {
+		verb = "Continuing the current patch"
+	}
+	end := wb.begin(fmt.Sprintf("%s for %q against %s…", verb, req.Target, modelNames(req.Models)))
 	thr := newThrottle(frameInterval, &wb.tasks)
 	wb.tasks.Go(func() {
 		defer cancel()

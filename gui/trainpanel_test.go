@@ -88,6 +88,25 @@ func TestStopKeepsTheLastPatch(t *testing.T) {
 	if be.trainReqs[1].Init == nil {
 		t.Error("a second run did not start from the kept patch")
 	}
+	// Against another model, Start says it starts afresh, and does.
+	wb.openModel("/m/second.onnx")
+	wb.tasks.Wait()
+	if want := "Trains against second; starts a new patch"; wb.train.plan.Text != want {
+		t.Errorf("plan %q; want %q", wb.train.plan.Text, want)
+	}
+	test.Tap(wb.train.start)
+	wb.tasks.Wait()
+	if r := be.trainReqs[2]; r.Init != nil || r.Models[0] != wb.models[1] {
+		t.Errorf("training against another model continued the patch of the first (init %v)", r.Init != nil)
+	}
+	wb.selectModel(0)
+	if want := "Trains against fake-signs; starts a new patch"; wb.train.plan.Text != want {
+		t.Errorf("back on the first model: plan %q; want %q (the patch is now second's)", wb.train.plan.Text, want)
+	}
+	wb.selectModel(1)
+	if want := "Trains against second; continues the current patch"; wb.train.plan.Text != want {
+		t.Errorf("plan %q; want %q", wb.train.plan.Text, want)
+	}
 }
 
 func TestTrainFormErrors(t *testing.T) {

@@ -34,10 +34,13 @@ type Workbench struct {
 	prefs prefs
 	files fileChooser
 	tasks tasks
+	// history is the undo history of the placement and the parameters.
+	history editHistory
 
 	models    []Model
 	selected  int // index into models, -1 when none
 	images    *ImageSet
+	traits    setTraits // of images, to tell whether they fit the models
 	thumbs    []image.Image
 	current   int // index into images.Samples, -1 when none
 	patch     *imgops.Patch
@@ -62,7 +65,9 @@ type Workbench struct {
 	activity                   *widget.Activity
 	busy                       int
 	tools                      *widget.Toolbar
-	toolbarRun                 *widget.ToolbarAction
+	toolbarRun                 *tipAction
+	// statusText is the status shown when no toolbar tip covers it.
+	statusText string
 
 	// predictThrottle paces the canvas's predictions; predictRunning is
 	// set while one runs, and predictAgain when the canvas changed since
@@ -71,6 +76,8 @@ type Workbench struct {
 	predictRunning  bool
 	predictAgain    bool
 
+	// closed is set once close has released the models.
+	closed bool
 	// patchFromFile is set when the patch came from a file given at start.
 	patchFromFile bool
 	// onDemoLoaded is called (on the UI goroutine) when the start-up loading
@@ -97,6 +104,7 @@ func (wb *Workbench) build() {
 		wb.schedulePredict()
 	}
 	wb.view.onTypedKey = wb.typedKey
+	wb.view.onGesture = wb.recordPlacement
 	wb.placeBar = newPlacementBar(wb)
 	wb.preds = newPredictionsPanel()
 	wb.train = newTrainPanel(wb)
@@ -155,7 +163,7 @@ func (wb *Workbench) begin(text string) (end func()) {
 	wb.busy++
 	wb.activity.Show()
 	wb.activity.Start()
-	wb.status.SetText(text)
+	wb.setStatus(text)
 	once := sync.Once{}
 	return func() {
 		once.Do(func() {
@@ -169,7 +177,10 @@ func (wb *Workbench) begin(text string) (end func()) {
 }
 
 // setStatus shows text in the status bar.
-func (wb *Workbench) setStatus(text string) { wb.status.SetText(text) }
+func (wb *Workbench) setStatus(text string) {
+	wb.statusText = text
+	wb.status.SetText(text)
+}
 
 // showError shows err in a dialog, from any goroutine. what says what failed
 // ("Opening the model"); the error itself says why and what to do.
@@ -178,7 +189,7 @@ func (wb *Workbench) showError(what string, err error) {
 		return
 	}
 	wb.tasks.ui(func() {
-		wb.status.SetText(what + " failed")
+		wb.setStatus(what + " failed")
 		dialog.ShowError(fmt.Errorf("%s: %w", what, err), wb.win)
 	})
 }
@@ -310,6 +321,7 @@ func (wb *Workbench) removeModel(m Model) {
 			wb.selected = len(wb.models) - 1
 		}
 		wb.tasks.Go(func() { wb.be.CloseModel(m) })
+		wb.modelsPanel.list.ScrollToTop() // the list is shorter now
 		wb.refreshModels()
 		return
 	}
@@ -328,9 +340,12 @@ func (wb *Workbench) selectModel(i int) {
 func (wb *Workbench) refreshModels() {
 	wb.modelsPanel.Refresh()
 	wb.preds.SetModels(wb.models)
-	wb.train.SetModel(wb.selectedModel())
-	wb.attackPanel.SetModel(wb.selectedModel())
-	wb.eval.SetModel(wb.selectedModel())
+	wb.history.quietly(func() {
+		wb.train.SetModel(wb.selectedModel())
+		wb.attackPanel.SetModel(wb.selectedModel())
+		wb.eval.SetModel(wb.selectedModel())
+	})
+	wb.refreshFit()
 	wb.schedulePredict()
 }
 
@@ -389,11 +404,20 @@ func (wb *Workbench) openImages(path string) {
 // setImages makes set the current image set.
 func (wb *Workbench) setImages(set *ImageSet, thumbs []image.Image) {
 	wb.images, wb.thumbs, wb.current = set, thumbs, -1
+	wb.traits = traitsOf(set)
 	if len(set.Samples) > 0 {
 		wb.current = 0
 	}
 	wb.thumbStrip.Refresh()
 	wb.showCurrentImage()
+	wb.refreshFit()
+}
+
+// refreshFit shows in the Attack and Patch tabs whether the image set fits
+// the models they would run.
+func (wb *Workbench) refreshFit() {
+	wb.attackPanel.showFit(wb.fitWarning(wb.models...))
+	wb.train.showPlan()
 }
 
 // selectImage makes sample i the canvas's image.
@@ -401,7 +425,9 @@ func (wb *Workbench) selectImage(i int) {
 	if wb.images == nil || i < 0 || i >= len(wb.images.Samples) || i == wb.current {
 		return
 	}
+	old := wb.current
 	wb.current = i
+	wb.thumbStrip.markCurrent(old)
 	wb.showCurrentImage()
 	wb.compare.ShowSample(i)
 }
@@ -416,6 +442,7 @@ func (wb *Workbench) currentSample() *Sample {
 func (wb *Workbench) showCurrentImage() {
 	if s := wb.currentSample(); s != nil {
 		wb.view.SetImage(s.Image)
+		wb.thumbStrip.showCurrent(s)
 	} else {
 		wb.view.SetImage(nil)
 	}
@@ -434,75 +461,6 @@ func (wb *Workbench) setPatch(p *imgops.Patch, meta imgops.PatchMeta) {
 	wb.view.SetPatch(p)
 	wb.train.ShowPatch(p)
 	wb.schedulePredict()
-}
-
-// openPatch loads a patch file.
-func (wb *Workbench) openPatch(path string) {
-	end := wb.begin("Reading the patch " + filepath.Base(path) + "…")
-	wb.tasks.Go(func() {
-		p, meta, err := wb.be.LoadPatch(path)
-		wb.tasks.ui(func() {
-			end()
-			if err != nil {
-				wb.prefs.removeRecent(prefRecentPatches, path)
-				wb.win.SetMainMenu(wb.mainMenu())
-				wb.showError("Opening the patch "+filepath.Base(path), err)
-				return
-			}
-			wb.prefs.addRecent(prefRecentPatches, path)
-			wb.win.SetMainMenu(wb.mainMenu())
-			wb.setPatch(p, meta)
-			msg := fmt.Sprintf("Opened a %d×%d patch", p.W, p.H)
-			if meta.Target != "" {
-				msg += " targeting " + meta.Target
-			}
-			wb.setStatus(msg)
-		})
-	})
-}
-
-// Predictions.
-
-// schedulePredict asks every model to classify the canvas: at most once
-// per predictDelay while the patch keeps changing (a drag, a training run),
-// and always once after the last change.
-func (wb *Workbench) schedulePredict() {
-	if len(wb.models) == 0 {
-		return // nothing to classify with (as while the window is built)
-	}
-	wb.predictThrottle.Do(wb.predictNow)
-}
-
-// predictNow classifies the canvas's composite with every model off the UI
-// goroutine. One request runs at a time: a request made while one runs is
-// remembered, and when that one has delivered its results the canvas, as it
-// is then, is classified again. So every request's results land (a newer
-// one never cancels an older one before it shows anything), and the last
-// change is always classified.
-func (wb *Workbench) predictNow() {
-	if wb.predictRunning {
-		wb.predictAgain = true
-		return
-	}
-	img := wb.view.Composite()
-	models := append([]Model(nil), wb.models...)
-	if img == nil || len(models) == 0 {
-		return
-	}
-	wb.predictRunning = true
-	wb.tasks.Go(func() {
-		for _, m := range models {
-			p, err := wb.be.Predict(context.Background(), m, img)
-			wb.tasks.ui(func() { wb.preds.Set(m, p, err) })
-		}
-		wb.tasks.ui(func() {
-			wb.predictRunning = false
-			if wb.predictAgain {
-				wb.predictAgain = false
-				wb.predictNow()
-			}
-		})
-	})
 }
 
 // Running tasks.
