@@ -86,33 +86,24 @@ func (m *Model) FeatureGradient(ctx context.Context, loss engine.LossKind, featu
 		}
 	}
 	k := featureKey{loss, feature}
-	if m.chunk == 0 || n == m.chunk {
-		if err := ctx.Err(); err != nil {
-			return engine.FeatureGradients{}, err
-		}
-		return m.featureGradient(k, images, targets)
-	}
 	size, nk := m.input.Size(), len(m.labels)
 	var g engine.FeatureGradients
-	for i := 0; i < n; i += m.chunk {
-		if err := ctx.Err(); err != nil {
-			return engine.FeatureGradients{}, err
-		}
-		t := make([]int64, m.chunk)
-		for j := range t {
-			t[j] = targets[min(i+j, n-1)]
-		}
-		c, err := m.featureGradient(k, padChunk(images, i, m.chunk, n, size), t)
+	err := m.eachChunk(ctx, images, targets, func(x []float32, t []int64, real int) error {
+		c, err := m.featureGradient(k, x, t)
 		if err != nil {
-			return engine.FeatureGradients{}, err
+			return err
 		}
-		real, fs := min(m.chunk, n-i), c.FeatureShape.Size()
+		fs := c.FeatureShape.Size()
 		g.Logits = append(g.Logits, c.Logits[:real*nk]...)
 		g.Loss = append(g.Loss, c.Loss[:real]...)
 		g.Grad = append(g.Grad, c.Grad[:real*size]...)
 		g.Feature = append(g.Feature, c.Feature[:real*fs]...)
 		g.FeatureGrad = append(g.FeatureGrad, c.FeatureGrad[:real*fs]...)
 		g.FeatureShape = c.FeatureShape
+		return nil
+	})
+	if err != nil {
+		return engine.FeatureGradients{}, err
 	}
 	return g, nil
 }

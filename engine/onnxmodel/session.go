@@ -180,23 +180,15 @@ func (m *Model) Logits(ctx context.Context, images []float32, n int) ([]float32,
 	if err := m.checkBatch(images, n); err != nil {
 		return nil, err
 	}
-	if m.chunk == 0 || n == m.chunk {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		return m.logits(images, n)
-	}
-	size, k := m.input.Size(), len(m.labels)
+	k := len(m.labels)
 	out := make([]float32, 0, n*k)
-	for i := 0; i < n; i += m.chunk {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		z, err := m.logits(padChunk(images, i, m.chunk, n, size), m.chunk)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, z[:min(m.chunk, n-i)*k]...)
+	err := m.eachChunk(ctx, images, make([]int64, n), func(x []float32, t []int64, real int) error {
+		z, err := m.logits(x, len(t))
+		out = append(out, z[:min(len(z), real*k)]...)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -236,32 +228,49 @@ func (m *Model) Gradient(ctx context.Context, loss engine.LossKind, images []flo
 			return engine.Gradients{}, fmt.Errorf("%s: target class %d outside 0..%d", m.name, t, len(m.labels)-1)
 		}
 	}
-	if m.chunk == 0 || n == m.chunk {
-		if err := ctx.Err(); err != nil {
-			return engine.Gradients{}, err
-		}
-		return m.gradient(loss, images, targets)
-	}
 	size, k := m.input.Size(), len(m.labels)
 	var g engine.Gradients
+	err := m.eachChunk(ctx, images, targets, func(x []float32, t []int64, real int) error {
+		c, err := m.gradient(loss, x, t)
+		if err != nil {
+			return err
+		}
+		g.Logits = append(g.Logits, c.Logits[:real*k]...)
+		g.Loss = append(g.Loss, c.Loss[:real]...)
+		g.Grad = append(g.Grad, c.Grad[:real*size]...)
+		return nil
+	})
+	if err != nil {
+		return engine.Gradients{}, err
+	}
+	return g, nil
+}
+
+// eachChunk runs run on the batch once, or, for a graph whose batch is
+// fixed, once per chunk of that size, the last one padded with copies of
+// the last image; real is how many of the chunk's images are the caller's.
+func (m *Model) eachChunk(ctx context.Context, images []float32, targets []int64, run func(images []float32, targets []int64, real int) error) error {
+	n := len(targets)
+	if m.chunk == 0 || n == m.chunk {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return run(images, targets, n)
+	}
+	size := m.input.Size()
 	for i := 0; i < n; i += m.chunk {
 		if err := ctx.Err(); err != nil {
-			return engine.Gradients{}, err
+			return err
 		}
 		t := make([]int64, m.chunk)
 		for j := range t {
 			t[j] = targets[min(i+j, n-1)]
 		}
-		c, err := m.gradient(loss, padChunk(images, i, m.chunk, n, size), t)
-		if err != nil {
-			return engine.Gradients{}, err
+		if err := run(padChunk(images, i, m.chunk, n, size), t, min(m.chunk, n-i)); err != nil {
+			return err
 		}
-		real := min(m.chunk, n-i)
-		g.Logits = append(g.Logits, c.Logits[:real*k]...)
-		g.Loss = append(g.Loss, c.Loss[:real]...)
-		g.Grad = append(g.Grad, c.Grad[:real*size]...)
 	}
-	return g, nil
+	return nil
 }
 
 // gradient runs the gradient session once.
