@@ -55,6 +55,28 @@ type Sweep struct {
 	Values []float64
 }
 
+// DefaultValues are the values a sweep of kind k measures when none are
+// given: from the identity to where most patches give way.
+func (k SweepKind) DefaultValues() []float64 {
+	switch k {
+	case SweepRotation:
+		return []float64{0, 15, 30, 45, 60, 90, 135, 180}
+	case SweepBrightness:
+		return []float64{-0.4, -0.2, 0, 0.2, 0.4}
+	case SweepContrast:
+		return []float64{-0.6, -0.3, 0, 0.3, 0.6}
+	case SweepTilt:
+		return []float64{0, 20, 40, 60, 75}
+	case SweepBlur:
+		return []float64{0, 0.5, 1, 2, 3}
+	case SweepNoise:
+		return []float64{0, 0.05, 0.1, 0.2, 0.3}
+	case SweepJPEG:
+		return []float64{100, 90, 75, 50, 25, 10}
+	}
+	return nil
+}
+
 // ParseSweepKind reads a sweep's name.
 func ParseSweepKind(s string) (SweepKind, error) {
 	for _, k := range SweepKinds {
