@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 
+	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
 	"github.com/advlab/advlab/internal/fsutil"
@@ -27,7 +29,8 @@ func init() {
 }
 
 const evalPatchUsage = "--patch PATCH.png [--model M ...] [--target LABEL] [--images DIR | --labels-csv FILE] [--scales 0.1,0.2,0.3,0.4,0.5] [--scale-mode area|side] " +
-	"[--rotation DEG] [--placements N] [--control noise|PHOTO.png] [--seed N] [--json] [--csv F] [--plot F.png]"
+	"[--rotation DEG] [--placements N] [--control noise|PHOTO.png] [--seed N] [--distractors DIR] [--distractor-scale F] " +
+	"[--sweep rotation|brightness|contrast|tilt|blur|noise|jpeg] [--sweep-values V,...] [--json] [--csv F] [--plot F.png]"
 
 func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "evalpatch", evalPatchUsage)
@@ -43,6 +46,10 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	placements := fs.Int("placements", 4, "random placements per image and scale")
 	control := fs.String("control", "noise", "comparison patch of the same size: noise, or a photo (e.g. of the target class)")
 	seed := fs.Uint64("seed", 0, "random seed of the placements")
+	distractors := fs.String("distractors", "", "also paste a real object from DIR/<label>/<image> beside the patch in every placement")
+	distractorScale := fs.Float64("distractor-scale", 0.3, "the distractor's side as a fraction of the image's shorter side")
+	sweep := fs.String("sweep", "", "vary one transformation at one scale (--scales, default 0.2): rotation (deg), brightness, contrast, tilt (deg), blur (px), noise (std), jpeg (quality)")
+	sweepValues := fs.String("sweep-values", "", "comma-separated values of --sweep (default: the sweep's own range)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	csvPath := fs.String("csv", "", "also write the curves as CSV to F")
 	plotPath := fs.String("plot", "", "also draw success rate against scale as a PNG to F")
@@ -70,6 +77,9 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	if *control != "noise" {
 		ins = append(ins, fsutil.Path{Flag: "--control", Path: *control})
 	}
+	if *distractors != "" {
+		ins = append(ins, fsutil.Path{Flag: "--distractors", Path: *distractors})
+	}
 	if err := checkOutputs(fsutil.Outputs{Inputs: ins, Files: []fsutil.Path{{Flag: "--csv", Path: *csvPath}, {Flag: "--plot", Path: *plotPath}}}); err != nil {
 		return err
 	}
@@ -81,6 +91,17 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return usagef("--scales %s: %v", *scales, err)
 	}
+	sw, err := parseSweep(*sweep, *sweepValues)
+	if err != nil {
+		return err
+	}
+	if sw != nil {
+		if !flagSet(fs, "scales") {
+			list = []float64{0.2}
+		} else if len(list) != 1 {
+			return usagef("--sweep measures at one scale; --scales gives %d", len(list))
+		}
+	}
 	adv, meta, err := imgops.LoadPatch(*patchPath)
 	if err != nil {
 		return usagef("--patch: %v", err)
@@ -88,6 +109,12 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	o := patch.EvalOptions{
 		Target: *target, Scales: list, Placements: *placements, Seed: *seed,
 		Transforms: imgops.Options{MaxAngleDeg: *rotation, ScaleMode: mode, ScaleMin: list[0], ScaleMax: list[0]},
+		Sweep:      sw, DistractorScale: *distractorScale,
+	}
+	if *distractors != "" {
+		if o.Distractors, err = engine.LoadImageFolderContext(ctx, *distractors, 0); err != nil {
+			return usagef("--distractors: %v", err)
+		}
 	}
 	if o.Target == "" {
 		o.Target = meta.Target
@@ -132,6 +159,39 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
+// parseSweep reads --sweep and --sweep-values; no sweep is nil.
+func parseSweep(kind, values string) (*patch.Sweep, error) {
+	if kind == "" {
+		if values != "" {
+			return nil, usagef("--sweep-values needs --sweep")
+		}
+		return nil, nil
+	}
+	k, err := patch.ParseSweepKind(kind)
+	if err != nil {
+		return nil, usagef("--sweep: %v", err)
+	}
+	sw := &patch.Sweep{Kind: k, Values: k.DefaultValues()}
+	if values != "" {
+		sw.Values = nil
+		for _, f := range strings.Split(values, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil {
+				return nil, usagef("--sweep-values %s: %q is not a number", values, f)
+			}
+			sw.Values = append(sw.Values, v)
+		}
+	}
+	return sw, nil
+}
+
+// flagSet reports whether the flag name was given.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 // parseScales reads a comma-separated list of fractions in (0,1].
 func parseScales(s string) ([]float64, error) {
 	var out []float64
@@ -160,12 +220,28 @@ func printEvalReport(w io.Writer, r *patch.EvalReport, path string) {
 	}
 	fmt.Fprintf(w, "%s, %s: %d images × %d placements per scale, rotation ±%g°, %s control\n",
 		path, goal, r.Images, r.Placements, r.MaxAngleDeg, r.Control)
+	first := r.ScaleMode
+	if r.Sweep != "" {
+		first = string(r.Sweep)
+	}
 	for _, c := range r.Curves {
 		fmt.Fprintf(w, "%s (clean accuracy %s)\n", c.Model, pct(c.CleanAccuracy))
-		fmt.Fprintf(w, "  %-8s %-8s %-9s %-9s %-9s %-9s\n", r.ScaleMode, "area", "success", "control", "error", "control")
+		head := fmt.Sprintf("  %-10s %-8s %-9s %-9s %-9s %-9s", first, "area", "success", "control", "error", "control")
+		if r.Distractors > 0 {
+			head += fmt.Sprintf(" %-10s %-9s %-9s", "w/ object", "named", "control")
+		}
+		fmt.Fprintln(w, head)
 		for _, p := range c.Points {
-			fmt.Fprintf(w, "  %-8.3g %-8.3f %-9s %-9s %-9s %-9s\n", p.Scale, p.AreaFraction,
+			x := p.Scale
+			if p.Value != nil {
+				x = *p.Value
+			}
+			row := fmt.Sprintf("  %-10.3g %-8.3f %-9s %-9s %-9s %-9s", x, p.AreaFraction,
 				pct(p.SuccessRate), pct(p.ControlSuccessRate), pct(p.Error), pct(p.ControlError))
+			if r.Distractors > 0 {
+				row += fmt.Sprintf(" %-10s %-9s %-9s", pct(p.DistractorSuccessRate), pct(p.DistractorNamed), pct(p.ControlDistractorNamed))
+			}
+			fmt.Fprintln(w, row)
 		}
 	}
 }
@@ -184,6 +260,10 @@ func writeEvalPlot(path string, r *patch.EvalReport) error {
 		p.Title.Text = fmt.Sprintf("Patch success (target %q) against size", r.Target)
 	}
 	p.X.Label.Text = map[string]string{"area": "share of the image's area the patch covers", "side": "patch side / image side"}[r.ScaleMode]
+	if r.Sweep != "" {
+		p.Title.Text = fmt.Sprintf("Patch %s against %s", what, r.Sweep)
+		p.X.Label.Text = string(r.Sweep)
+	}
 	p.Y.Label.Text = what
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Legend.Top, p.Legend.Left = true, true
@@ -194,11 +274,15 @@ func writeEvalPlot(path string, r *patch.EvalReport) error {
 			if r.Target == "" {
 				y, yc = pt.Error, pt.ControlError
 			}
+			x := pt.Scale
+			if pt.Value != nil {
+				x = *pt.Value
+			}
 			if !math.IsNaN(y) {
-				pts = append(pts, plotter.XY{X: pt.Scale, Y: y})
+				pts = append(pts, plotter.XY{X: x, Y: y})
 			}
 			if !math.IsNaN(yc) {
-				ctl = append(ctl, plotter.XY{X: pt.Scale, Y: yc})
+				ctl = append(ctl, plotter.XY{X: x, Y: yc})
 			}
 		}
 		for k, xy := range []plotter.XYs{pts, ctl} {

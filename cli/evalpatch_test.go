@@ -134,3 +134,45 @@ func TestEvalPatchBadOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestEvalPatchSweepBrightness: at half the area a white patch darkened by
+// b leaves a dark image (μ ≈ 0.35) the mean 0.5μ + 0.5(1 + b), bright for
+// b = 0 and dark for b = −0.7; the identity point equals the plain run.
+func TestEvalPatchSweepBrightness(t *testing.T) {
+	useFake(t, &brightness{})
+	dir := brightFolder(t, 4)
+	patchPath := whitePatch(t, "bright")
+	type point struct {
+		Value       *float64 `json:"value"`
+		SuccessRate *float64 `json:"success_rate"`
+	}
+	run := func(args ...string) []point {
+		code, stdout, stderr := runAdvlab(append([]string{"evalpatch", "--patch", patchPath, "--images", dir, "--scales", "0.5", "--placements", "2", "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var rep struct {
+			Sweep  string `json:"sweep"`
+			Curves []struct {
+				Points []point `json:"points"`
+			} `json:"curves"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+		}
+		return rep.Curves[0].Points
+	}
+	plain := run()
+	swept := run("--sweep", "brightness", "--sweep-values", "-0.7,0")
+	if len(swept) != 2 || swept[0].Value == nil || *swept[0].Value != -0.7 || *swept[0].SuccessRate != 0 || *swept[1].SuccessRate != 1 {
+		t.Fatalf("sweep points %+v", swept)
+	}
+	if *swept[1].SuccessRate != *plain[0].SuccessRate {
+		t.Fatalf("identity %v; plain %v", *swept[1].SuccessRate, *plain[0].SuccessRate)
+	}
+	for _, bad := range [][]string{{"--sweep-values", "1"}, {"--sweep", "zoom"}, {"--sweep", "jpeg", "--sweep-values", "0"}} {
+		if code, _, _ := runAdvlab(append([]string{"evalpatch", "--patch", patchPath, "--images", dir}, bad...)...); code != 2 {
+			t.Errorf("%v: exit %d; want 2", bad, code)
+		}
+	}
+}

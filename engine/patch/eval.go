@@ -47,6 +47,18 @@ type EvalOptions struct {
 	// mass inside the patch against the patch's share of the image, averaged
 	// over the placements, for the patch and for the control.
 	Attention *saliency.Options
+	// Distractors, when not nil, are real objects filed by class: every
+	// placement is also measured with one of them (of a class neither the
+	// image's nor the target) pasted where it does not meet the patch, and
+	// the points report how often the patch still wins and how often the
+	// model names the object instead.
+	Distractors *engine.Dataset
+	// DistractorScale is the distractor's side over the image's shorter
+	// side (default 0.3).
+	DistractorScale float64
+	// Sweep, when not nil, varies one transformation at the single scale
+	// of Scales: the curves have one point per value instead of per scale.
+	Sweep *Sweep
 }
 
 // EvalPoint is one model's outcome at one scale. Rates a run cannot
@@ -71,6 +83,17 @@ type EvalPoint struct {
 	// Attention and ControlAttention are the mean attribution shares inside
 	// the patch and the control (EvalOptions.Attention), or nil.
 	Attention, ControlAttention *saliency.Share
+	// Value is the swept transformation's value (EvalOptions.Sweep), or nil.
+	Value *float64
+	// DistractorSuccessRate is SuccessRate over the placements that also
+	// got a distractor; DistractorNamed the share of those classified as
+	// the distractor's class, and ControlDistractorNamed the same with the
+	// control patch: how often the object beats the patch. NaN without
+	// distractors.
+	DistractorSuccessRate, DistractorNamed, ControlDistractorNamed float64
+	// DistractorPlacements counts the placements that got a distractor
+	// (the patch may leave no room for one).
+	DistractorPlacements int
 }
 
 // MarshalJSON writes the point with snake_case keys and NaN as null.
@@ -87,8 +110,15 @@ func (p EvalPoint) MarshalJSON() ([]byte, error) {
 		Placements         int             `json:"placements"`
 		Attention          *saliency.Share `json:"attention,omitempty"`
 		ControlAttention   *saliency.Share `json:"control_attention,omitempty"`
+		Value              *float64        `json:"value,omitempty"`
+		DistractorSuccess  *float64        `json:"distractor_success_rate,omitempty"`
+		DistractorNamed    *float64        `json:"distractor_named,omitempty"`
+		ControlDistNamed   *float64        `json:"control_distractor_named,omitempty"`
+		DistractorPlaced   int             `json:"distractor_placements,omitempty"`
 	}{p.Scale, p.AreaFraction, p.SideFraction, nullable(p.SuccessRate), nullable(p.ControlSuccessRate),
-		nullable(p.Error), nullable(p.ControlError), p.Trials, p.Placements, p.Attention, p.ControlAttention})
+		nullable(p.Error), nullable(p.ControlError), p.Trials, p.Placements, p.Attention, p.ControlAttention,
+		p.Value, nullable(p.DistractorSuccessRate), nullable(p.DistractorNamed), nullable(p.ControlDistractorNamed),
+		p.DistractorPlacements})
 }
 
 func nullable(v float64) *float64 {
@@ -119,8 +149,12 @@ type EvalReport struct {
 	Control     string  `json:"control"`
 	// Attention is the attribution method behind the points' attention
 	// shares, or "".
-	Attention string      `json:"attention,omitempty"`
-	Curves    []EvalCurve `json:"curves"`
+	Attention string `json:"attention,omitempty"`
+	// Sweep is the swept transformation (EvalOptions.Sweep), or "".
+	Sweep SweepKind `json:"sweep,omitempty"`
+	// Distractors is the number of distractor images, or 0.
+	Distractors int         `json:"distractors,omitempty"`
+	Curves      []EvalCurve `json:"curves"`
 }
 
 // WriteCSV writes one row per model and scale, with a header.
@@ -130,6 +164,12 @@ func (r *EvalReport) WriteCSV(w io.Writer) error {
 		"success_rate", "control_success_rate", "error", "control_error", "trials", "placements"}
 	if r.Attention != "" {
 		header = append(header, "attention_mass", "attention_area", "control_attention_mass", "control_attention_area")
+	}
+	if r.Sweep != "" {
+		header = append(header, "sweep", "value")
+	}
+	if r.Distractors > 0 {
+		header = append(header, "distractor_success_rate", "distractor_named", "control_distractor_named", "distractor_placements")
 	}
 	cw.Write(header)
 	f := func(v float64) string {
@@ -150,6 +190,17 @@ func (r *EvalReport) WriteCSV(w io.Writer) error {
 					}
 					row = append(row, f(a.Mass), f(a.Area))
 				}
+			}
+			if r.Sweep != "" {
+				v := math.NaN()
+				if p.Value != nil {
+					v = *p.Value
+				}
+				row = append(row, string(r.Sweep), f(v))
+			}
+			if r.Distractors > 0 {
+				row = append(row, f(p.DistractorSuccessRate), f(p.DistractorNamed), f(p.ControlDistractorNamed),
+					strconv.Itoa(p.DistractorPlacements))
 			}
 			cw.Write(row)
 		}
@@ -182,7 +233,15 @@ func (o *EvalOptions) validate() error {
 			return err
 		}
 	}
-	return nil
+	if o.Sweep != nil {
+		if len(o.Scales) != 1 {
+			return fmt.Errorf("a sweep measures at one scale; got %d", len(o.Scales))
+		}
+		if err := o.Sweep.validate(); err != nil {
+			return err
+		}
+	}
+	return o.validateDistractors()
 }
 
 // Evaluate measures patch p on every model over the images of data: at
@@ -200,6 +259,9 @@ func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Data
 	}
 	if o.BatchSize == 0 {
 		o.BatchSize = 64
+	}
+	if o.DistractorScale == 0 {
+		o.DistractorScale = defaultDistractorScale
 	}
 	if err := o.Validate(); err != nil {
 		return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
@@ -237,11 +299,30 @@ func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Data
 		if _, err := imgops.NewSampler(0, p, em.shape.Width, em.shape.Height, &tr); err != nil {
 			return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
 		}
+		if o.Distractors != nil {
+			if em.distractors, err = newDistractorSet(c, o.Distractors, o.DistractorScale); err != nil {
+				return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
+			}
+		}
 		evals[i] = em
 	}
 	rep := &EvalReport{
 		Target: o.Target, ScaleMode: o.Transforms.ScaleMode.String(), MaxAngleDeg: o.Transforms.MaxAngleDeg,
 		Images: data.Len(), Placements: o.Placements, Control: controlName,
+	}
+	steps := make([]measureStep, len(o.Scales))
+	for si, sc := range o.Scales {
+		steps[si] = measureStep{scale: sc, seedIndex: si}
+	}
+	if sw := o.Sweep; sw != nil {
+		rep.Sweep = sw.Kind
+		steps = steps[:0]
+		for _, v := range sw.Values {
+			steps = append(steps, measureStep{scale: o.Scales[0], kind: sw.Kind, value: v})
+		}
+	}
+	if o.Distractors != nil {
+		rep.Distractors = o.Distractors.Len()
 	}
 	if o.Attention != nil {
 		rep.Attention = string(o.Attention.Method)
@@ -249,7 +330,7 @@ func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Data
 			rep.Attention = string(saliency.Gradient)
 		}
 	}
-	total := float64(len(models) * (len(o.Scales) + 1))
+	total := float64(len(models) * (len(steps) + 1))
 	done := 0.0
 	report := func() {
 		done++
@@ -268,8 +349,8 @@ func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Data
 			curve.Target = em.c.Labels()[em.target]
 		}
 		report()
-		for si, s := range o.Scales {
-			pt, err := em.measure(ctx, p, control, s, si, &o)
+		for _, st := range steps {
+			pt, err := em.measure(ctx, p, control, st, &o)
 			if err != nil {
 				return nil, fmt.Errorf("patch evaluation: %w", err)
 			}
@@ -284,7 +365,8 @@ func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Data
 // evalModel is one model under evaluation with its images.
 type evalModel struct {
 	patchSubject
-	clean []int // clean predictions
+	clean       []int // clean predictions
+	distractors *distractorSet
 }
 
 func newEvalModel(c engine.Classifier, data *engine.Dataset, target string) (*evalModel, error) {
@@ -338,105 +420,6 @@ func (em *evalModel) predict(ctx context.Context, x []float32, n, batch int) ([]
 		}
 	}
 	return out, nil
-}
-
-// measure evaluates the patch and the control at one scale.
-func (em *evalModel) measure(ctx context.Context, p, control *imgops.Patch, scale float64, si int, o *EvalOptions) (EvalPoint, error) {
-	tr := o.Transforms
-	tr.ScaleMin, tr.ScaleMax = scale, scale
-	w, h := em.shape.Width, em.shape.Height
-	s, err := imgops.NewSampler(splitmix64(o.Seed^splitmix64(uint64(si)+1)), p, w, h, &tr)
-	if err != nil {
-		return EvalPoint{}, err
-	}
-	n := len(em.labels)
-	size := em.shape.Size()
-	pt := EvalPoint{Scale: scale}
-	// The scale in both measures, from the transformation itself.
-	t0 := s.Next()
-	pt.AreaFraction = t0.Scale * t0.Scale * p.Mask.Area() / float64(w*h)
-	pt.SideFraction = t0.Scale * float64(max(p.W, p.H)) / float64(min(w, h))
-	var hits, chits, errs, cerrs int
-	var shares [2][]saliency.Share // patch, control
-	var cp imgops.Composition
-	batch := make([]float32, 0, o.BatchSize*size)
-	var items []int
-	var ts []imgops.Transform
-	flush := func() error {
-		if len(items) == 0 {
-			return nil
-		}
-		var cov []float32
-		if o.Attention != nil {
-			var err error
-			if cov, err = saliency.Coverage(p, h, w, ts); err != nil {
-				return err
-			}
-		}
-		for pass, q := range []*imgops.Patch{p, control} {
-			if err := cp.Apply(q, batch, len(items), em.shape.Channels, h, w, ts); err != nil {
-				return err
-			}
-			pred, err := em.predict(ctx, cp.Images, len(items), len(items))
-			if err != nil {
-				return err
-			}
-			if cov != nil {
-				s, err := attentionShares(ctx, em.c, cp.Images, pred, cov, *o.Attention)
-				if err != nil {
-					return err
-				}
-				shares[pass] = append(shares[pass], s...)
-			}
-			for j, i := range items {
-				y := em.truth(i)
-				hit := em.target >= 0 && y != em.target && pred[j] == em.target
-				miss := pred[j] != y
-				if pass == 0 {
-					hits, errs = hits+b2i(hit), errs+b2i(miss)
-				} else {
-					chits, cerrs = chits+b2i(hit), cerrs+b2i(miss)
-				}
-			}
-		}
-		batch, items, ts = batch[:0], items[:0], ts[:0]
-		return nil
-	}
-	for k := 0; k < o.Placements; k++ {
-		for i := 0; i < n; i++ {
-			if err := ctx.Err(); err != nil {
-				return pt, err
-			}
-			t := t0
-			if k > 0 || i > 0 {
-				t = s.Next()
-			}
-			batch = append(batch, em.x[i*size:(i+1)*size]...)
-			items, ts = append(items, i), append(ts, t)
-			pt.Placements++
-			if em.target >= 0 && em.truth(i) != em.target {
-				pt.Trials++
-			}
-			if len(items) == o.BatchSize {
-				if err := flush(); err != nil {
-					return pt, err
-				}
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return pt, err
-	}
-	pt.SuccessRate, pt.ControlSuccessRate = math.NaN(), math.NaN()
-	if em.target >= 0 {
-		pt.SuccessRate, pt.ControlSuccessRate = ratio(hits, pt.Trials), ratio(chits, pt.Trials)
-	}
-	pt.Error, pt.ControlError = ratio(errs, pt.Placements), ratio(cerrs, pt.Placements)
-	if o.Attention != nil {
-		a, c := saliency.MeanShare(shares[0]), saliency.MeanShare(shares[1])
-		pt.Attention, pt.ControlAttention = &a, &c
-	}
-	return pt, nil
 }
 
 // attentionShares explains each patched image's predicted class and
