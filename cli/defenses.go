@@ -12,6 +12,7 @@ import (
 
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/attack"
+	"github.com/advlab/advlab/engine/defense"
 	"github.com/advlab/advlab/engine/eval"
 	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
@@ -85,6 +86,11 @@ func runDefenses(ctx context.Context, env *Env, args []string) error {
 		return usagef("--area %v must be in (0,1]", *area)
 	case *placements <= 0 || *batch <= 0 || *limit < 0:
 		return usagef("--placements %d and --batch %d must be positive, --limit %d at least 0", *placements, *batch, *limit)
+	}
+	for _, spec := range specs {
+		if _, err := defense.Parse(spec); err != nil {
+			return usagef("--defense: %v", err)
+		}
 	}
 	aa, err := attack.NewAutoAttack(&attack.AutoAttackOptions{Eps: *eps, Norm: attack.LInf, Steps: *steps,
 		TargetClasses: 9, Queries: *queries, Seed: *seed})
