@@ -50,7 +50,12 @@ type defensesRow struct {
 	// target class, that the patch trained against this model turns into
 	// the target.
 	PatchSuccess jsonFloat `json:"patch_success"`
-	Warnings     []string  `json:"warnings,omitempty"`
+	// CertifiedAccuracy, for PatchCleanser, is the share of the labelled
+	// images certified correct against any patch of up to CertifiedSide
+	// pixels a side.
+	CertifiedAccuracy *jsonFloat `json:"certified_accuracy,omitempty"`
+	CertifiedSide     int        `json:"certified_side,omitempty"`
+	Warnings          []string   `json:"warnings,omitempty"`
 }
 
 func runDefenses(ctx context.Context, env *Env, args []string) error {
@@ -196,18 +201,57 @@ func defensesRowOf(ctx context.Context, env *Env, c engine.Classifier, ds *engin
 		return row, patchError(err)
 	}
 	row.PatchSuccess = jsonFloat(ev.Curves[0].Points[0].SuccessRate)
+	if pc, ok := c.(*defense.Cleanser); ok {
+		acc, err := certifiedAccuracy(ctx, pc, models[0])
+		if err != nil {
+			return row, err
+		}
+		row.CertifiedAccuracy, row.CertifiedSide = &acc, pc.PatchSide()
+	}
 	return row, nil
 }
 
-// defensesColumns are the table's and the CSV's columns.
-var defensesColumns = []string{"model", "defense", "clean_accuracy", "robust_accuracy", "patch_success"}
+// certifiedAccuracy is the share of m's labelled images that c certifies
+// (NaN when none is labelled).
+func certifiedAccuracy(ctx context.Context, c *defense.Cleanser, m eval.Model) (jsonFloat, error) {
+	size := c.InputShape().Size()
+	var x []float32
+	var labels []int
+	for i, l := range m.Labels {
+		if l >= 0 {
+			x, labels = append(x, m.Images[i*size:(i+1)*size]...), append(labels, l)
+		}
+	}
+	if len(labels) == 0 {
+		return jsonFloat(math.NaN()), nil
+	}
+	ok, err := c.Certify(ctx, x, labels)
+	if err != nil {
+		return 0, fmt.Errorf("certifying %s: %w", c.Name(), err)
+	}
+	n := 0
+	for _, b := range ok {
+		if b {
+			n++
+		}
+	}
+	return jsonFloat(float64(n) / float64(len(ok))), nil
+}
 
+// defensesColumns are the table's and the CSV's columns.
+var defensesColumns = []string{"model", "defense", "clean_accuracy", "robust_accuracy", "patch_success", "certified_accuracy"}
+
+// cells are the row's columns; a row without a certificate has an empty last one.
 func (r defensesRow) cells(format func(float64) string) []string {
 	d := r.Defense
 	if d == "" {
 		d = "none"
 	}
-	return []string{r.Model, d, format(float64(r.CleanAccuracy)), format(float64(r.RobustAccuracy)), format(float64(r.PatchSuccess))}
+	cert := ""
+	if r.CertifiedAccuracy != nil {
+		cert = format(float64(*r.CertifiedAccuracy))
+	}
+	return []string{r.Model, d, format(float64(r.CleanAccuracy)), format(float64(r.RobustAccuracy)), format(float64(r.PatchSuccess)), cert}
 }
 
 // printDefenses writes the table.
@@ -215,10 +259,13 @@ func printDefenses(w io.Writer, r defensesReport) error {
 	fmt.Fprintf(w, "%d images; robust accuracy under adaptive AutoAttack L∞ %.4g; patch of %.3g of the area targeting %q\n",
 		r.Images, float64(r.Eps), float64(r.Area), r.Target)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL\tDEFENSE\tCLEAN\tROBUST\tPATCH SUCCESS")
+	fmt.Fprintln(tw, "MODEL\tDEFENSE\tCLEAN\tROBUST\tPATCH SUCCESS\tCERTIFIED (PATCH)")
 	for _, row := range r.Rows {
 		c := row.cells(pct)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c[0], c[1], c[2], c[3], c[4])
+		if row.CertifiedAccuracy != nil {
+			c[5] = fmt.Sprintf("%s (%dpx)", c[5], row.CertifiedSide)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c[0], c[1], c[2], c[3], c[4], c[5])
 	}
 	if err := tw.Flush(); err != nil {
 		return err

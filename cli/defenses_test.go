@@ -40,12 +40,15 @@ func TestDefensesReport(t *testing.T) {
 						t.Errorf("row %d: %s %g is not a rate", i, name, v)
 					}
 				}
+				if cert := row.CertifiedAccuracy; (cert != nil) != (i == 1) || cert != nil && !inUnit(float64(*cert)) {
+					t.Errorf("row %d: certified accuracy %v; want a rate for the cleanser row alone", i, cert)
+				}
 				if row.RobustAccuracy > row.CleanAccuracy {
 					t.Errorf("row %d: robust accuracy %g above the clean %g", i, row.RobustAccuracy, row.CleanAccuracy)
 				}
 			}
-			if r.Rows[1].Model != "signs-resnet+cleanser7px" {
-				t.Errorf("cleanser row is %q; 10%% of a 64-pixel side is 7 pixels", r.Rows[1].Model)
+			if r.Rows[1].Model != "signs-resnet+cleanser7px" || r.Rows[1].CertifiedSide != 7 {
+				t.Errorf("cleanser row is %q, certified side %d; 10%% of a 64-pixel side is 7 pixels", r.Rows[1].Model, r.Rows[1].CertifiedSide)
 			}
 		}},
 		{"--csv", func(t *testing.T, stdout string) {
@@ -53,11 +56,14 @@ func TestDefensesReport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(recs) != 4 || strings.Join(recs[0], ",") != "model,defense,clean_accuracy,robust_accuracy,patch_success" {
+			if len(recs) != 4 || strings.Join(recs[0], ",") != "model,defense,clean_accuracy,robust_accuracy,patch_success,certified_accuracy" {
 				t.Fatalf("CSV %q", recs)
 			}
-			for _, rec := range recs[1:] {
-				for _, cell := range rec[2:] {
+			for i, rec := range recs[1:] {
+				if (rec[5] != "") != (i == 1) {
+					t.Errorf("row %v: the certified column belongs to the cleanser row alone", rec)
+				}
+				for _, cell := range rec[2:5] {
 					if v, err := strconv.ParseFloat(cell, 64); err != nil || !inUnit(v) {
 						t.Errorf("row %v: %q is not a rate", rec, cell)
 					}
@@ -72,9 +78,9 @@ func TestDefensesReport(t *testing.T) {
 			if len(lines) < 5 || !strings.HasPrefix(lines[1], "MODEL") || !strings.Contains(lines[1], "PATCH SUCCESS") {
 				t.Fatalf("table %q", stdout)
 			}
-			for _, l := range lines[2:5] {
-				if strings.Count(l, "%") != 3 {
-					t.Errorf("row %q has not three percentages", l)
+			for i, l := range lines[2:5] {
+				if want := map[bool]int{true: 4, false: 3}[i == 1]; strings.Count(l, "%") != want {
+					t.Errorf("row %q has not %d percentages", l, want)
 				}
 			}
 		}},
