@@ -11,6 +11,8 @@
 // that adds a "rejected" class; randomized smoothing (Cohen, Rosenfeld and
 // Kolter 2019) classifies by a vote under Gaussian noise, certifies an L2
 // radius, and gives the expectation of the gradient over the noise (EOT).
+// PatchCleanser (Xiang et al. 2022) classifies by double masking and
+// certifies an image against any patch up to a size.
 //
 // Parse reads a defense from the command line's NAME[:k=v,…] and Spec.Wrap
 // puts it around a model; Defenses lists them with their parameters.

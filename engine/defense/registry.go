@@ -193,8 +193,23 @@ func smoothDef() *def {
 	}
 }
 
+func cleanserDef() *def {
+	o := DefaultCleanserOptions()
+	return &def{
+		Defense: Defense{Name: "cleanser", Gradient: "EOT",
+			Description: "PatchCleanser (Xiang et al.): double masking, certified against any patch up to a size"},
+		fields: []field{
+			floatParam(&o.Size, attack.Param{Name: "size", Label: "Patch size", Min: 0.001, Max: 4096, Help: "largest patch: below 1 a fraction of the image side, from 1 on pixels"}),
+			intParam(&o.Masks, attack.Param{Name: "masks", Label: "Masks per axis", Min: 1, Max: 64, Help: "k: the mask set is k×k"}),
+			floatParam(&o.Fill, attack.Param{Name: "fill", Label: "Mask value", Min: 0, Max: 1, Help: "value of masked pixels"}),
+		},
+		check: func() error { return o.Validate() }, // a closure: o.Validate would bind a copy of the defaults
+		wrap:  func(c engine.Classifier) (engine.Classifier, error) { return NewCleanser(c, &o) },
+	}
+}
+
 // defs are the defenses in the order front-ends list them.
-var defs = []func() *def{jpegDef, bitsDef, medianDef, blurDef, squeezeDef, smoothDef}
+var defs = []func() *def{jpegDef, bitsDef, medianDef, blurDef, squeezeDef, smoothDef, cleanserDef}
 
 // Defenses returns every defense of the registry.
 func Defenses() []Defense {

@@ -21,6 +21,8 @@ func TestParseAndWrap(t *testing.T) {
 		{"blur:sigma=1.5", "linear+blur1.5"},
 		{"squeeze:bits=4,median=3,fpr=0.01", "linear+squeeze4b3m"},
 		{"smooth:sigma=0.5,n=10", "linear+smooth0.5"},
+		{"cleanser:size=2,masks=3", "linear+cleanser2px"},
+		{"cleanser:size=0.25", "linear+cleanser1px"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.spec, func(t *testing.T) {
@@ -81,7 +83,7 @@ func TestDefaultsAreTheOptions(t *testing.T) {
 
 func TestParseRejects(t *testing.T) {
 	for _, spec := range []string{"", "jpg", "jpeg:quality=0", "jpeg:quality=101", "jpeg:q=5", "jpeg:quality", "bits:bits=9",
-		"blur:sigma=-1", "blur:sigma=nan", "smooth:n=0", "smooth:alpha=1", "squeeze:bits=8,median=1", "jpeg:quality=5,quality=6", "median:size=x"} {
+		"blur:sigma=-1", "blur:sigma=nan", "smooth:n=0", "smooth:alpha=1", "squeeze:bits=8,median=1", "cleanser:size=0", "cleanser:masks=0", "cleanser:fill=2", "jpeg:quality=5,quality=6", "median:size=x"} {
 		t.Run(spec, func(t *testing.T) {
 			_, err := Parse(spec)
 			if !errors.Is(err, ErrInvalidSpec) || strings.Contains(err.Error(), "\n") {
