@@ -14,7 +14,7 @@ func (r *szegedyRun) renderTable3(w io.Writer) {
 	p("The paper splits MNIST's training set into two disjoint halves, P1 and P2, trains FC100-100-10 and FC123-456-10 on P1\n")
 	p("and FC100-100-10' on P2, and measures each network's error on the examples crafted for the others. The zoo does the\n")
 	p("same with its own training split (`tools/zoo/build --only table3`): P1 is its first half, P2 its second, and all three\n")
-	p("networks use FC100-100-10's recipe of Table 1. The examples are the same L-BFGS examples as above, on the same images.\n")
+	p("networks use FC100-100-10's recipe of Table 1. The attack is the L-BFGS above, with the same settings, images and targets.\n")
 	p("The paper's figures are not set beside these: no reliable copy of its Table 3 could be consulted when this section was\n")
 	p("written, and figures from memory would not be facts (see `cli/szegedy_paper.go`).\n\n")
 
@@ -64,6 +64,6 @@ func (r *szegedyRun) table3Pair(what, shared string, a, b int) string {
 	ab, ba := float64(r.t3tab.Rows[a].Errors[b]), float64(r.t3tab.Rows[b].Errors[a])
 	ca, cb := float64(r.t3tab.CleanError[a]), float64(r.t3tab.CleanError[b])
 	return fmt.Sprintf("**%s** (%s): %s (%s) misclassifies %s of the examples crafted on %s (%s), %+.1f points over its %s on the clean images; "+
-		"%s misclassifies %s of %s's, %+.1f points over its %s.",
+		"%s misclassifies %s of those crafted on %s, %+.1f points over its %s.",
 		what, shared, nb.Paper, nb.Half, pct(ab), na.Paper, na.Half, 100*(ab-cb), pct(cb), na.Paper, pct(ba), nb.Paper, 100*(ba-ca), pct(ca))
 }
