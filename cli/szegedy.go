@@ -22,7 +22,7 @@ import (
 func init() {
 	register(&command{
 		name:    "szegedy",
-		summary: "reproduce Tables 1 and 2 of Szegedy et al. (2013) on the zoo's MNIST networks",
+		summary: "reproduce Tables 1, 2 and 3 of Szegedy et al. (2013) on the zoo's MNIST networks",
 		run:     runSzegedy,
 	})
 }
@@ -39,6 +39,9 @@ type szegedyRun struct {
 	models       []eval.Model
 	tab          *transferTable
 	facts        []netFacts // what each network's sidecar says, in szegedyNets order
+	t3models     []eval.Model
+	t3tab        *transferTable // Table 3: L-BFGS transfer between szegedyTable3Nets
+	t3facts      []netFacts     // in szegedyTable3Nets order
 	noise        []transferRow
 	elapsed      time.Duration
 	imagesPerNet int
@@ -70,21 +73,27 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	var missing []string
+	var files, missing []string
 	for _, n := range szegedyNets {
-		if _, err := os.Stat(filepath.Join(*zoo, n.File+".onnx")); err != nil {
-			missing = append(missing, n.File+".onnx")
+		files = append(files, n.File)
+	}
+	for _, n := range szegedyTable3Nets {
+		files = append(files, n.File)
+	}
+	for _, f := range files {
+		if _, err := os.Stat(filepath.Join(*zoo, f+".onnx")); err != nil {
+			missing = append(missing, f+".onnx")
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("the zoo at %s lacks %s; build it with tools/zoo (see README) or point --zoo at it", *zoo, strings.Join(missing, ", "))
+		return fmt.Errorf("the zoo at %s lacks %s; build it with tools/zoo (see README; --only table3 builds Table 3's networks) or point --zoo at it", *zoo, strings.Join(missing, ", "))
 	}
 	if *images == "" {
 		*images = filepath.Join(*zoo, "samples")
 	}
 	ins := []fsutil.Path{{Flag: "--images", Path: *images}}
-	for _, n := range szegedyNets {
-		ins = append(ins, fsutil.Path{Flag: "the network", Path: filepath.Join(*zoo, n.File+".onnx")})
+	for _, f := range files {
+		ins = append(ins, fsutil.Path{Flag: "the network", Path: filepath.Join(*zoo, f+".onnx")})
 	}
 	if err := checkOutputs(fsutil.Outputs{Inputs: ins, Files: []fsutil.Path{{Flag: "-o", Path: *out}}, Stdout: true}); err != nil {
 		return err
@@ -101,16 +110,23 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 		}
 	}()
 	var cs []engine.Classifier
-	for _, n := range szegedyNets {
-		m, err := openAttackModel(filepath.Join(*zoo, n.File+".onnx"))
+	for i, f := range files {
+		m, err := openAttackModel(filepath.Join(*zoo, f+".onnx"))
 		if err != nil {
 			return err
 		}
 		models = append(models, m)
 		cs = append(cs, m)
-		r.facts = append(r.facts, sidecarFacts(m))
+		if i < len(szegedyNets) {
+			r.facts = append(r.facts, sidecarFacts(m))
+		} else {
+			r.t3facts = append(r.t3facts, sidecarFacts(m))
+		}
 	}
-	if r.models, err = prepareModels(env, cs, ds); err != nil {
+	if r.models, err = prepareModels(env, cs[:len(szegedyNets)], ds); err != nil {
+		return err
+	}
+	if r.t3models, err = prepareModels(env, cs[len(szegedyNets):], ds); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -118,6 +134,9 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if err := r.addNoiseRows(ctx, *batch); err != nil {
+		return err
+	}
+	if r.t3tab, err = transferMatrix(ctx, env, r.t3models, func(int) attack.Attack { return lbfgs }, nil, *batch); err != nil {
 		return err
 	}
 	r.elapsed = time.Since(start)
@@ -158,10 +177,12 @@ func (r *szegedyRun) addNoiseRows(ctx context.Context, batch int) error {
 }
 
 // netFacts are a zoo network's training figures from its sidecar: error
-// rates (NaN where absent) and the number of training images (0 if absent).
+// rates (NaN where absent), the number of training images (0 if absent)
+// and, for Table 3's networks, the training half ("" if absent).
 type netFacts struct {
 	trainErr, testErr float64
 	trainImages       int
+	trainHalf         string
 }
 
 // sidecarFacts reads m's netFacts, if m is a model with a sidecar.
@@ -178,10 +199,11 @@ func sidecarFacts(m attackModel) netFacts {
 		f.testErr = 1 - em.Config().TestAccuracy
 	}
 	var ds struct {
-		TrainImages int `json:"train_images"`
+		TrainImages int    `json:"train_images"`
+		TrainHalf   string `json:"train_half"`
 	}
 	if len(em.Config().Dataset) > 0 && json.Unmarshal(em.Config().Dataset, &ds) == nil {
-		f.trainImages = ds.TrainImages
+		f.trainImages, f.trainHalf = ds.TrainImages, ds.TrainHalf
 	}
 	return f
 }

@@ -78,7 +78,9 @@ func (r *szegedyRun) render(w io.Writer) {
 	for _, n := range r.tab.Notes {
 		p("\nNote: %s.\n", n)
 	}
-	p("\n## Why the numbers differ\n\n")
+	p("\n")
+	r.renderTable3(w)
+	p("## Why the numbers differ\n\n")
 	data := "a small part of MNIST"
 	if n := r.facts[0].trainImages; n > 0 {
 		data = fmt.Sprintf("the %s-image training split", thousands(n))

@@ -2,7 +2,7 @@ package cli
 
 // The figures of Szegedy et al. (2013), "Intriguing properties of neural
 // networks" (arXiv:1312.6199v4), Section 4.3, that `advlab szegedy` sets its
-// own beside.
+// own beside (Tables 1 and 2; Table 3 names the networks only).
 
 // szegedyNet is one MNIST network of the paper.
 type szegedyNet struct {
@@ -45,3 +45,22 @@ var szegedyTable2 = []struct {
 
 // szegedyNoise are the standard deviations of the noise baselines.
 var szegedyNoise = []float64{0.1, 0.3}
+
+// szegedyTable3Net is one network of the paper's Table 3 (cross-training-set
+// generalisation): the MNIST training set split into two disjoint halves,
+// P1 and P2, with a network trained on each.
+type szegedyTable3Net struct {
+	File  string // zoo/digits/<File>.onnx
+	Paper string // the paper's name for it
+	Half  string // the training half: "P1" or "P2"
+}
+
+// szegedyTable3Nets are Table 3's networks in the paper's order. Only the
+// networks are transcribed: the search tool available when this was written
+// found no reliable copy of the table's figures, so the report gives the
+// measured table alone rather than numbers from memory.
+var szegedyTable3Nets = []szegedyTable3Net{
+	{File: "fc100-100-10-p1", Paper: "FC100-100-10", Half: "P1"},
+	{File: "fc123-456-10-p1", Paper: "FC123-456-10", Half: "P1"},
+	{File: "fc100-100-10-p2", Paper: "FC100-100-10'", Half: "P2"},
+}

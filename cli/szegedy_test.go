@@ -10,14 +10,7 @@ import (
 
 func TestSzegedyReport(t *testing.T) {
 	zoo := t.TempDir()
-	fakes := map[string]*brightness{}
-	for _, n := range szegedyNets {
-		p := filepath.Join(zoo, n.File+".onnx")
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		fakes[p] = &brightness{id: "-" + n.File}
-	}
+	fakes := szegedyFakes(t, zoo)
 	if err := os.Rename(brightFolder(t, 3), filepath.Join(zoo, "samples")); err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +38,11 @@ func TestSzegedyReport(t *testing.T) {
 		// Every fake network is the same brightness threshold, so every
 		// adversarial set fools every network.
 		"| FC10(1e-4) | **100.0%** (100%) | **100.0%** (11.7%) |",
+		"## Table 3: cross-training-set generalisation",
+		"| crafted on \\ evaluated on | FC100-100-10 (P1) | FC123-456-10 (P1) | FC100-100-10' (P2) | av. distortion |",
+		"| FC123-456-10 (P1) | **100.0%** | **100.0%** | **100.0%** |",
+		"**Across architectures** (the same half P1): FC123-456-10 (P1) misclassifies 100.0% of the examples crafted on FC100-100-10 (P1)",
+		"**Across training sets** (the same architecture): FC100-100-10' (P2) misclassifies 100.0%",
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("report lacks %q", want)
@@ -53,6 +51,28 @@ func TestSzegedyReport(t *testing.T) {
 	if strings.Count(doc, "\n- Examples crafted on") != 6 || strings.Count(doc, "\n- **Gaussian noise") != 2 {
 		t.Errorf("want a sentence per Table 2 row:\n%s", doc)
 	}
+}
+
+// szegedyFakes writes an empty file in zoo for every network the szegedy
+// command opens, Tables 1–3, and returns a brightness fake for each.
+func szegedyFakes(t *testing.T, zoo string) map[string]*brightness {
+	t.Helper()
+	var files []string
+	for _, n := range szegedyNets {
+		files = append(files, n.File)
+	}
+	for _, n := range szegedyTable3Nets {
+		files = append(files, n.File)
+	}
+	fakes := map[string]*brightness{}
+	for _, f := range files {
+		p := filepath.Join(zoo, f+".onnx")
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fakes[p] = &brightness{id: "-" + f}
+	}
+	return fakes
 }
 
 func TestSzegedyMissingZoo(t *testing.T) {
@@ -90,14 +110,7 @@ func TestMeanInterval(t *testing.T) {
 // a one-line reason before any network is evaluated.
 func TestSzegedyBadOptions(t *testing.T) {
 	zoo := t.TempDir()
-	fakes := map[string]*brightness{}
-	for _, n := range szegedyNets {
-		p := filepath.Join(zoo, n.File+".onnx")
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		fakes[p] = &brightness{id: "-" + n.File}
-	}
+	fakes := szegedyFakes(t, zoo)
 	empty := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(empty, "dark"), 0o755); err != nil {
 		t.Fatal(err)
@@ -132,5 +145,24 @@ func TestSzegedyBadOptions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSzegedyMissingTable3 checks that a zoo without Table 3's networks
+// names them and how to build them.
+func TestSzegedyMissingTable3(t *testing.T) {
+	zoo := t.TempDir()
+	fakes := szegedyFakes(t, zoo)
+	for _, n := range szegedyTable3Nets[1:] {
+		p := filepath.Join(zoo, n.File+".onnx")
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		delete(fakes, p)
+	}
+	useFakes(t, fakes)
+	code, _, stderr := runAdvlab("szegedy", "--zoo", zoo)
+	if code != 1 || !strings.Contains(stderr, "lacks fc123-456-10-p1.onnx, fc100-100-10-p2.onnx") || !strings.Contains(stderr, "--only table3") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }

@@ -31,6 +31,10 @@ type sidecar struct {
 		TrainImages int    `json:"train_images"`
 		TestImages  int    `json:"test_images"`
 		Seed        int64  `json:"seed"`
+		// TrainHalf ("P1" or "P2") and TrainHalfHow are set on Szegedy et
+		// al.'s Table 3 networks, trained on one half of the training split.
+		TrainHalf    string `json:"train_half,omitempty"`
+		TrainHalfHow string `json:"train_half_how,omitempty"`
 	} `json:"dataset"`
 	TrainAccuracy  float64 `json:"train_accuracy"`
 	TestAccuracy   float64 `json:"test_accuracy"`
@@ -228,5 +232,41 @@ func TestZooFiles(t *testing.T) {
 	}
 	if !slices.Equal(defaults, []string{DefaultModelName()}) {
 		t.Errorf("default models %v, want exactly [%s]", defaults, DefaultModelName())
+	}
+}
+
+// TestTable3Halves checks the sidecars of Szegedy et al.'s Table 3 networks:
+// each was trained on the half of the digits training split it names, the
+// two halves together are the split the other digits models use, and the
+// test split is the same.
+func TestTable3Halves(t *testing.T) {
+	b, err := os.ReadFile("digits/fc100-100-10.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := parseSidecar(t, b)
+	halves := map[string]int{}
+	for _, tt := range []struct{ name, half string }{
+		{"fc100-100-10-p1", "P1"},
+		{"fc123-456-10-p1", "P1"},
+		{"fc100-100-10-p2", "P2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := os.ReadFile(path.Join("digits", tt.name+".json"))
+			if err != nil {
+				t.Fatalf("Table 3's network is missing (tools/zoo/build --only table3 builds it): %v", err)
+			}
+			s := parseSidecar(t, b)
+			if s.Dataset.TrainHalf != tt.half || s.Dataset.TrainHalfHow == "" {
+				t.Errorf("train_half %q (%q), want %s with its description", s.Dataset.TrainHalf, s.Dataset.TrainHalfHow, tt.half)
+			}
+			if s.Dataset.TestImages != full.Dataset.TestImages || s.Dataset.Seed != full.Dataset.Seed || s.Dataset.How != full.Dataset.How {
+				t.Errorf("dataset %+v is not the split of fc100-100-10's %+v", s.Dataset, full.Dataset)
+			}
+			halves[tt.half] = s.Dataset.TrainImages
+		})
+	}
+	if halves["P1"]+halves["P2"] != full.Dataset.TrainImages || halves["P1"] != halves["P2"] {
+		t.Errorf("halves of %v training images, want two equal halves of %d", halves, full.Dataset.TrainImages)
 	}
 }

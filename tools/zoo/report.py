@@ -26,7 +26,8 @@ SZEGEDY = {
 }
 
 ORDER = {
-    "digits": ["fc10-wd1e-4", "fc10-wd1e-2", "fc10-wd1", "fc100-100-10", "fc200-200-10", "ae400-10", "cnn"],
+    "digits": ["fc10-wd1e-4", "fc10-wd1e-2", "fc10-wd1", "fc100-100-10", "fc200-200-10", "ae400-10", "cnn",
+               "fc100-100-10-p1", "fc123-456-10-p1", "fc100-100-10-p2"],
     "signs": ["resnet", "mobilenet", "vgg"],
 }
 
