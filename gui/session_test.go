@@ -1,0 +1,221 @@
+package gui
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/advlab/advlab/imgops"
+)
+
+// sessionState is what a session must bring back, read from the widgets
+// and the workbench's fields.
+type sessionState struct {
+	Models     []string // name and path
+	Selected   int
+	Images     string
+	Samples    int
+	Current    int
+	Patch      *imgops.Patch
+	Target     string
+	Placement  Placement
+	Params     map[string]string
+	EvalCurves []EvalCurve
+}
+
+func stateOf(wb *Workbench) sessionState {
+	st := sessionState{Selected: wb.selected, Images: wb.imagesPath, Current: wb.current, Placement: wb.view.Placement(), Params: map[string]string{}}
+	for _, m := range wb.models {
+		st.Models = append(st.Models, m.Name()+"@"+m.Details().Path)
+	}
+	if wb.images != nil {
+		st.Samples = len(wb.images.Samples)
+	}
+	if wb.patch != nil {
+		st.Patch = wb.patch.Clone()
+	}
+	st.Target = wb.patchMeta.Target
+	for _, f := range wb.sessionFields() {
+		st.Params[f.key] = f.get()
+	}
+	st.EvalCurves = wb.eval.curves
+	return st
+}
+
+// changeEveryField sets every parameter of the right tabs to another valid
+// value than it has, choosing by widget kind; variant picks among them so
+// that two calls leave different values.
+func changeEveryField(t *testing.T, wb *Workbench, variant int) {
+	t.Helper()
+	for _, f := range wb.sessionFields() {
+		before := f.get()
+		switch w := f.obj.(type) {
+		case *widget.Select:
+			opts := w.Options
+			if len(opts) < 2 {
+				t.Fatalf("%s offers %d options; want two to choose between", f.key, len(opts))
+			}
+			for k := range opts {
+				o := opts[(k+variant+1)%len(opts)]
+				if f.key == "train.mask" { // the alpha outline first, to store its path
+					o = string(imgops.MaskAlpha)
+					if variant > 0 {
+						o = string(imgops.MaskCircle)
+					}
+				}
+				if o != w.Selected {
+					w.SetSelected(o)
+					break
+				}
+			}
+		case *widget.RadioGroup:
+			if len(w.Options) < 2 {
+				continue // one choice: nothing to change
+			}
+			for _, o := range w.Options {
+				if o != w.Selected {
+					w.SetSelected(o)
+					break
+				}
+			}
+		case *widget.Check:
+			w.SetChecked(!w.Checked)
+		case *fieldEntry:
+			for _, v := range []float64{3, 7, 0.5, 2, 0.25, 12, 1, 0.05, 100} {
+				s := strconv.FormatFloat(v*float64(variant+1), 'g', -1, 64)
+				if s == before {
+					continue
+				}
+				// A numField's validator reads the entry's text.
+				w.SetText(s)
+				if w.Validator == nil || w.Validator(s) == nil {
+					break
+				}
+				w.SetText(before)
+			}
+		case nil: // a path, set with its choice
+			continue
+		default:
+			t.Fatalf("%s: unexpected widget %T", f.key, w)
+		}
+		if f.get() == before {
+			t.Fatalf("%s: could not change %q (%T)", f.key, before, f.obj)
+		}
+	}
+}
+
+func TestSessionFieldsCoverEveryParameter(t *testing.T) {
+	wb, _ := newTestWorkbench(t, newFakeBackend())
+	covered := map[any]bool{}
+	for _, f := range wb.sessionFields() {
+		covered[f.obj] = true
+	}
+	roots := []fyne.CanvasObject{wb.train.content, wb.eval.content, wb.attackPanel.content}
+	for _, mf := range wb.attackPanel.forms {
+		roots = append(roots, mf.form)
+	}
+	n := 0
+	for _, r := range roots {
+		for _, o := range test.LaidOutObjects(r) {
+			switch o.(type) {
+			case *fieldEntry, *widget.Select, *widget.Check, *widget.RadioGroup:
+				n++
+				if !covered[o] {
+					t.Errorf("a %T in the right tabs is not in the session", o)
+				}
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("found %d parameter widgets; want the tabs' 20 and more", n)
+	}
+}
+
+func TestSessionRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	be := newFakeBackend()
+	wb, files := newTestWorkbench(t, be)
+	wb.openModel(filepath.Join(dir, "models", "b.onnx"))
+	wb.tasks.Wait()
+	wb.openImages(filepath.Join(dir, "imgs"))
+	wb.tasks.Wait()
+	wb.openImages("/elsewhere/signs") // outside the session's folder
+	wb.tasks.Wait()
+	p := imgops.NewNoisePatch(imgops.RectMask(20, 10), 5)
+	p.Pix[7] = 0.123456789 // not on any 8- or 16-bit grid
+	wb.setPatch(p, imgops.PatchMeta{Target: "yield"})
+	wb.view.SetPlacement(Placement{CX: 0.31, CY: 0.62, Area: 0.0712, AngleDeg: -33.5})
+	files.open = filepath.Join(dir, "masks", "outline.png") // the alpha mask's outline
+	changeEveryField(t, wb, 0)
+	wb.eval.SetCurves([]EvalCurve{{Model: "second", Areas: []float64{0.02, 0.3}, SuccessRate: []float64{0.1, 0.75}, Control: []float64{0, 0.05}}})
+	wb.selectModel(0)
+	want := stateOf(wb)
+
+	path := filepath.Join(dir, "work"+sessionExt)
+	files.save = path
+	wb.win.Canvas().(fyne.Shortcutable).TypedShortcut(scSaveSess) // Ctrl+Shift+S
+	wb.tasks.Wait()
+
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the session was not written: %v", err)
+	}
+	var js map[string]any
+	if err := json.Unmarshal(raw, &js); err != nil {
+		t.Fatal(err)
+	}
+	if s := string(raw); !strings.Contains(s, `"path": "models/b.onnx"`) || !strings.Contains(s, `"path": "/elsewhere/signs"`) || !strings.Contains(s, `"train.maskPath": "masks/outline.png"`) {
+		t.Errorf("paths inside the session's folder should be relative, others absolute:\n%s", s)
+	}
+
+	// Change everything, then open the session again.
+	wb.removeModel(wb.models[1])
+	wb.openImages(filepath.Join(dir, "other"))
+	wb.tasks.Wait()
+	wb.setPatch(imgops.NewGreyPatch(imgops.CircleMask(9)), imgops.PatchMeta{Target: "stop"})
+	wb.view.SetPlacement(DefaultPlacement)
+	changeEveryField(t, wb, 1)
+	wb.eval.SetCurves(nil)
+	if reflect.DeepEqual(stateOf(wb), want) {
+		t.Fatal("the state did not change before reopening")
+	}
+	files.open = path
+	wb.openSessionDialog()
+	wb.tasks.Wait()
+	got := stateOf(wb)
+	if d := topDialogText(wb.win); d != "" {
+		t.Fatalf("opening showed a dialog: %s", d)
+	}
+
+	if !reflect.DeepEqual(got.Models, want.Models) || got.Selected != want.Selected {
+		t.Errorf("models %v (selected %d), want %v (%d)", got.Models, got.Selected, want.Models, want.Selected)
+	}
+	if got.Images != want.Images || got.Samples != want.Samples || got.Current != want.Current {
+		t.Errorf("images %q (%d, current %d), want %q (%d, %d)", got.Images, got.Samples, got.Current, want.Images, want.Samples, want.Current)
+	}
+	if !reflect.DeepEqual(got.Patch, want.Patch) || got.Target != want.Target {
+		t.Errorf("the patch did not come back exactly (target %q, want %q)", got.Target, want.Target)
+	}
+	if got.Placement != want.Placement {
+		t.Errorf("placement %+v, want %+v", got.Placement, want.Placement)
+	}
+	for k, v := range want.Params {
+		if got.Params[k] != v {
+			t.Errorf("parameter %s = %q, want %q", k, got.Params[k], v)
+		}
+	}
+	if !reflect.DeepEqual(got.EvalCurves, want.EvalCurves) {
+		t.Errorf("eval curves %+v, want %+v", got.EvalCurves, want.EvalCurves)
+	}
+	if r := wb.prefs.recent(prefRecentSessions); len(r) == 0 || r[0] != path {
+		t.Errorf("recent sessions %v, want %s first", r, path)
+	}
+}
