@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"math"
 	"path/filepath"
 	"sort"
@@ -249,7 +248,8 @@ func writeSession(path string, s sessionFile) error {
 }
 
 // readSession reads the session file at path strictly: a version other than
-// sessionVersion, an unknown field or trailing data is an error.
+// sessionVersion, an unknown field or trailing data (which json.Unmarshal
+// of the version refuses) is an error.
 func readSession(path string) (sessionFile, error) {
 	var s sessionFile
 	data, err := fsutil.ReadRegular(path, maxSessionBytes)
@@ -273,9 +273,6 @@ func readSession(path string) (sessionFile, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return s, fmt.Errorf("%s is not a valid session file (%v); save the session again", filepath.Base(path), err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return s, fmt.Errorf("%s has data after the session; save the session again", filepath.Base(path))
 	}
 	for _, m := range s.Models {
 		if m.Demo == (m.Path != "") {

@@ -219,3 +219,96 @@ func TestSessionRoundTrip(t *testing.T) {
 		t.Errorf("recent sessions %v, want %s first", r, path)
 	}
 }
+
+func TestSessionMissingModelAndFolder(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "old"+sessionExt)
+	js := `{"version": 1, "models": [{"demo": true}, {"path": "gone.onnx"}], "selected": 1,
+		"images": {"path": "gone-folder"}, "current": 0,
+		"placement": {"CX": 0.25, "CY": 0.75, "Area": 0.05, "AngleDeg": 10},
+		"params": {"train.steps": "42", "attack.nope.eps": "1"}}`
+	if err := os.WriteFile(path, []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	be := newFakeBackend()
+	wb, files := newTestWorkbench(t, be)
+	samples := len(wb.images.Samples)
+	be.loadErr = errBoom // every file fails to open; the demo parts do not
+	files.open = path
+	wb.openSessionDialog()
+	wb.tasks.Wait()
+
+	d := topDialogText(wb.win)
+	for _, want := range []string{filepath.Join(dir, "gone.onnx"), filepath.Join(dir, "gone-folder"), "attack.nope.eps", "The rest of the session opened"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("the dialog does not name %q:\n%s", want, d)
+		}
+	}
+	if len(wb.models) != 1 || wb.models[0].Details().Path != "" || wb.selected != 0 {
+		t.Errorf("models %d (selected %d), want the demo model alone, selected", len(wb.models), wb.selected)
+	}
+	if len(wb.images.Samples) != samples {
+		t.Errorf("the current images were replaced: %d samples, want %d", len(wb.images.Samples), samples)
+	}
+	if got := wb.train.steps.Entry.Text; got != "42" {
+		t.Errorf("steps %q, want 42 from the session", got)
+	}
+	if pl := wb.view.Placement(); pl != (Placement{CX: 0.25, CY: 0.75, Area: 0.05, AngleDeg: 10}) {
+		t.Errorf("placement %+v, want the session's", pl)
+	}
+}
+
+func TestSessionCorruptFile(t *testing.T) {
+	valid := `{"version": 1, "models": [{"demo": true}], "selected": 0, "images": {"demo": true}, "current": 0, "placement": {}, "params": {}`
+	cases := []struct {
+		name, content, want string
+	}{
+		{"not JSON", "PK\x03\x04 a zip", "is not a session file"},
+		{"truncated", valid[:40], "is not a session file"},
+		{"newer version", `{"version": 2, "models": []}`, "has version 2; this advlab reads session version 1"},
+		{"no version", `{"models": []}`, "has no version"},
+		{"unknown field", valid + `, "colour": "red"}`, `unknown field "colour"`},
+		{"trailing data", valid + `} {}`, "after top-level value"},
+		{"model both demo and file", strings.Replace(valid, `{"demo": true}]`, `{"demo": true, "path": "a.onnx"}]`, 1) + "}", "neither the demo model nor a file"},
+		{"images neither", strings.Replace(valid, `"images": {"demo": true}`, `"images": {}`, 1) + "}", "neither the demo samples nor a folder"},
+		{"patch not base64", valid + `, "patch": {"w": 2, "h": 1, "pix": "!!", "mask": "", "meta": {"format": "", "created": "0001-01-01T00:00:00Z"}}}`, "the patch's colours is not base64"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad"+sessionExt)
+			if err := os.WriteFile(path, []byte(c.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := readSession(path); err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("the error takes more than one line: %v", err)
+			}
+			wb, files := newTestWorkbench(t, newFakeBackend())
+			before := append([]Model(nil), wb.models...)
+			wb.prefs.addRecent(prefRecentSessions, path)
+			files.open = path
+			wb.openSessionDialog()
+			wb.tasks.Wait()
+			if d := topDialogText(wb.win); !strings.Contains(d, c.want) {
+				t.Errorf("dialog %q, want it to say %q", d, c.want)
+			}
+			if c.name == "patch not base64" {
+				return // the rest of that session opens
+			}
+			if !reflect.DeepEqual(wb.models, before) {
+				t.Errorf("the models changed on a session that did not open")
+			}
+			if r := wb.prefs.recent(prefRecentSessions); len(r) != 0 {
+				t.Errorf("recent sessions %v, want the bad one dropped", r)
+			}
+		})
+	}
+	t.Run("missing file", func(t *testing.T) {
+		wb, files := newTestWorkbench(t, newFakeBackend())
+		files.open = filepath.Join(t.TempDir(), "nowhere"+sessionExt)
+		wb.openSessionDialog()
+		wb.tasks.Wait()
+		if d := topDialogText(wb.win); !strings.Contains(d, "nowhere"+sessionExt) {
+			t.Errorf("dialog %q, want it to name the file", d)
+		}
+	})
+}
