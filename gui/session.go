@@ -52,8 +52,20 @@ type sessionFile struct {
 	// Params are the texts of the right tabs' fields, keyed as the
 	// preferences key them (sessionFields).
 	Params map[string]string `json:"params"`
-	// EvalCurves are the last evaluation's curves, as measured.
-	EvalCurves []EvalCurve `json:"eval_curves,omitempty"`
+	// Eval is the last evaluation, when one ran.
+	Eval *sessionEval `json:"eval,omitempty"`
+}
+
+// sessionEval is the last evaluation: its curves as measured and what of
+// its request the saved CSV reports (evalPanel.report).
+type sessionEval struct {
+	Curves      []EvalCurve `json:"curves"`
+	Target      string      `json:"target"`
+	Areas       []float64   `json:"areas"`
+	Images      int         `json:"images"`
+	Placements  int         `json:"placements"`
+	MaxAngleDeg float64     `json:"max_angle_deg"`
+	Seed        uint64      `json:"seed"`
 }
 
 // sessionModel is a loaded model: the embedded demo model, or a file.
@@ -191,7 +203,11 @@ func (wb *Workbench) snapshotSession(path string) sessionFile {
 		}
 		s.Params[f.key] = v
 	}
-	s.EvalCurves = append([]EvalCurve(nil), wb.eval.curves...)
+	if ep := wb.eval; len(ep.curves) > 0 {
+		r := ep.measured
+		s.Eval = &sessionEval{Curves: ep.curves, Target: r.Target, Areas: r.Areas, Images: len(r.Samples),
+			Placements: r.Placements, MaxAngleDeg: r.MaxAngleDeg, Seed: r.Seed}
+	}
 	return s
 }
 
@@ -277,6 +293,16 @@ func readSession(path string) (sessionFile, error) {
 	for _, m := range s.Models {
 		if m.Demo == (m.Path != "") {
 			return s, fmt.Errorf("%s names a model that is neither the demo model nor a file; save the session again", filepath.Base(path))
+		}
+	}
+	if e := s.Eval; e != nil {
+		if e.Images < 0 || e.Images > 1<<24 || e.Placements < 0 {
+			return s, fmt.Errorf("%s has an evaluation of %d images × %d placements; save the session again", filepath.Base(path), e.Images, e.Placements)
+		}
+		for _, c := range e.Curves {
+			if len(c.Areas) == 0 || len(c.SuccessRate) != len(c.Areas) || (c.Control != nil && len(c.Control) != len(c.Areas)) {
+				return s, fmt.Errorf("%s has an evaluation curve of %s whose scales and rates differ in number; save the session again", filepath.Base(path), c.Model)
+			}
 		}
 	}
 	if s.Images.Demo == (s.Images.Path != "") {
@@ -428,8 +454,21 @@ func (wb *Workbench) applySession(s sessionFile, dir string, models []Model, sel
 		}
 	})
 	wb.history = editHistory{}
-	wb.eval.SetCurves(s.EvalCurves)
+	wb.eval.measured, wb.eval.curves = EvalRequest{}, nil
+	if e := s.Eval; e != nil {
+		// The images are not kept; the request's Samples only count them.
+		wb.eval.measured = EvalRequest{Target: e.Target, Areas: e.Areas, Samples: make([]Sample, e.Images),
+			Placements: e.Placements, MaxAngleDeg: e.MaxAngleDeg, Seed: e.Seed}
+	}
+	wb.eval.SetCurves(evalCurvesOf(s.Eval))
 	wb.refreshFit()
+}
+
+func evalCurvesOf(e *sessionEval) []EvalCurve {
+	if e == nil {
+		return nil
+	}
+	return e.Curves
 }
 
 // unknownParams returns the keys of params no field of the workbench has.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -29,6 +30,7 @@ type sessionState struct {
 	Placement  Placement
 	Params     map[string]string
 	EvalCurves []EvalCurve
+	Measured   EvalRequest
 }
 
 func stateOf(wb *Workbench) sessionState {
@@ -47,6 +49,8 @@ func stateOf(wb *Workbench) sessionState {
 		st.Params[f.key] = f.get()
 	}
 	st.EvalCurves = wb.eval.curves
+	st.Measured = wb.eval.measured
+	st.Measured.Samples = make([]Sample, len(st.Measured.Samples)) // counted, not kept
 	return st
 }
 
@@ -155,6 +159,7 @@ func TestSessionRoundTrip(t *testing.T) {
 	wb.view.SetPlacement(Placement{CX: 0.31, CY: 0.62, Area: 0.0712, AngleDeg: -33.5})
 	files.open = filepath.Join(dir, "masks", "outline.png") // the alpha mask's outline
 	changeEveryField(t, wb, 0)
+	wb.eval.measured = EvalRequest{Target: "yield", Areas: []float64{0.02, 0.3}, Samples: make([]Sample, 5), Placements: 3, MaxAngleDeg: 12.5, Seed: 9}
 	wb.eval.SetCurves([]EvalCurve{{Model: "second", Areas: []float64{0.02, 0.3}, SuccessRate: []float64{0.1, 0.75}, Control: []float64{0, 0.05}}})
 	wb.selectModel(0)
 	want := stateOf(wb)
@@ -184,6 +189,7 @@ func TestSessionRoundTrip(t *testing.T) {
 	wb.view.SetPlacement(DefaultPlacement)
 	changeEveryField(t, wb, 1)
 	wb.eval.SetCurves(nil)
+	wb.eval.measured = EvalRequest{}
 	if reflect.DeepEqual(stateOf(wb), want) {
 		t.Fatal("the state did not change before reopening")
 	}
@@ -212,8 +218,11 @@ func TestSessionRoundTrip(t *testing.T) {
 			t.Errorf("parameter %s = %q, want %q", k, got.Params[k], v)
 		}
 	}
-	if !reflect.DeepEqual(got.EvalCurves, want.EvalCurves) {
-		t.Errorf("eval curves %+v, want %+v", got.EvalCurves, want.EvalCurves)
+	if !reflect.DeepEqual(got.EvalCurves, want.EvalCurves) || !reflect.DeepEqual(got.Measured, want.Measured) {
+		t.Errorf("evaluation %+v of %+v, want %+v of %+v", got.EvalCurves, got.Measured, want.EvalCurves, want.Measured)
+	}
+	if got, want := wb.eval.table.Text, "second — 2%: 10%, 30%: 75%"; !strings.HasPrefix(got, want) {
+		t.Errorf("the evaluation table reads %q, want it to begin %q", got, want)
 	}
 	if r := wb.prefs.recent(prefRecentSessions); len(r) == 0 || r[0] != path {
 		t.Errorf("recent sessions %v, want %s first", r, path)
@@ -270,6 +279,7 @@ func TestSessionCorruptFile(t *testing.T) {
 		{"unknown field", valid + `, "colour": "red"}`, `unknown field "colour"`},
 		{"trailing data", valid + `} {}`, "after top-level value"},
 		{"model both demo and file", strings.Replace(valid, `{"demo": true}]`, `{"demo": true, "path": "a.onnx"}]`, 1) + "}", "neither the demo model nor a file"},
+		{"eval curve of mismatched lengths", valid + `, "eval": {"curves": [{"Model": "m", "Areas": [0.1, 0.2], "SuccessRate": [0.5], "Control": null}], "target": "", "areas": null, "images": 1, "placements": 1, "max_angle_deg": 0, "seed": 0}}`, "scales and rates differ"},
 		{"images neither", strings.Replace(valid, `"images": {"demo": true}`, `"images": {}`, 1) + "}", "neither the demo samples nor a folder"},
 		{"patch not base64", valid + `, "patch": {"w": 2, "h": 1, "pix": "!!", "mask": "", "meta": {"format": "", "created": "0001-01-01T00:00:00Z"}}}`, "the patch's colours is not base64"},
 	}
@@ -311,4 +321,22 @@ func TestSessionCorruptFile(t *testing.T) {
 			t.Errorf("dialog %q, want it to name the file", d)
 		}
 	})
+}
+
+func TestSessionDroppedOpens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dropped"+sessionExt)
+	js := `{"version": 1, "models": [{"demo": true}], "selected": 0, "images": {"demo": true}, "current": 2,
+		"placement": {"CX": 0.5, "CY": 0.5, "Area": 0.2, "AngleDeg": 0}, "params": {"train.steps": "77"}}`
+	if err := os.WriteFile(path, []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wb, _ := newTestWorkbench(t, newFakeBackend())
+	wb.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(path)})
+	wb.tasks.Wait()
+	if d := topDialogText(wb.win); d != "" {
+		t.Fatalf("dropping the session showed %q", d)
+	}
+	if got := wb.train.steps.Entry.Text; got != "77" || wb.current != 2 || wb.view.Placement().Area != 0.2 {
+		t.Errorf("steps %q, image %d, area %v; want the session's 77, 2, 0.2", got, wb.current, wb.view.Placement().Area)
+	}
 }
