@@ -340,3 +340,30 @@ func TestSessionDroppedOpens(t *testing.T) {
 		t.Errorf("steps %q, image %d, area %v; want the session's 77, 2, 0.2", got, wb.current, wb.view.Placement().Area)
 	}
 }
+
+// FuzzReadSession feeds readSession arbitrary files: it returns an error or
+// a session whose patch decodes or fails, and never panics.
+func FuzzReadSession(f *testing.F) {
+	f.Add([]byte(`{"version": 1, "models": [{"demo": true}], "selected": 0, "images": {"demo": true}, "current": 0, "placement": {}, "params": {}}`))
+	f.Add([]byte(`{"version": 1, "models": [], "selected": 0, "images": {"path": "x"}, "current": 0, "placement": {}, "params": {}, "patch": {"w": 1, "h": 1, "pix": "AAAAAAAAAAAAAAAA", "mask": "AACAPw==", "meta": {"format": "", "created": "0001-01-01T00:00:00Z"}}}`))
+	f.Add([]byte(`{"version": 2}`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "f"+sessionExt)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := readSession(path)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("the error takes more than one line: %v", err)
+			}
+			return
+		}
+		if s.Patch != nil {
+			if p, err := s.Patch.decode(); err == nil && p.Validate() != nil {
+				t.Errorf("decode returned an invalid patch")
+			}
+		}
+	})
+}
