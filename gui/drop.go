@@ -23,6 +23,7 @@ const (
 	kindFolder
 	kindImage
 	kindPatch
+	kindSession
 )
 
 // kindOf guesses what a path is: a model (.onnx), a folder of images, a
@@ -38,6 +39,8 @@ func kindOf(path string) fileKind {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".onnx":
 		return kindModel
+	case sessionExt:
+		return kindSession
 	case ".png":
 		if isPatchFile(path) {
 			return kindPatch
@@ -76,11 +79,13 @@ func (wb *Workbench) onDropped(_ fyne.Position, uris []fyne.URI) {
 			wb.openImages(p)
 		case kindPatch:
 			wb.openPatch(p)
+		case kindSession:
+			wb.openSession(p)
 		default:
 			unknown = append(unknown, filepath.Base(p))
 		}
 	}
 	if len(unknown) > 0 {
-		wb.showError("Opening dropped files", fmt.Errorf("advlab does not know what to do with %s; drop .onnx models, image folders, images or patch PNGs", strings.Join(unknown, ", ")))
+		wb.showError("Opening dropped files", fmt.Errorf("advlab does not know what to do with %s; drop .onnx models, image folders, images, patch PNGs or .advlab sessions", strings.Join(unknown, ", ")))
 	}
 }

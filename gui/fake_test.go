@@ -25,12 +25,13 @@ type fakeModel struct {
 	name   string
 	labels []string
 	side   int
+	path   string // "" for the demo model
 }
 
 func (m *fakeModel) Name() string     { return m.name }
 func (m *fakeModel) Labels() []string { return m.labels }
 func (m *fakeModel) Details() ModelDetails {
-	return ModelDetails{Channels: 3, Height: m.side, Width: m.side, Layout: "NCHW", Preprocessing: "none: pixels in [0, 1]"}
+	return ModelDetails{Path: m.path, Channels: 3, Height: m.side, Width: m.side, Layout: "NCHW", Preprocessing: "none: pixels in [0, 1]"}
 }
 
 func (m *fakeModel) predict(img image.Image) Prediction {
@@ -99,7 +100,7 @@ func (b *fakeBackend) LoadModel(ctx context.Context, path string) (Model, error)
 	if b.loadLabels != nil {
 		labels = b.loadLabels
 	}
-	return &fakeModel{name: "second", labels: labels, side: 24}, nil
+	return &fakeModel{name: "second", labels: labels, side: 24, path: path}, nil
 }
 
 func (b *fakeBackend) CloseModel(Model) {}

@@ -21,6 +21,7 @@ var (
 	scRunEnter   = &desktop.CustomShortcut{KeyName: fyne.KeyEnter, Modifier: fyne.KeyModifierShortcutDefault}
 	scExport     = &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: fyne.KeyModifierShortcutDefault}
 	scSavePatch  = &desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}
+	scSaveSess   = &desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
 	scQuit       = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}
 	scUndo       = &fyne.ShortcutUndo{}
 	scRedo       = &desktop.CustomShortcut{KeyName: fyne.KeyZ, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
@@ -33,6 +34,7 @@ Ctrl+Shift+O    open an image folder
 Ctrl+Enter, F5  start or stop the task of the tab on the right
 Ctrl+E          export the patch for printing
 Ctrl+S          save the patch
+Ctrl+Shift+S    save the session (models, images, patch, parameters)
 Ctrl+Z          undo a move of the patch (in a field: undo typing)
 Ctrl+Shift+Z    redo (Ctrl+Y too)
 Ctrl+Q          quit
@@ -62,6 +64,9 @@ func (wb *Workbench) mainMenu() *fyne.MainMenu {
 	openFolder.Shortcut = scOpenFolder
 	openFolder.Icon = theme.FolderOpenIcon()
 	openPatch := fyne.NewMenuItem("Open patch…", wb.openPatchDialog)
+	openSession := fyne.NewMenuItem("Open session…", wb.openSessionDialog)
+	saveSession := fyne.NewMenuItem("Save session…", wb.saveSessionDialog)
+	saveSession.Shortcut = scSaveSess
 	recent := fyne.NewMenuItem("Open recent", nil)
 	recent.ChildMenu = wb.recentMenu()
 	export := fyne.NewMenuItem("Export patch for printing…", func() { wb.showExportDialog() })
@@ -82,8 +87,8 @@ func (wb *Workbench) mainMenu() *fyne.MainMenu {
 	saveCmp := fyne.NewMenuItem("Save comparison as PNG…", wb.saveComparisonDialog)
 	saveEvalCSV := fyne.NewMenuItem("Save evaluation as CSV…", wb.saveEvalCSVDialog)
 	saveEvalPNG := fyne.NewMenuItem("Save evaluation plot as PNG…", wb.saveEvalPNGDialog)
-	file := fyne.NewMenu("File", openModel, openFolder, openPatch, recent, fyne.NewMenuItemSeparator(),
-		savePatch, export, saveAdv, saveCmp, saveEvalCSV, saveEvalPNG, fyne.NewMenuItemSeparator(), quit)
+	file := fyne.NewMenu("File", openModel, openFolder, openPatch, openSession, recent, fyne.NewMenuItemSeparator(),
+		saveSession, savePatch, export, saveAdv, saveCmp, saveEvalCSV, saveEvalPNG, fyne.NewMenuItemSeparator(), quit)
 	run := fyne.NewMenuItem("Start / stop", wb.toggleRun)
 	run.Shortcut = scRun
 	run.Icon = theme.MediaPlayIcon()
@@ -103,6 +108,7 @@ func (wb *Workbench) recentMenu() *fyne.Menu {
 			items = append(items, fyne.NewMenuItem(filepath.Base(p)+"  —  "+filepath.Dir(p), func() { open(p) }))
 		}
 	}
+	add(prefRecentSessions, wb.openSession)
 	add(prefRecentModels, wb.openModel)
 	add(prefRecentFolders, wb.openImages)
 	add(prefRecentPatches, wb.openPatch)
@@ -144,6 +150,7 @@ func (wb *Workbench) addShortcuts() {
 	c.AddShortcut(scRunEnter, func(fyne.Shortcut) { wb.toggleRun() })
 	c.AddShortcut(scExport, func(fyne.Shortcut) { wb.showExportDialog() })
 	c.AddShortcut(scSavePatch, func(fyne.Shortcut) { wb.savePatchDialog() })
+	c.AddShortcut(scSaveSess, func(fyne.Shortcut) { wb.saveSessionDialog() })
 	c.AddShortcut(scQuit, func(fyne.Shortcut) { wb.quit() })
 	c.AddShortcut(scUndo, func(fyne.Shortcut) { wb.undo() })
 	c.AddShortcut(scRedo, func(fyne.Shortcut) { wb.redo() })

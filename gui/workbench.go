@@ -37,15 +37,18 @@ type Workbench struct {
 	// history is the undo history of the placement and the parameters.
 	history editHistory
 
-	models    []Model
-	selected  int // index into models, -1 when none
-	images    *ImageSet
-	traits    setTraits // of images, to tell whether they fit the models
-	thumbs    []image.Image
-	current   int // index into images.Samples, -1 when none
-	patch     *imgops.Patch
-	patchMeta imgops.PatchMeta
-	attack    *AttackResult
+	models   []Model
+	selected int // index into models, -1 when none
+	images   *ImageSet
+	// imagesPath is the folder or file images came from ("" for the demo
+	// samples), as a session records it.
+	imagesPath string
+	traits     setTraits // of images, to tell whether they fit the models
+	thumbs     []image.Image
+	current    int // index into images.Samples, -1 when none
+	patch      *imgops.Patch
+	patchMeta  imgops.PatchMeta
+	attack     *AttackResult
 
 	modelsPanel *modelsPanel
 	thumbStrip  *thumbStrip
@@ -269,6 +272,10 @@ func (wb *Workbench) start(paths []string) {
 				wb.addModel(m)
 			}
 			if set != nil {
+				wb.imagesPath = ""
+				if !demoImages {
+					wb.imagesPath = folders[0]
+				}
 				wb.setImages(set, thumbs)
 			}
 			if patch != nil {
@@ -391,6 +398,7 @@ func (wb *Workbench) openImages(path string) {
 			}
 			wb.prefs.addRecent(prefRecentFolders, path)
 			wb.win.SetMainMenu(wb.mainMenu())
+			wb.imagesPath = path
 			wb.setImages(set, thumbs)
 			msg := fmt.Sprintf("Read %d images from %s", len(set.Samples), filepath.Base(path))
 			if len(set.Notes) > 0 {
