@@ -459,18 +459,30 @@ func (r *patchViewRenderer) placeOverlay() {
 	corners := [4]fyne.Position{
 		v.patchPoint(g, -hw, -hh), v.patchPoint(g, hw, -hh), v.patchPoint(g, hw, hh), v.patchPoint(g, -hw, hh),
 	}
-	for i, l := range r.outline {
-		l.Position1, l.Position2 = corners[i], corners[(i+1)%4]
+	size := v.Size()
+	segment := func(l *canvas.Line, a, b fyne.Position) {
+		var in bool
+		if l.Position1, l.Position2, in = clipSegment(a, b, size); !in {
+			l.Hide()
+		}
 		l.Refresh()
 	}
-	r.stem.Position1, r.stem.Position2 = top, rotate
-	r.stem.Refresh()
+	for i, l := range r.outline {
+		segment(l, corners[i], corners[(i+1)%4])
+	}
+	segment(r.stem, top, rotate)
 	d := fyne.NewSize(2*handleR, 2*handleR)
 	off := fyne.NewPos(handleR, handleR)
-	r.scale.Resize(d)
-	r.scale.Move(scale.Subtract(off))
-	r.rotate.Resize(d)
-	r.rotate.Move(rotate.Subtract(off))
+	for _, h := range []struct {
+		c  *canvas.Circle
+		at fyne.Position
+	}{{r.scale, scale}, {r.rotate, rotate}} {
+		h.c.Resize(d)
+		h.c.Move(h.at.Subtract(off))
+		if !inside(h.at, size) {
+			h.c.Hide()
+		}
+	}
 	r.scale.Refresh()
 	r.rotate.Refresh()
 }

@@ -52,3 +52,33 @@ func (v *patchView) ctrlHeld() bool {
 	}
 	return false
 }
+
+// clipSegment clips the segment a–b to the rectangle (0, 0)–size
+// (Liang–Barsky), so that a zoomed view's outline never draws over the
+// widgets around the canvas; ok is false when nothing of it is inside.
+func clipSegment(a, b fyne.Position, size fyne.Size) (fyne.Position, fyne.Position, bool) {
+	t0, t1 := float32(0), float32(1)
+	dx, dy := b.X-a.X, b.Y-a.Y
+	for _, e := range [4][2]float32{{-dx, a.X}, {dx, size.Width - a.X}, {-dy, a.Y}, {dy, size.Height - a.Y}} {
+		p, q := e[0], e[1]
+		switch {
+		case p == 0:
+			if q < 0 {
+				return a, b, false
+			}
+		case p < 0:
+			t0 = max(t0, q/p)
+		default:
+			t1 = min(t1, q/p)
+		}
+	}
+	if t0 > t1 {
+		return a, b, false
+	}
+	return a.AddXY(t0*dx, t0*dy), a.AddXY(t1*dx, t1*dy), true
+}
+
+// inside says whether p lies in the rectangle (0, 0)–size.
+func inside(p fyne.Position, size fyne.Size) bool {
+	return p.X >= 0 && p.Y >= 0 && p.X <= size.Width && p.Y <= size.Height
+}

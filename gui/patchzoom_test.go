@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 )
@@ -215,4 +216,64 @@ func equalPix(a, b []uint8) bool {
 		}
 	}
 	return true
+}
+
+func TestClipSegment(t *testing.T) {
+	size := fyne.NewSize(100, 50)
+	for _, tc := range []struct {
+		name       string
+		a, b       fyne.Position
+		in         bool
+		wantA, wtB fyne.Position
+	}{
+		{"inside", fyne.NewPos(10, 10), fyne.NewPos(90, 40), true, fyne.NewPos(10, 10), fyne.NewPos(90, 40)},
+		{"crosses the right edge", fyne.NewPos(50, 10), fyne.NewPos(150, 30), true, fyne.NewPos(50, 10), fyne.NewPos(100, 20)},
+		{"crosses both sides", fyne.NewPos(-50, 25), fyne.NewPos(150, 25), true, fyne.NewPos(0, 25), fyne.NewPos(100, 25)},
+		{"diagonal through a corner region", fyne.NewPos(-10, -10), fyne.NewPos(60, 60), true, fyne.NewPos(0, 0), fyne.NewPos(50, 50)},
+		{"above", fyne.NewPos(10, -20), fyne.NewPos(90, -5), false, fyne.Position{}, fyne.Position{}},
+		{"past a corner", fyne.NewPos(90, -20), fyne.NewPos(120, 10), false, fyne.Position{}, fyne.Position{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b, in := clipSegment(tc.a, tc.b, size)
+			if in != tc.in {
+				t.Fatalf("clipSegment(%v, %v) inside = %v; want %v", tc.a, tc.b, in, tc.in)
+			}
+			near := func(p, q fyne.Position) bool { return math.Abs(float64(p.X-q.X)) < 1e-4 && math.Abs(float64(p.Y-q.Y)) < 1e-4 }
+			if in && (!near(a, tc.wantA) || !near(b, tc.wtB)) {
+				t.Errorf("clipSegment(%v, %v) = %v, %v; want %v, %v", tc.a, tc.b, a, b, tc.wantA, tc.wtB)
+			}
+		})
+	}
+}
+
+func TestZoomedOverlayStaysInsideTheCanvas(t *testing.T) {
+	wb, v := zoomTestView(t)
+	s := v.Size()
+	v.SetPlacement(Placement{CX: 0.5, CY: 0.5, Area: 0.2})
+	// Zoom near the patch's left edge: most of the patch is out of view.
+	centre, _, _, _, _ := v.handles()
+	ctrlScroll(v, centre.AddXY(-float32(0.25*s.Width), 0), 8)
+	r := test.WidgetRenderer(v).(*patchViewRenderer)
+	shown := 0
+	for _, o := range r.Objects()[2:] { // the raster and focus ring fill the view
+		if !o.Visible() {
+			continue
+		}
+		shown++
+		var pts []fyne.Position
+		if l, ok := o.(*canvas.Line); ok {
+			pts = []fyne.Position{l.Position1, l.Position2}
+		} else {
+			pts = []fyne.Position{o.Position().AddXY(handleR, handleR)}
+		}
+		for _, p := range pts {
+			if p.X < -1e-3 || p.Y < -1e-3 || p.X > s.Width+1e-3 || p.Y > s.Height+1e-3 {
+				t.Errorf("overlay %T reaches %v, outside the %v canvas", o, p, s)
+			}
+		}
+	}
+	if shown == 0 {
+		t.Error("no outline of the patch is shown, though its edge is in view")
+	}
+	wb.tasks.Wait()
 }
