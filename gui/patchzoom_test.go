@@ -238,7 +238,9 @@ func TestClipSegment(t *testing.T) {
 			if in != tc.in {
 				t.Fatalf("clipSegment(%v, %v) inside = %v; want %v", tc.a, tc.b, in, tc.in)
 			}
-			near := func(p, q fyne.Position) bool { return math.Abs(float64(p.X-q.X)) < 1e-4 && math.Abs(float64(p.Y-q.Y)) < 1e-4 }
+			near := func(p, q fyne.Position) bool {
+				return math.Abs(float64(p.X-q.X)) < 1e-4 && math.Abs(float64(p.Y-q.Y)) < 1e-4
+			}
 			if in && (!near(a, tc.wantA) || !near(b, tc.wtB)) {
 				t.Errorf("clipSegment(%v, %v) = %v, %v; want %v, %v", tc.a, tc.b, a, b, tc.wantA, tc.wtB)
 			}
