@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -173,6 +174,13 @@ func TestFitRestoresTheWholeImage(t *testing.T) {
 		{"F on the focused canvas", func(wb *Workbench) {
 			wb.win.Canvas().Focus(wb.view)
 			wb.view.TypedKey(&fyne.KeyEvent{Name: fyne.KeyF})
+		}},
+		{"toolbar", func(wb *Workbench) {
+			for _, it := range wb.tools.Items {
+				if a, ok := it.(*tipAction); ok && strings.HasPrefix(a.button.tip, "Fit the canvas") {
+					test.Tap(a.button)
+				}
+			}
 		}},
 		{"View menu", func(wb *Workbench) {
 			for _, m := range wb.mainMenu().Items {
