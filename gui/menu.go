@@ -40,7 +40,8 @@ Ctrl+Shift+Z    redo (Ctrl+Y too)
 Ctrl+Q          quit
 On the canvas: drag to move the patch; drag the corner handle or scroll to
 scale it; drag the top handle, shift+scroll or use the slider to rotate it;
-click to place it; arrows nudge it, + − scale, [ ] rotate.
+click to place it; arrows nudge it, + − scale, [ ] rotate. Ctrl+scroll
+zooms the view around the pointer, middle-drag or space+drag pans it, F fits.
 Drop .onnx files, image folders or patch PNGs on the window to open them.`
 
 func (wb *Workbench) openModelDialog() {
@@ -96,8 +97,9 @@ func (wb *Workbench) mainMenu() *fyne.MainMenu {
 		fyne.NewMenuItem("Train a patch", func() { wb.rightTabs.Select(wb.patchTab) }),
 		fyne.NewMenuItem("Attack", func() { wb.rightTabs.Select(wb.attackTab) }),
 		fyne.NewMenuItem("Evaluate the patch", func() { wb.rightTabs.Select(wb.evTab) }))
+	view := fyne.NewMenu("View", fyne.NewMenuItem("Fit the canvas (F)", wb.view.Fit))
 	help := fyne.NewMenu("Help", fyne.NewMenuItem("About advlab", wb.showAbout))
-	return fyne.NewMainMenu(file, edit, tasks, help)
+	return fyne.NewMainMenu(file, edit, view, tasks, help)
 }
 
 // recentMenu lists the remembered models, folders and patches.
@@ -134,6 +136,7 @@ func (wb *Workbench) toolbar() fyne.CanvasObject {
 		widget.NewToolbarSeparator(),
 		wb.toolbarRun,
 		tip(theme.DocumentPrintIcon(), "Export the patch for printing (Ctrl+E)", func() { wb.showExportDialog() }),
+		tip(theme.ZoomFitIcon(), "Fit the canvas: show the whole image (F; Ctrl+scroll zooms, middle-drag pans)", wb.view.Fit),
 		widget.NewToolbarSpacer(),
 		tip(theme.HelpIcon(), "About advlab and its shortcuts", wb.showAbout),
 	)

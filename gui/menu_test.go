@@ -58,7 +58,7 @@ func TestMenuAndToolbarActions(t *testing.T) {
 		{"File", "Save adversarial images…", -1, "", "run an attack", false},
 		{"File", "Save comparison as PNG…", -1, "", "run an attack", false},
 		{"Run", "Start / stop", 5, "", "", true},
-		{"Help", "About advlab", 8, "", "Ctrl+Shift+O", false},
+		{"Help", "About advlab", 9, "", "Ctrl+Shift+O", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.item, func(t *testing.T) {

@@ -19,7 +19,10 @@ func (v *patchView) gesture() {
 func (v *patchView) FocusGained() { v.focused = true; v.Refresh() }
 
 // FocusLost is part of fyne.Focusable.
-func (v *patchView) FocusLost() { v.focused, v.shift = false, false; v.Refresh() }
+func (v *patchView) FocusLost() {
+	v.focused, v.shift, v.ctrl, v.space = false, false, false, false
+	v.Refresh()
+}
 
 // TypedRune scales (+ −) and rotates ([ ]) the patch.
 func (v *patchView) TypedRune(r rune) {
@@ -67,16 +70,20 @@ func (v *patchView) TypedKey(ev *fyne.KeyEvent) {
 	v.SetPlacement(pl)
 }
 
-// KeyDown tracks shift, which turns the scroll wheel into rotation.
-func (v *patchView) KeyDown(ev *fyne.KeyEvent) {
-	if ev.Name == desktop.KeyShiftLeft || ev.Name == desktop.KeyShiftRight {
-		v.shift = true
-	}
-}
+// KeyDown tracks shift, which turns the scroll wheel into rotation, Ctrl,
+// which turns it into zoom, and space, which turns a drag into a pan.
+func (v *patchView) KeyDown(ev *fyne.KeyEvent) { v.trackModifier(ev.Name, true) }
 
-// KeyUp tracks shift.
-func (v *patchView) KeyUp(ev *fyne.KeyEvent) {
-	if ev.Name == desktop.KeyShiftLeft || ev.Name == desktop.KeyShiftRight {
-		v.shift = false
+// KeyUp tracks shift, Ctrl and space.
+func (v *patchView) KeyUp(ev *fyne.KeyEvent) { v.trackModifier(ev.Name, false) }
+
+func (v *patchView) trackModifier(k fyne.KeyName, down bool) {
+	switch k {
+	case desktop.KeyShiftLeft, desktop.KeyShiftRight:
+		v.shift = down
+	case desktop.KeyControlLeft, desktop.KeyControlRight, desktop.KeySuperLeft, desktop.KeySuperRight:
+		v.ctrl = down
+	case fyne.KeySpace:
+		v.space = down
 	}
 }

@@ -37,8 +37,10 @@ const (
 // it to rotate it. Drag the patch to move it, the scale handle (or the scroll
 // wheel) to resize it, the rotation handle (or shift+scroll, or a horizontal
 // scroll) to turn it; a tap moves it to the pointer; with the canvas focused
-// the arrow keys nudge it, +/− scale and [ ] rotate it. Every change calls
-// onChanged on the UI goroutine.
+// the arrow keys nudge it, +/− scale and [ ] rotate it. Ctrl+wheel zooms the
+// view around the pointer, a middle-drag or space+drag pans it and F fits it
+// again (patchzoom.go); the placement stays in image coordinates. Every
+// change of the placement calls onChanged on the UI goroutine.
 type patchView struct {
 	widget.BaseWidget
 
@@ -57,19 +59,25 @@ type patchView struct {
 
 	comp *imgops.Composition // reused between compositions
 
-	shift   bool
-	focused bool
-	drag    struct {
+	// vp is the zoom and pan; shownVP is its copy for the raster's
+	// generator, guarded by mu.
+	vp viewport
+
+	shift, ctrl, space bool
+	focused            bool
+	drag               struct {
 		active bool
 		mode   dragMode
 		ptr    fyne.Position
 	}
-	press *fyne.Position
+	press       *fyne.Position
+	pressButton desktop.MouseButton
 
-	mu    sync.Mutex // guards shown for the raster's generator
-	shown image.Image
-	cache *image.RGBA
-	key   rasterKey
+	mu      sync.Mutex // guards shown for the raster's generator
+	shown   image.Image
+	shownVP viewport
+	cache   *image.RGBA
+	key     patchRasterKey
 
 	raster *canvas.Raster
 }
@@ -80,7 +88,14 @@ const (
 	dragMove dragMode = iota
 	dragScale
 	dragRotate
+	dragPan
 )
+
+// patchRasterKey identifies what the raster last drew.
+type patchRasterKey struct {
+	rasterKey
+	vp viewport
+}
 
 func newPatchView() *patchView {
 	v := &patchView{pl: DefaultPlacement}
@@ -97,6 +112,7 @@ func (v *patchView) SetImage(img image.Image) {
 		v.base = fitImage(img, workingSide)
 		b := v.base.Bounds()
 		v.tensor, _ = imgops.ImageToTensor(v.base, 3, b.Dy(), b.Dx())
+		v.setViewport(v.vp) // keep the zoom, within the new image
 	}
 	v.recompose()
 }
@@ -167,28 +183,22 @@ func (v *patchView) recompose() {
 func (v *patchView) generate(w, h int) image.Image {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	k := rasterKey{v.shown, w, h}
+	k := patchRasterKey{rasterKey{v.shown, w, h}, v.shownVP}
 	if v.cache == nil || k != v.key {
-		v.cache, v.key = drawFitted(v.shown, w, h), k
+		v.cache, v.key = drawViewport(v.shown, w, h, v.shownVP), k
 	}
 	return v.cache
 }
 
-// geom maps between the view's coordinates and the working image's.
-type geom struct {
-	f, ox, oy float64
-	iw, ih    int
-}
-
+// geom maps between the view's coordinates and the working image's, through
+// the view's zoom and pan.
 func (v *patchView) geom() geom {
 	if v.base == nil {
 		return geom{}
 	}
 	b := v.base.Bounds()
 	s := v.Size()
-	iw, ih := b.Dx(), b.Dy()
-	f := math.Min(float64(s.Width)/float64(iw), float64(s.Height)/float64(ih))
-	return geom{f: f, ox: (float64(s.Width) - f*float64(iw)) / 2, oy: (float64(s.Height) - f*float64(ih)) / 2, iw: iw, ih: ih}
+	return viewGeom(float64(s.Width), float64(s.Height), b.Dx(), b.Dy(), v.vp)
 }
 
 func (g geom) toView(x, y float64) fyne.Position {
@@ -253,15 +263,16 @@ func (v *patchView) hit(p fyne.Position) dragMode {
 // already carries the pointer's motion since the press.
 func (v *patchView) MouseDown(ev *desktop.MouseEvent) {
 	p := ev.Position
-	v.press = &p
+	v.press, v.pressButton = &p, ev.Button
 }
 
 // MouseUp is part of desktop.Mouseable.
 func (v *patchView) MouseUp(*desktop.MouseEvent) {}
 
-// Dragged moves, scales or rotates the patch.
+// Dragged moves, scales or rotates the patch; with the middle button, or
+// with space held, it pans the view instead.
 func (v *patchView) Dragged(ev *fyne.DragEvent) {
-	if v.patch == nil || v.base == nil {
+	if v.base == nil {
 		return
 	}
 	if !v.drag.active {
@@ -269,11 +280,25 @@ func (v *patchView) Dragged(ev *fyne.DragEvent) {
 		if v.press != nil {
 			start = *v.press
 		}
-		v.drag.active, v.drag.mode, v.drag.ptr = true, v.hit(start), start
-		v.gesture()
+		mode := dragPan
+		if v.pressButton != desktop.MouseButtonTertiary && !v.space {
+			if v.patch == nil {
+				return
+			}
+			mode = v.hit(start)
+			v.gesture()
+		}
+		v.drag.active, v.drag.mode, v.drag.ptr = true, mode, start
 	}
 	v.drag.ptr = v.drag.ptr.Add(ev.Dragged)
 	g := v.geom()
+	if v.drag.mode == dragPan {
+		vp := v.vp
+		vp.DX -= float64(ev.Dragged.DX) / g.f
+		vp.DY -= float64(ev.Dragged.DY) / g.f
+		v.setViewport(vp)
+		return
+	}
 	pl := v.pl
 	switch v.drag.mode {
 	case dragMove:
@@ -298,13 +323,18 @@ func (v *patchView) Dragged(ev *fyne.DragEvent) {
 // DragEnd ends a drag.
 func (v *patchView) DragEnd() {
 	v.drag.active = false
-	v.press = nil
+	v.press, v.pressButton = nil, 0
 }
 
 // Scrolled scales the patch (by 10% of its area per wheel notch, so that
 // steps stay small at any size), or turns it by 5° a notch with shift held
-// or on a horizontal scroll.
+// or on a horizontal scroll; with Ctrl held it zooms the view around the
+// pointer instead, leaving the patch alone.
 func (v *patchView) Scrolled(ev *fyne.ScrollEvent) {
+	if v.ctrlHeld() {
+		v.zoomAt(ev.Position, math.Pow(zoomStep, float64(ev.Scrolled.DY)/wheelNotch))
+		return
+	}
 	if v.patch == nil {
 		return
 	}
@@ -326,7 +356,7 @@ func (v *patchView) Scrolled(ev *fyne.ScrollEvent) {
 // the focus, a tap moves the patch's centre to the pointer. (A click meant
 // only to focus the canvas used to move the patch.)
 func (v *patchView) Tapped(ev *fyne.PointEvent) {
-	v.press = nil
+	v.press, v.pressButton = nil, 0
 	if !v.focused {
 		if c := fyne.CurrentApp().Driver().CanvasForObject(v); c != nil {
 			c.Focus(v)
@@ -429,18 +459,30 @@ func (r *patchViewRenderer) placeOverlay() {
 	corners := [4]fyne.Position{
 		v.patchPoint(g, -hw, -hh), v.patchPoint(g, hw, -hh), v.patchPoint(g, hw, hh), v.patchPoint(g, -hw, hh),
 	}
-	for i, l := range r.outline {
-		l.Position1, l.Position2 = corners[i], corners[(i+1)%4]
+	size := v.Size()
+	segment := func(l *canvas.Line, a, b fyne.Position) {
+		var in bool
+		if l.Position1, l.Position2, in = clipSegment(a, b, size); !in {
+			l.Hide()
+		}
 		l.Refresh()
 	}
-	r.stem.Position1, r.stem.Position2 = top, rotate
-	r.stem.Refresh()
+	for i, l := range r.outline {
+		segment(l, corners[i], corners[(i+1)%4])
+	}
+	segment(r.stem, top, rotate)
 	d := fyne.NewSize(2*handleR, 2*handleR)
 	off := fyne.NewPos(handleR, handleR)
-	r.scale.Resize(d)
-	r.scale.Move(scale.Subtract(off))
-	r.rotate.Resize(d)
-	r.rotate.Move(rotate.Subtract(off))
+	for _, h := range []struct {
+		c  *canvas.Circle
+		at fyne.Position
+	}{{r.scale, scale}, {r.rotate, rotate}} {
+		h.c.Resize(d)
+		h.c.Move(h.at.Subtract(off))
+		if !inside(h.at, size) {
+			h.c.Hide()
+		}
+	}
 	r.scale.Refresh()
 	r.rotate.Refresh()
 }

@@ -60,8 +60,8 @@ func TestToolbarButtonsSayWhatTheyDo(t *testing.T) {
 			t.Errorf("after leaving %q: status %q", a.button.tip, wb.status.Text)
 		}
 	}
-	if n != 7 {
-		t.Errorf("%d toolbar buttons have tips; want all 7", n)
+	if n != 8 {
+		t.Errorf("%d toolbar buttons have tips; want all 8", n)
 	}
 	open := wb.tools.Items[0].(*tipAction).button
 	test.Tap(open)

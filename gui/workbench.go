@@ -487,7 +487,10 @@ func (wb *Workbench) toggleRun() {
 
 // typedKey handles keys no focused widget took.
 func (wb *Workbench) typedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyF5 {
+	switch ev.Name {
+	case fyne.KeyF5:
 		wb.toggleRun()
+	case fyne.KeyF:
+		wb.view.Fit()
 	}
 }
