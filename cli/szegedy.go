@@ -80,14 +80,6 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 	for _, n := range szegedyTable3Nets {
 		files = append(files, n.File)
 	}
-	for _, f := range files {
-		if _, err := os.Stat(filepath.Join(*zoo, f+".onnx")); err != nil {
-			missing = append(missing, f+".onnx")
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("the zoo at %s lacks %s; build it with tools/zoo (see README; --only table3 builds Table 3's networks) or point --zoo at it", *zoo, strings.Join(missing, ", "))
-	}
 	if *images == "" {
 		*images = filepath.Join(*zoo, "samples")
 	}
@@ -97,6 +89,14 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 	}
 	if err := checkOutputs(fsutil.Outputs{Inputs: ins, Files: []fsutil.Path{{Flag: "-o", Path: *out}}, Stdout: true}); err != nil {
 		return err
+	}
+	for _, f := range files {
+		if _, err := os.Stat(filepath.Join(*zoo, f+".onnx")); err != nil {
+			missing = append(missing, f+".onnx")
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the zoo at %s lacks %s; build it with tools/zoo (see README; --only table3 builds Table 3's networks) or point --zoo at it", *zoo, strings.Join(missing, ", "))
 	}
 	ds, err := loadImageSet(ctx, env, imageSetFlags{dir: *images}, *limit)
 	if err != nil {
