@@ -108,11 +108,17 @@ func TestMenuAndToolbarActions(t *testing.T) {
 func TestRecentFilesMenu(t *testing.T) {
 	be := newFakeBackend()
 	wb, _ := newTestWorkbench(t, be)
-	wb.openModel("/m/a.onnx")
-	wb.openModel("/m/b.onnx")
-	wb.openImages("/photos/set")
-	wb.openPatch("/p/patch.png")
-	wb.tasks.Wait()
+	// One after another, as a user opens them: loads run concurrently and
+	// each file enters the list when it has opened.
+	for _, open := range []func(){
+		func() { wb.openModel("/m/a.onnx") },
+		func() { wb.openModel("/m/b.onnx") },
+		func() { wb.openImages("/photos/set") },
+		func() { wb.openPatch("/p/patch.png") },
+	} {
+		open()
+		wb.tasks.Wait()
+	}
 
 	again := newWorkbench(wb.app, test.NewTempWindow(t, nil), be)
 	again.tasks.manualLoop()
