@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
@@ -87,29 +85,7 @@ func (fx *variantFixture) Arch() *testkit.ArchFixture {
 // the test when there are none.
 func variantFixtures(tb testing.TB) []*variantFixture {
 	tb.Helper()
-	entries, err := os.ReadDir(variantsDir)
-	if os.IsNotExist(err) {
-		tb.Skipf("no model-variant fixtures in testdata-cache/variants; generate them with %s", variantsGenerator)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []*variantFixture
-	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") { // .tmp-* is a generation in progress
-			continue
-		}
-		fx, err := readVariantFixture(filepath.Join(variantsDir, e.Name()))
-		if err != nil {
-			tb.Fatalf("%v; delete the folder and rerun %s", err, variantsGenerator)
-		}
-		out = append(out, fx)
-	}
-	if len(out) == 0 {
-		tb.Skipf("testdata-cache/variants is empty; generate the fixtures with %s", variantsGenerator)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return testkit.FixtureFolders(tb, variantsDir, "model-variant", variantsGenerator, readVariantFixture)
 }
 
 func readVariantFixture(dir string) (*variantFixture, error) {
@@ -126,29 +102,18 @@ func readVariantFixture(dir string) (*variantFixture, error) {
 		return nil, fmt.Errorf("fixture %s: %w", dir, err)
 	}
 	r := &fx.Ref
-	if len(r.InputShape) != 3 || r.Batch <= 0 || r.NumClasses <= 0 || len(r.Targets) != r.Batch {
-		return nil, fmt.Errorf("fixture %s: ref.json has batch %d, input_shape %v, %d classes, %d targets", dir, r.Batch, r.InputShape, r.NumClasses, len(r.Targets))
+	if err := r.Check(); err != nil {
+		return nil, fmt.Errorf("fixture %s: %w", dir, err)
 	}
-	image := r.InputShape[0] * r.InputShape[1] * r.InputShape[2]
-	for _, f := range []struct {
-		key  string
-		dst  *[]float32
-		size int
-	}{
-		{"images", &fx.Images, r.Batch * image},
-		{"logits", &fx.Logits, r.Batch * r.NumClasses},
-		{"output", &fx.Output, r.Batch * r.NumClasses},
-		{"loss", &fx.Loss, r.Batch},
-		{"grad", &fx.Grad, r.Batch * image},
-	} {
-		name, ok := r.Files[f.key]
-		if !ok {
-			return nil, fmt.Errorf("fixture %s: ref.json names no %s file", dir, f.key)
-		}
-		var err error
-		if *f.dst, err = testkit.ReadFloat32s(filepath.Join(dir, name), f.size); err != nil {
-			return nil, fmt.Errorf("fixture %s: %s: %w", dir, f.key, err)
-		}
+	n, image := r.Batch, r.ImageSize()
+	if err := testkit.ReadFixtureArrays(dir, r.Files,
+		testkit.FixtureArray{Key: "images", Dst: &fx.Images, N: n * image},
+		testkit.FixtureArray{Key: "logits", Dst: &fx.Logits, N: n * r.NumClasses},
+		testkit.FixtureArray{Key: "output", Dst: &fx.Output, N: n * r.NumClasses},
+		testkit.FixtureArray{Key: "loss", Dst: &fx.Loss, N: n},
+		testkit.FixtureArray{Key: "grad", Dst: &fx.Grad, N: n * image},
+	); err != nil {
+		return nil, fmt.Errorf("fixture %s: %w", dir, err)
 	}
 	return fx, nil
 }

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 )
@@ -54,29 +53,73 @@ func (fx *ArchFixture) ModelPath() string { return filepath.Join(fx.Dir, "model.
 // the test when there are none.
 func ArchFixtures(tb testing.TB) []*ArchFixture {
 	tb.Helper()
-	entries, err := os.ReadDir(archsDir)
+	return FixtureFolders(tb, archsDir, "real-architecture", archsGenerator, readArchFixture)
+}
+
+// FixtureFolders reads every fixture folder of dir with read, in name order
+// (a folder whose name starts with a dot is a generation in progress), and
+// skips the test when there are none; what names the kind of fixture and
+// generator the script that writes them, for the messages.
+func FixtureFolders[T any](tb testing.TB, dir, what, generator string, read func(dir string) (T, error)) []T {
+	tb.Helper()
+	rel := filepath.Join(filepath.Base(filepath.Dir(dir)), filepath.Base(dir))
+	entries, err := os.ReadDir(dir) // sorted by name
 	if os.IsNotExist(err) {
-		tb.Skipf("no real-architecture fixtures in testdata-cache/archs; generate them with %s", archsGenerator)
+		tb.Skipf("no %s fixtures in %s; generate them with %s", what, rel, generator)
 	}
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var out []*ArchFixture
+	var out []T
 	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") { // .tmp-* is a generation in progress
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		fx, err := readArchFixture(filepath.Join(archsDir, e.Name()))
+		fx, err := read(filepath.Join(dir, e.Name()))
 		if err != nil {
-			tb.Fatalf("%v; delete the folder and rerun %s", err, archsGenerator)
+			tb.Fatalf("%v; delete the folder and rerun %s", err, generator)
 		}
 		out = append(out, fx)
 	}
 	if len(out) == 0 {
-		tb.Skipf("testdata-cache/archs is empty; generate the fixtures with %s", archsGenerator)
+		tb.Skipf("%s is empty; generate the %s fixtures with %s", rel, what, generator)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// Check reports a header whose shapes do not fit together.
+func (r *ArchRef) Check() error {
+	if len(r.InputShape) != 3 || r.Batch <= 0 || r.NumClasses <= 0 || len(r.Targets) != r.Batch {
+		return fmt.Errorf("ref.json has batch %d, input_shape %v, %d classes, %d targets", r.Batch, r.InputShape, r.NumClasses, len(r.Targets))
+	}
+	return nil
+}
+
+// ImageSize is the number of values in one image of the batch.
+func (r *ArchRef) ImageSize() int { return r.InputShape[0] * r.InputShape[1] * r.InputShape[2] }
+
+// FixtureArray is one raw float32 file of a fixture: its key in ref.json's
+// "files", where it goes, and how many values it must hold.
+type FixtureArray struct {
+	Key string
+	Dst *[]float32
+	N   int
+}
+
+// ReadFixtureArrays reads each of arrays from the file that files names for
+// its key in dir.
+func ReadFixtureArrays(dir string, files map[string]string, arrays ...FixtureArray) error {
+	for _, a := range arrays {
+		name, ok := files[a.Key]
+		if !ok {
+			return fmt.Errorf("ref.json names no %s file", a.Key)
+		}
+		var err error
+		if *a.Dst, err = ReadFloat32s(filepath.Join(dir, name), a.N); err != nil {
+			return fmt.Errorf("%s: %w", a.Key, err)
+		}
+	}
+	return nil
 }
 
 // ArchFixtureNamed returns the fixture called name, or the first one when it
@@ -102,23 +145,17 @@ func readArchFixture(dir string) (*ArchFixture, error) {
 		return nil, fmt.Errorf("fixture %s: ref.json: %w", dir, err)
 	}
 	r := &fx.Ref
-	if len(r.InputShape) != 3 || r.Batch <= 0 || r.NumClasses <= 0 || len(r.Targets) != r.Batch {
-		return nil, fmt.Errorf("fixture %s: ref.json has batch %d, input_shape %v, %d classes, %d targets", dir, r.Batch, r.InputShape, r.NumClasses, len(r.Targets))
+	if err := r.Check(); err != nil {
+		return nil, fmt.Errorf("fixture %s: %w", dir, err)
 	}
-	image := r.InputShape[0] * r.InputShape[1] * r.InputShape[2]
-	for _, f := range []struct {
-		key  string
-		dst  *[]float32
-		size int
-	}{
-		{"images", &fx.Images, r.Batch * image},
-		{"logits", &fx.Logits, r.Batch * r.NumClasses},
-		{"loss", &fx.Loss, r.Batch},
-		{"grad", &fx.Grad, r.Batch * image},
-	} {
-		if *f.dst, err = ReadFloat32s(filepath.Join(dir, r.Files[f.key]), f.size); err != nil {
-			return nil, fmt.Errorf("fixture %s: %s: %w", dir, f.key, err)
-		}
+	n, image := r.Batch, r.ImageSize()
+	if err := ReadFixtureArrays(dir, r.Files,
+		FixtureArray{Key: "images", Dst: &fx.Images, N: n * image},
+		FixtureArray{Key: "logits", Dst: &fx.Logits, N: n * r.NumClasses},
+		FixtureArray{Key: "loss", Dst: &fx.Loss, N: n},
+		FixtureArray{Key: "grad", Dst: &fx.Grad, N: n * image},
+	); err != nil {
+		return nil, fmt.Errorf("fixture %s: %w", dir, err)
 	}
 	return fx, nil
 }
