@@ -1,11 +1,8 @@
 package onnxmodel_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
-	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/internal/zootest"
 )
 
@@ -19,7 +16,6 @@ const realWorldBenchBatch = 16
 // so that grad/fwd comes from one run under one machine load. Target:
 // grad/fwd ≤ 2.5 (reported, not asserted).
 func BenchmarkRealWorldGradient(b *testing.B) {
-	ctx := context.Background()
 	for _, file := range []string{"imagenet_mobilenet_v1_025_128.onnx", "imagenet_squeezenet11_caffe2_fp16.onnx"} {
 		b.Run(file, func(b *testing.B) {
 			m, ds := zootest.RealWorldModelNamed(b, file).Load(b)
@@ -33,33 +29,7 @@ func BenchmarkRealWorldGradient(b *testing.B) {
 			for i := range targets {
 				targets[i] = int64(labels[i])
 			}
-			// The first calls build the sessions; keep that out of the timing.
-			if _, err := m.Gradient(ctx, engine.CrossEntropy, images, targets); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := m.Logits(ctx, images, realWorldBenchBatch); err != nil {
-				b.Fatal(err)
-			}
-			var forward time.Duration
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := m.Gradient(ctx, engine.CrossEntropy, images, targets); err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				start := time.Now()
-				if _, err := m.Logits(ctx, images, realWorldBenchBatch); err != nil {
-					b.Fatal(err)
-				}
-				forward += time.Since(start)
-				b.StartTimer()
-			}
-			b.StopTimer()
-			gradMs := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
-			fwdMs := float64(forward.Microseconds()) / 1e3 / float64(b.N)
-			b.ReportMetric(gradMs, "ms/op")
-			b.ReportMetric(fwdMs, "fwd-ms")
-			b.ReportMetric(gradMs/fwdMs, "grad/fwd")
+			benchGradientAndForward(b, m, images, targets, realWorldBenchBatch)
 		})
 	}
 }
