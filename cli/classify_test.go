@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"image"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
-	"google.golang.org/protobuf/proto"
 )
 
 // colourGain is the tiny classifier's weight: logits = colourGain·(mean R,
@@ -30,54 +28,19 @@ var colourBias = [3]float32{0, 0.5, -0.5}
 // Gemm) on 3×4×4 images with labels red, green and blue, and returns its path.
 func colourModel(t *testing.T, dir string) string {
 	t.Helper()
-	tensor := func(name string, dims []int64, v []float32) *onnx.TensorProto {
-		raw := make([]byte, 4*len(v))
-		for i, x := range v {
-			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(x))
-		}
-		return &onnx.TensorProto{Name: name, Dims: dims, DataType: int32(onnx.TensorProto_FLOAT), RawData: raw}
-	}
-	value := func(name string, dims ...any) *onnx.ValueInfoProto {
-		var ds []*onnx.TensorShapeProto_Dimension
-		for _, d := range dims {
-			if s, ok := d.(string); ok {
-				ds = append(ds, &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimParam{DimParam: s}})
-			} else {
-				ds = append(ds, &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: int64(d.(int))}})
-			}
-		}
-		return &onnx.ValueInfoProto{Name: name, Type: &onnx.TypeProto{Value: &onnx.TypeProto_TensorType{
-			TensorType: &onnx.TypeProto_Tensor{ElemType: int32(onnx.TensorProto_FLOAT), Shape: &onnx.TensorShapeProto{Dim: ds}}}}}
-	}
 	w := []float32{colourGain, 0, 0, 0, colourGain, 0, 0, 0, colourGain}
-	m := &onnx.ModelProto{
-		IrVersion:   8,
-		OpsetImport: []*onnx.OperatorSetIdProto{{Version: 17}},
-		Graph: &onnx.GraphProto{
-			Name: "colours",
-			Node: []*onnx.NodeProto{
-				{Name: "pool", OpType: "GlobalAveragePool", Input: []string{"image"}, Output: []string{"p"}},
-				{Name: "flat", OpType: "Flatten", Input: []string{"p"}, Output: []string{"f"}},
-				{Name: "fc", OpType: "Gemm", Input: []string{"f", "W", "B"}, Output: []string{"scores"},
-					Attribute: []*onnx.AttributeProto{{Name: "transB", Type: onnx.AttributeProto_INT, I: 1}}},
-			},
-			Initializer: []*onnx.TensorProto{tensor("W", []int64{3, 3}, w), tensor("B", []int64{3}, colourBias[:])},
-			Input:       []*onnx.ValueInfoProto{value("image", "N", 3, 4, 4)},
-			Output:      []*onnx.ValueInfoProto{value("scores", "N", 3)},
+	return writeTestModel(t, dir, "colours", &onnx.GraphProto{
+		Name: "colours",
+		Node: []*onnx.NodeProto{
+			{Name: "pool", OpType: "GlobalAveragePool", Input: []string{"image"}, Output: []string{"p"}},
+			{Name: "flat", OpType: "Flatten", Input: []string{"p"}, Output: []string{"f"}},
+			{Name: "fc", OpType: "Gemm", Input: []string{"f", "W", "B"}, Output: []string{"scores"},
+				Attribute: []*onnx.AttributeProto{{Name: "transB", Type: onnx.AttributeProto_INT, I: 1}}},
 		},
-	}
-	data, err := proto.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "colours.onnx")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "colours.json"), []byte(`{"labels": ["red", "green", "blue"], "input_range": [0, 1]}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+		Initializer: []*onnx.TensorProto{floatTensor("W", []int64{3, 3}, w), floatTensor("B", []int64{3}, colourBias[:])},
+		Input:       []*onnx.ValueInfoProto{floatValue("image", "N", 3, 4, 4)},
+		Output:      []*onnx.ValueInfoProto{floatValue("scores", "N", 3)},
+	}, `{"labels": ["red", "green", "blue"], "input_range": [0, 1]}`)
 }
 
 // colourProbs is the closed form: softmax(colourGain·rgb/255 + colourBias).

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"github.com/advlab/advlab/engine/onnxmodel"
 	"github.com/advlab/advlab/engine/onnxrt"
 	ort "github.com/yalue/onnxruntime_go"
-	"google.golang.org/protobuf/proto"
 )
 
 // gradTestModel writes a tiny NCHW classifier (Conv 3→2, activation, global
@@ -22,56 +20,27 @@ import (
 func gradTestModel(t *testing.T, dir, activation string) string {
 	t.Helper()
 	floats := func(name string, dims []int64, n int) *onnx.TensorProto {
-		raw := make([]byte, 4*n)
-		for i := 0; i < n; i++ {
-			v := float32(math.Sin(float64(3*i+len(name)))) * 0.5
-			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(math.Sin(float64(3*i+len(name)))) * 0.5
 		}
-		return &onnx.TensorProto{Name: name, Dims: dims, DataType: int32(onnx.TensorProto_FLOAT), RawData: raw}
-	}
-	value := func(name string, dims ...any) *onnx.ValueInfoProto {
-		var ds []*onnx.TensorShapeProto_Dimension
-		for _, d := range dims {
-			if s, ok := d.(string); ok {
-				ds = append(ds, &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimParam{DimParam: s}})
-			} else {
-				ds = append(ds, &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: int64(d.(int))}})
-			}
-		}
-		return &onnx.ValueInfoProto{Name: name, Type: &onnx.TypeProto{Value: &onnx.TypeProto_TensorType{
-			TensorType: &onnx.TypeProto_Tensor{ElemType: int32(onnx.TensorProto_FLOAT), Shape: &onnx.TensorShapeProto{Dim: ds}}}}}
-	}
-	m := &onnx.ModelProto{
-		IrVersion:   8,
-		OpsetImport: []*onnx.OperatorSetIdProto{{Version: 17}},
-		Graph: &onnx.GraphProto{
-			Name: "cli-grad",
-			Node: []*onnx.NodeProto{
-				{Name: "conv", OpType: "Conv", Input: []string{"image", "W", "B"}, Output: []string{"c"},
-					Attribute: []*onnx.AttributeProto{{Name: "pads", Type: onnx.AttributeProto_INTS, Ints: []int64{1, 1, 1, 1}}}},
-				{Name: "act", OpType: activation, Input: []string{"c"}, Output: []string{"a"}},
-				{Name: "pool", OpType: "GlobalAveragePool", Input: []string{"a"}, Output: []string{"p"}},
-				{Name: "flat", OpType: "Flatten", Input: []string{"p"}, Output: []string{"f"}},
-				{Name: "fc", OpType: "Gemm", Input: []string{"f", "F"}, Output: []string{"scores"}},
-			},
-			Initializer: []*onnx.TensorProto{floats("W", []int64{2, 3, 3, 3}, 54), floats("B", []int64{2}, 2), floats("F", []int64{2, 3}, 6)},
-			Input:       []*onnx.ValueInfoProto{value("image", "N", 3, 5, 5)},
-			Output:      []*onnx.ValueInfoProto{value("scores", "N", 3)},
-		},
-	}
-	data, err := proto.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, activation+".onnx")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
+		return floatTensor(name, dims, v)
 	}
 	sidecar := `{"labels": ["a", "b", "c"], "input_range": [0, 255], "mean": [120, 110, 100], "std": [60, 50, 70]}`
-	if err := os.WriteFile(filepath.Join(dir, activation+".json"), []byte(sidecar), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeTestModel(t, dir, activation, &onnx.GraphProto{
+		Name: "cli-grad",
+		Node: []*onnx.NodeProto{
+			{Name: "conv", OpType: "Conv", Input: []string{"image", "W", "B"}, Output: []string{"c"},
+				Attribute: []*onnx.AttributeProto{{Name: "pads", Type: onnx.AttributeProto_INTS, Ints: []int64{1, 1, 1, 1}}}},
+			{Name: "act", OpType: activation, Input: []string{"c"}, Output: []string{"a"}},
+			{Name: "pool", OpType: "GlobalAveragePool", Input: []string{"a"}, Output: []string{"p"}},
+			{Name: "flat", OpType: "Flatten", Input: []string{"p"}, Output: []string{"f"}},
+			{Name: "fc", OpType: "Gemm", Input: []string{"f", "F"}, Output: []string{"scores"}},
+		},
+		Initializer: []*onnx.TensorProto{floats("W", []int64{2, 3, 3, 3}, 54), floats("B", []int64{2}, 2), floats("F", []int64{2, 3}, 6)},
+		Input:       []*onnx.ValueInfoProto{floatValue("image", "N", 3, 5, 5)},
+		Output:      []*onnx.ValueInfoProto{floatValue("scores", "N", 3)},
+	}, sidecar)
 }
 
 func TestGradGraphCommand(t *testing.T) {
