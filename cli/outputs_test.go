@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/advlab/advlab/internal/treesnap"
+
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/patch"
 )
@@ -134,7 +136,7 @@ func TestOutputsNeverClobberInputs(t *testing.T) {
 			opened := useFake(t, b)
 			w := newOutputsWorkspace(t)
 			args := tt.args(w)
-			before := treeState(t, w.root)
+			before := treesnap.Take(t, w.root)
 			code, stdout, stderr := runAdvlab(args...)
 			want := strings.NewReplacer("%p", w.patch, "%r", w.root).Replace(tt.want)
 			if code != 2 {
@@ -149,7 +151,7 @@ func TestOutputsNeverClobberInputs(t *testing.T) {
 			if *opened != 0 {
 				t.Errorf("the model was opened %d times before the refusal", *opened)
 			}
-			if diff := treeDiff(before, treeState(t, w.root)); diff != "" {
+			if diff := treesnap.Diff(before, treesnap.Take(t, w.root)); diff != "" {
 				t.Errorf("files changed: %s", diff)
 			}
 		})
@@ -242,55 +244,6 @@ func TestAttackInterruptedReportsFinishedImages(t *testing.T) {
 	if !strings.Contains(errb.String(), "interrupted; reporting the 2 images finished (2 not attacked)") {
 		t.Errorf("stderr %q", errb.String())
 	}
-}
-
-// fileState is what treeState records of one path.
-type fileState struct {
-	mode os.FileMode
-	data string
-}
-
-// treeState records every path under root with its mode and content.
-func treeState(t *testing.T, root string) map[string]fileState {
-	t.Helper()
-	out := map[string]fileState{}
-	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		s := fileState{mode: info.Mode()}
-		if info.Mode().IsRegular() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			s.data = string(b)
-		}
-		out[p] = s
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// treeDiff describes how two treeStates differ, "" if not at all.
-func treeDiff(a, b map[string]fileState) string {
-	var d []string
-	for p, s := range a {
-		if u, ok := b[p]; !ok {
-			d = append(d, "removed "+p)
-		} else if u != s {
-			d = append(d, "changed "+p)
-		}
-	}
-	for p := range b {
-		if _, ok := a[p]; !ok {
-			d = append(d, "added "+p)
-		}
-	}
-	return strings.Join(d, "; ")
 }
 
 // TestGradGraphToStdout: -o - writes the gradient graph to standard

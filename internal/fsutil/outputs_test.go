@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/advlab/advlab/internal/treesnap"
 )
 
 // tree makes a small layout in a temporary folder: an input model, an
@@ -73,7 +75,7 @@ func TestOutputsCheck(t *testing.T) {
 			os.WriteFile(filepath.Join(root, "m2.onnx"), []byte("old output"), 0o600)
 			os.Symlink("out", filepath.Join(root, "outlink"))
 			t.Chdir(root)
-			before := snapshot(t, root)
+			before := treesnap.Take(t, root)
 			o := Outputs{
 				Inputs: []Path{{"the model", "m.onnx"}, {"--images", "images"}, {"--palette", ""}, {"--mask", "missing.png"}},
 				Stdout: tt.stdout,
@@ -93,7 +95,7 @@ func TestOutputsCheck(t *testing.T) {
 			case err != nil && (!strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n")):
 				t.Fatalf("error %q; want one line with %q", err, tt.want)
 			}
-			after := snapshot(t, root)
+			after := treesnap.Take(t, root)
 			for _, d := range tt.dirs {
 				if err == nil {
 					if st, serr := os.Stat(d); serr != nil || !st.IsDir() {
@@ -106,7 +108,7 @@ func TestOutputsCheck(t *testing.T) {
 					}
 				}
 			}
-			if diff := compare(before, after); diff != "" {
+			if diff := treesnap.Diff(before, after); diff != "" {
 				t.Errorf("the tree changed: %s", diff)
 			}
 		})
@@ -141,47 +143,4 @@ func TestOutputsCheckUnwritableFolder(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cannot write in the folder") {
 		t.Fatalf("error %v; want cannot write", err)
 	}
-}
-
-// entry is what snapshot records of one path.
-type entry struct {
-	mode os.FileMode
-	data string
-}
-
-// snapshot records every path under root with its mode and content.
-func snapshot(t *testing.T, root string) map[string]entry {
-	t.Helper()
-	out := map[string]entry{}
-	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		e := entry{mode: info.Mode()}
-		if info.Mode().IsRegular() {
-			b, _ := os.ReadFile(p)
-			e.data = string(b)
-		}
-		out[p] = e
-		return nil
-	})
-	return out
-}
-
-// compare describes the differences between two snapshots, "" if none.
-func compare(a, b map[string]entry) string {
-	var d []string
-	for p, e := range a {
-		if f, ok := b[p]; !ok {
-			d = append(d, "removed "+p)
-		} else if f != e {
-			d = append(d, "changed "+p)
-		}
-	}
-	for p := range b {
-		if _, ok := a[p]; !ok {
-			d = append(d, "added "+p)
-		}
-	}
-	return strings.Join(d, "; ")
 }
