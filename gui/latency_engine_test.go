@@ -59,63 +59,57 @@ func UIHandlesEventsWhileTheDemoTrains(t *testing.T, be Backend) {
 }
 
 // UILatencyDemoTraining is BenchmarkUILatencyTraining with be (the real
-// engine: see engine_test.go) training the demo's patch, on an idle
-// machine and then beside a competing process that keeps every core busy
-// (startCPUHog). Besides the UI goroutine's latencies it reports how far
-// the progress bar lags behind the engine's step (reportLag), the engine's
-// pace, how many cores the competing load took (hog-cores), and the loaded
-// run's p95 event wait and lag as multiples of the idle run's
-// (x-idle, measured in one run so that they share the machine's state).
+// engine: see engine_test.go) training the demo's patch. Each iteration
+// trains twice, on the machine as it is (metrics idle-…) and then beside a
+// competing process that keeps every core busy (startCPUHog; load-…), so
+// that the two share the machine's state even where other work comes and
+// goes. Besides the UI goroutine's latencies it reports how far the
+// progress bar lags behind the engine (reportLag), the engine's pace, how
+// many cores the competing process got (hog-cores), and the loaded runs'
+// p95 event wait and lag in milliseconds as multiples of the idle runs'
+// (…-x-idle).
 func UILatencyDemoTraining(b *testing.B, be Backend) {
-	var idle []uiRun
-	b.Run("idle", func(b *testing.B) {
-		idle = demoRuns(b, be)
-		reportDemoRuns(b, idle)
-	})
-	b.Run("loaded", func(b *testing.B) {
-		stop := startCPUHog(b)
-		runs := demoRuns(b, be)
-		b.ReportMetric(stop(), "hog-cores")
-		reportDemoRuns(b, runs)
-		if len(idle) == 0 {
-			return // the idle variant did not run (-bench …/loaded)
-		}
-		var loadedP, idleP, loadedLag, idleLag []time.Duration
-		for _, r := range runs {
-			loadedP = append(loadedP, r.probe...)
-			loadedLag = append(loadedLag, r.shownAfter...)
-		}
-		for _, r := range idle {
-			idleP = append(idleP, r.probe...)
-			idleLag = append(idleLag, r.shownAfter...)
-		}
-		if p := percentile(idleP, 0.95); p > 0 {
-			b.ReportMetric(float64(percentile(loadedP, 0.95))/float64(p), "event-p95-x-idle")
-		}
-		if p := percentile(idleLag, 0.95); p > 0 {
-			b.ReportMetric(float64(percentile(loadedLag, 0.95))/float64(p), "lag-p95-ms-x-idle")
-		}
-	})
-}
-
-// demoRuns trains the demo b.N times.
-func demoRuns(b *testing.B, be Backend) []uiRun {
-	var runs []uiRun
+	var idle, loaded []uiRun
+	var hogCores float64
 	for i := 0; i < b.N; i++ {
-		runs = append(runs, trainTheDemo(b, be))
+		idle = append(idle, trainTheDemo(b, be))
+		stop := startCPUHog(b)
+		loaded = append(loaded, trainTheDemo(b, be))
+		hogCores += stop() / float64(b.N)
 	}
-	return runs
+	reportDemoRuns(b, "idle-", idle)
+	reportDemoRuns(b, "load-", loaded)
+	b.ReportMetric(hogCores, "hog-cores")
+	p95 := func(runs []uiRun, of func(uiRun) []time.Duration) time.Duration {
+		var ds []time.Duration
+		for _, r := range runs {
+			ds = append(ds, of(r)...)
+		}
+		return percentile(ds, 0.95)
+	}
+	for _, m := range []struct {
+		name string
+		of   func(uiRun) []time.Duration
+	}{
+		{"event-p95-x-idle", func(r uiRun) []time.Duration { return r.probe }},
+		{"lag-p95-ms-x-idle", func(r uiRun) []time.Duration { return r.shownAfter }},
+	} {
+		if base := p95(idle, m.of); base > 0 {
+			b.ReportMetric(float64(p95(loaded, m.of))/float64(base), m.name)
+		}
+	}
 }
 
-// reportDemoRuns reports the latencies, the lag and the engine's pace.
-func reportDemoRuns(b *testing.B, runs []uiRun) {
-	reportLatency(b, runs)
-	reportLag(b, runs)
+// reportDemoRuns reports the latencies, the lag and the engine's pace, each
+// metric's unit starting with prefix.
+func reportDemoRuns(b *testing.B, prefix string, runs []uiRun) {
+	reportLatency(b, prefix, runs)
+	reportLag(b, prefix, runs)
 	var steps int
 	var took time.Duration
 	for _, r := range runs {
 		steps += r.steps
 		took += r.trained
 	}
-	b.ReportMetric(float64(steps)/took.Seconds(), "engine-steps/s")
+	b.ReportMetric(float64(steps)/took.Seconds(), prefix+"engine-steps/s")
 }

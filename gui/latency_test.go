@@ -150,18 +150,19 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // reportLatency reports the longest and the 99th-percentile busy stretch of
 // the UI goroutine, and the median, 95th-percentile and longest wait of a
-// probe event, over the runs, in milliseconds.
-func reportLatency(b *testing.B, runs []uiRun) {
+// probe event, over the runs, in milliseconds; each metric's unit starts
+// with prefix.
+func reportLatency(b *testing.B, prefix string, runs []uiRun) {
 	var busy, probe []time.Duration
 	for _, r := range runs {
 		busy = append(busy, r.busy...)
 		probe = append(probe, r.probe...)
 	}
-	b.ReportMetric(ms(maxOf(busy)), "busy-max-ms")
-	b.ReportMetric(ms(percentile(busy, 0.99)), "busy-p99-ms")
-	b.ReportMetric(ms(percentile(probe, 0.50)), "event-p50-ms")
-	b.ReportMetric(ms(percentile(probe, 0.95)), "event-p95-ms")
-	b.ReportMetric(ms(maxOf(probe)), "event-max-ms")
+	b.ReportMetric(ms(maxOf(busy)), prefix+"busy-max-ms")
+	b.ReportMetric(ms(percentile(busy, 0.99)), prefix+"busy-p99-ms")
+	b.ReportMetric(ms(percentile(probe, 0.50)), prefix+"event-p50-ms")
+	b.ReportMetric(ms(percentile(probe, 0.95)), prefix+"event-p95-ms")
+	b.ReportMetric(ms(maxOf(probe)), prefix+"event-max-ms")
 }
 
 // trainWithFake streams a training run's progress (a 128-pixel patch every
@@ -265,8 +266,8 @@ func BenchmarkUILatencyTraining(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		runs = append(runs, trainWithFake(b))
 	}
-	reportLatency(b, runs)
-	reportLag(b, runs)
+	reportLatency(b, "", runs)
+	reportLag(b, "", runs)
 }
 
 // stepClock is a Backend whose TrainPatch notes when the engine reached
@@ -337,8 +338,9 @@ func shownStep(wb *Workbench, steps int) int {
 // reportLag reports the median, 95th-percentile and largest lag of the
 // window behind the engine over the runs: in steps, the engine's step less
 // the one shown, at each probe; in milliseconds, from the engine's report
-// of a step to the first probe that saw it shown, for each step.
-func reportLag(b *testing.B, runs []uiRun) {
+// of a step to the first probe that saw it shown, for each step. Each
+// metric's unit starts with prefix.
+func reportLag(b *testing.B, prefix string, runs []uiRun) {
 	var steps []int
 	var after []time.Duration
 	for _, r := range runs {
@@ -351,7 +353,43 @@ func reportLag(b *testing.B, runs []uiRun) {
 		name string
 		q    float64
 	}{{"p50", 0.50}, {"p95", 0.95}, {"max", 1}} {
-		b.ReportMetric(float64(percentile(steps, q.q)), "lag-"+q.name+"-steps")
-		b.ReportMetric(ms(percentile(after, q.q)), "lag-"+q.name+"-ms")
+		b.ReportMetric(float64(percentile(steps, q.q)), prefix+"lag-"+q.name+"-steps")
+		b.ReportMetric(ms(percentile(after, q.q)), prefix+"lag-"+q.name+"-ms")
+	}
+}
+
+// TestShownAfter checks the lag arithmetic on hand-made timelines: a step
+// counts as shown at the first probe that shows it or a later one.
+func TestShownAfter(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(msec int) time.Time { return t0.Add(time.Duration(msec) * time.Millisecond) }
+	cases := []struct {
+		name    string
+		reached []int    // when steps 1, 2, … were reported (ms)
+		probes  [][2]int // (ms, step shown)
+		want    []time.Duration
+	}{
+		{"each step shown by the next probe", []int{0, 10}, [][2]int{{0, 0}, {5, 1}, {12, 1}, {15, 2}},
+			[]time.Duration{5 * time.Millisecond, 5 * time.Millisecond}},
+		{"a skipped step counts as shown with the later one", []int{0, 10, 20}, [][2]int{{5, 0}, {25, 3}},
+			[]time.Duration{25 * time.Millisecond, 15 * time.Millisecond, 5 * time.Millisecond}},
+		{"a step never shown is left out", []int{0, 10}, [][2]int{{5, 1}, {30, 1}},
+			[]time.Duration{5 * time.Millisecond}},
+		{"no probes", []int{0}, nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			clock := &stepClock{}
+			for _, r := range c.reached {
+				clock.reached = append(clock.reached, at(r))
+			}
+			var samples []lagSample
+			for _, p := range c.probes {
+				samples = append(samples, lagSample{at: at(p[0]), engine: len(c.reached), shown: p[1]})
+			}
+			if got := clock.shownAfter(samples); !slices.Equal(got, c.want) {
+				t.Errorf("shownAfter = %v; want %v", got, c.want)
+			}
+		})
 	}
 }
