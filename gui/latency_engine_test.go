@@ -27,7 +27,7 @@ func trainTheDemo(tb testing.TB, be Backend) uiRun {
 	r := uiRun{steps: trainSteps}
 	t0 := time.Now()
 	wb.toolbarRun.button.OnTapped()
-	shown := func() { r.lag = append(r.lag, clock.sample(shownStep(wb, trainSteps))) }
+	shown := func() { r.lag = append(r.lag, clock.sample(wb, trainSteps)) }
 	r.busy, r.probe = uiLoop(wb, frameInterval, func() bool { return !wb.train.running }, shown)
 	r.trained = time.Since(t0)
 	shown() // the end, which the loop stopped at

@@ -3,6 +3,7 @@ package gui
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -192,8 +193,8 @@ func trainWithFake(tb testing.TB) uiRun {
 			return false
 		}
 		return true
-	}, func() { r.lag = append(r.lag, clock.sample(shownStep(wb, 1500))) })
-	r.lag = append(r.lag, clock.sample(shownStep(wb, 1500)))
+	}, func() { r.lag = append(r.lag, clock.sample(wb, 1500)) })
+	r.lag = append(r.lag, clock.sample(wb, 1500))
 	r.shownAfter = clock.shownAfter(r.lag)
 	r.probesDuring = len(r.probe)
 	wb.tasks.Wait()
@@ -228,15 +229,19 @@ func TestUIHandlesEventsWhileTraining(t *testing.T) {
 }
 
 // checkShown checks what the probes of a training run of steps saw of the
-// progress bar: it never showed a step the trainer had not reported, it
-// moved while training ran, and it ended on the last step, whatever the
-// throttle dropped on the way.
+// progress bar: it never showed a step the trainer had not reported, the
+// label under it named the same step, it moved while training ran, and it
+// ended on the last step, whatever the throttle dropped on the way.
 func checkShown(t *testing.T, r uiRun, steps int) {
 	t.Helper()
 	between := 0 // probes that saw the bar between the start and the end
 	for _, s := range r.lag {
 		if s.shown > s.engine {
 			t.Errorf("the progress bar showed step %d when the trainer had reported %d", s.shown, s.engine)
+			break
+		}
+		if s.label != s.shown {
+			t.Errorf("the label under the progress bar names step %d where the bar shows %d", s.label, s.shown)
 			break
 		}
 		if s.shown > 0 && s.shown < steps {
@@ -300,13 +305,36 @@ func (c *stepClock) TrainPatch(ctx context.Context, req TrainRequest, progress f
 type lagSample struct {
 	at            time.Time
 	engine, shown int // the step the engine has reached; the one the progress bar shows
+	label         int // the step the label under the bar names; -1 when it names none
 }
 
-// sample compares the step the window shows with the engine's, now.
-func (c *stepClock) sample(shown int) lagSample {
+// sample compares the step the window shows of a run of steps with the
+// engine's, now; on the UI goroutine.
+func (c *stepClock) sample(wb *Workbench, steps int) lagSample {
+	shown := int(math.Round(wb.train.progress.Value * float64(steps)))
+	label := labelStep(wb.train.eta.Text)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return lagSample{at: time.Now(), engine: len(c.reached), shown: shown}
+	return lagSample{at: time.Now(), engine: len(c.reached), shown: shown, label: label}
+}
+
+// labelStep is the step a training label names ("Step 12/60 · …", "Done: 60
+// steps", "Starting…" before the first), or -1.
+func labelStep(text string) int {
+	var n, of int
+	switch {
+	case text == "Starting…":
+		return 0
+	case strings.HasPrefix(text, "Done:"):
+		if _, err := fmt.Sscanf(text, "Done: %d steps", &n); err == nil {
+			return n
+		}
+	default:
+		if _, err := fmt.Sscanf(text, "Step %d/%d", &n, &of); err == nil {
+			return n
+		}
+	}
+	return -1
 }
 
 // shownAfter says, for each step the engine reported, how long after the
@@ -328,11 +356,6 @@ func (c *stepClock) shownAfter(samples []lagSample) []time.Duration {
 		out = append(out, samples[next].at.Sub(reached))
 	}
 	return out
-}
-
-// shownStep is the step of steps the training progress bar shows.
-func shownStep(wb *Workbench, steps int) int {
-	return int(math.Round(wb.train.progress.Value * float64(steps)))
 }
 
 // reportLag reports the median, 95th-percentile and largest lag of the
@@ -389,6 +412,27 @@ func TestShownAfter(t *testing.T) {
 			}
 			if got := clock.shownAfter(samples); !slices.Equal(got, c.want) {
 				t.Errorf("shownAfter = %v; want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestLabelStep reads the step back from the training panel's own labels.
+func TestLabelStep(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want int
+	}{
+		{etaText(patch.Progress{Step: 12, Steps: 60, Loss: 0.5, SuccessRate: 0.25, ETA: time.Minute}), 12},
+		{etaText(patch.Progress{Step: 60, Steps: 60}), 60},
+		{"Done: 60 steps", 60},
+		{"Starting…", 0},
+		{"Failed", -1},
+		{"", -1},
+	} {
+		t.Run(c.text, func(t *testing.T) {
+			if got := labelStep(c.text); got != c.want {
+				t.Errorf("labelStep(%q) = %d; want %d", c.text, got, c.want)
 			}
 		})
 	}
