@@ -1,8 +1,15 @@
 package gui
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -47,4 +54,69 @@ func OpenWindow(b *testing.B, be Backend) {
 		wb.close()
 		b.StartTimer()
 	}
+}
+
+// cpuHogEnv names the environment variable that makes the test binary the
+// benchmarks' competing CPU load (TestCPUHog) instead of running tests.
+const cpuHogEnv = "ADVLAB_TEST_CPU_HOG"
+
+// startCPUHog starts this test binary again as another process that keeps
+// every core busy (TestCPUHog), as a compile or a second trainer would, and
+// returns a function that stops it and says how many cores it kept busy on
+// average. The process also ends when the benchmark's process does: it
+// spins until its standard input, a pipe from here, closes.
+func startCPUHog(tb testing.TB) (stop func() (cores float64)) {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCPUHog$", "-test.count=1")
+	cmd.Env = append(os.Environ(), cpuHogEnv+"=1")
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatalf("piping into the competing CPU load: %v", err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatalf("piping from the competing CPU load: %v", err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("starting the competing CPU load %s: %v; run the benchmark through go test", os.Args[0], err)
+	}
+	stopped := false
+	stopIt := func() {
+		if !stopped {
+			stopped = true
+			in.Close()
+			cmd.Wait()
+		}
+	}
+	tb.Cleanup(stopIt)
+	// It says so once every core spins, so that the measurement starts
+	// under load.
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || !strings.HasPrefix(line, "spinning") {
+		cmd.Process.Kill()
+		tb.Fatalf("the competing CPU load did not start: %q, %v", line, err)
+	}
+	started := time.Now()
+	return func() float64 {
+		stopIt()
+		st := cmd.ProcessState
+		return (st.UserTime() + st.SystemTime()).Seconds() / time.Since(started).Seconds()
+	}
+}
+
+// TestCPUHog is no test: it is the competing load of the benchmarks, this
+// binary started again by startCPUHog with cpuHogEnv set. It keeps every
+// core busy until its standard input closes.
+func TestCPUHog(t *testing.T) {
+	if os.Getenv(cpuHogEnv) == "" {
+		t.Skip("the benchmarks' competing CPU load: startCPUHog runs it")
+	}
+	for range runtime.NumCPU() {
+		go func() {
+			for {
+			}
+		}()
+	}
+	os.Stdout.WriteString("spinning\n")
+	io.Copy(io.Discard, os.Stdin)
 }
