@@ -14,6 +14,18 @@ type edit struct {
 	what  string // "move of the patch", "Steps"
 	apply func() edit
 	noop  func() bool
+	// drop, if set, releases what the edit holds (a removed model) when
+	// the history forgets it without applying it.
+	drop func()
+}
+
+// forget drops the edits es.
+func forget(es []edit) {
+	for _, e := range es {
+		if e.drop != nil {
+			e.drop()
+		}
+	}
 }
 
 // editHistory is the workbench's undo and redo history: the patch's
@@ -36,9 +48,18 @@ func (h *editHistory) push(e edit) {
 	}
 	h.undo = append(h.undo, e)
 	if len(h.undo) > historyDepth {
+		forget(h.undo[:1])
 		h.undo = h.undo[1:]
 	}
+	forget(h.redo)
 	h.redo = nil
+}
+
+// clear forgets every edit, releasing what they hold.
+func (h *editHistory) clear() {
+	forget(h.undo)
+	forget(h.redo)
+	h.undo, h.redo = nil, nil
 }
 
 // quietly runs f, whose changes are the program's and not the user's (a
@@ -57,6 +78,7 @@ func (h *editHistory) step(from, to *[]edit) string {
 		e := (*from)[len(*from)-1]
 		*from = (*from)[:len(*from)-1]
 		if e.noop != nil && e.noop() {
+			forget([]edit{e})
 			continue
 		}
 		h.replaying = true
