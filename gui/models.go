@@ -120,4 +120,3 @@ func (wb *Workbench) openModel(path string) {
 		})
 	})
 }
-
