@@ -45,6 +45,8 @@ On the canvas: drag to move the patch; drag the corner handle or scroll to
 scale it; drag the top handle, shift+scroll or use the slider to rotate it;
 click to place it; arrows nudge it, + − scale, [ ] rotate. Ctrl+scroll
 zooms the view around the pointer, middle-drag or space+drag pans it, F fits.
+In the comparison: Ctrl+scroll or + − zoom the three images together, a
+drag pans them, F or 0 fits.
 Drop .onnx files, image folders, patch PNGs or sessions on the window to
 open them.`
 
@@ -102,7 +104,7 @@ func (wb *Workbench) mainMenu() *fyne.MainMenu {
 		fyne.NewMenuItem("Train a patch", func() { wb.rightTabs.Select(wb.patchTab) }),
 		fyne.NewMenuItem("Attack", func() { wb.rightTabs.Select(wb.attackTab) }),
 		fyne.NewMenuItem("Evaluate the patch", func() { wb.rightTabs.Select(wb.evTab) }))
-	view := fyne.NewMenu("View", fyne.NewMenuItem("Fit the canvas (F)", wb.view.Fit))
+	view := fyne.NewMenu("View", fyne.NewMenuItem("Fit the canvas or the comparison (F)", wb.fitView))
 	help := fyne.NewMenu("Help", fyne.NewMenuItem("About advlab", wb.showAbout))
 	return fyne.NewMainMenu(file, edit, view, tasks, help)
 }
@@ -141,7 +143,7 @@ func (wb *Workbench) toolbar() fyne.CanvasObject {
 		widget.NewToolbarSeparator(),
 		wb.toolbarRun,
 		tip(theme.DocumentPrintIcon(), "Export the patch for printing (Ctrl+E)", func() { wb.showExportDialog() }),
-		tip(theme.ZoomFitIcon(), "Fit the canvas: show the whole image (F; Ctrl+scroll zooms, middle-drag pans)", wb.view.Fit),
+		tip(theme.ZoomFitIcon(), "Fit the canvas (or the comparison): show the whole image (F; Ctrl+scroll zooms, middle-drag pans)", wb.fitView),
 		widget.NewToolbarSpacer(),
 		tip(theme.HelpIcon(), "About advlab and its shortcuts", wb.showAbout),
 	)
@@ -165,6 +167,7 @@ func (wb *Workbench) addShortcuts() {
 	c.AddShortcut(scRedo, func(fyne.Shortcut) { wb.redo() })
 	c.AddShortcut(scRedoY, func(fyne.Shortcut) { wb.redo() })
 	c.SetOnTypedKey(wb.typedKey)
+	c.SetOnTypedRune(wb.typedRune)
 }
 
 // quit stops running work, releases the models and ends the application.

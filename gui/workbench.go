@@ -426,6 +426,6 @@ func (wb *Workbench) typedKey(ev *fyne.KeyEvent) {
 	case fyne.KeyF5:
 		wb.toggleRun()
 	case fyne.KeyF:
-		wb.view.Fit()
+		wb.fitView()
 	}
 }
