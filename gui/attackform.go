@@ -179,7 +179,27 @@ func (f *paramField) row() *fieldRow {
 	if f.param.Unit != "" {
 		label += " (" + f.param.Unit + ")"
 	}
-	return newFieldRow(label, f.param.Help, f.widget)
+	r := newFieldRow(label, f.param.Help, f.widget)
+	r.setTip(f.tip())
+	return r
+}
+
+// tip is the parameter's tooltip: its meaning, unit and default, as the
+// registry has them.
+func (f *paramField) tip() string {
+	p := f.param
+	s := p.Label + ": " + p.Help
+	if p.Unit != "" {
+		s += "\nIn " + p.Unit + "."
+	}
+	def := p.Default
+	if p.IsAuto(def) {
+		def += " = " + p.Auto
+	}
+	if def != "" {
+		s += "\nDefault: " + def + "."
+	}
+	return s
 }
 
 // methodForm is one method's parameters: a field each, in rows.

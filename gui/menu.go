@@ -132,7 +132,7 @@ func (wb *Workbench) recentMenu() *fyne.Menu {
 // toolbar is the row of the most used actions.
 func (wb *Workbench) toolbar() fyne.CanvasObject {
 	tip := func(icon fyne.Resource, text string, action func()) *tipAction {
-		return newTipAction(icon, text, action, wb.showTip)
+		return newTipAction(icon, text, action, wb.showTip, wb.tips)
 	}
 	wb.toolbarRun = tip(theme.MediaPlayIcon(), "Start or stop the task of the tab on the right (Ctrl+Enter, F5)", wb.toggleRun)
 	wb.tools = widget.NewToolbar(

@@ -68,6 +68,7 @@ type Workbench struct {
 	activity                   *widget.Activity
 	busy                       int
 	tools                      *widget.Toolbar
+	tips                       *tooltips // over the whole window
 	toolbarRun                 *tipAction
 	// statusText is the status shown when no toolbar tip covers it.
 	statusText string
@@ -99,6 +100,7 @@ func newWorkbench(a fyne.App, w fyne.Window, be Backend) *Workbench {
 }
 
 func (wb *Workbench) build() {
+	wb.tips = newTooltips(&wb.tasks)
 	wb.modelsPanel = newModelsPanel(wb)
 	wb.thumbStrip = newThumbStrip(wb)
 	wb.view = newPatchView()
@@ -153,7 +155,8 @@ func (wb *Workbench) build() {
 	wb.activity.Hide()
 	statusBar := container.NewBorder(nil, nil, wb.activity, nil, wb.status)
 
-	wb.win.SetContent(container.NewBorder(wb.toolbar(), statusBar, nil, nil, outer))
+	main := container.NewBorder(wb.toolbar(), statusBar, nil, nil, outer)
+	wb.win.SetContent(container.NewStack(main, wb.tips.layer)) // tooltips above all
 	wb.win.SetMainMenu(wb.mainMenu())
 	wb.addShortcuts()
 	wb.win.SetOnDropped(wb.onDropped)
