@@ -112,9 +112,9 @@ func newCompareView(wb *Workbench) *compareView {
 
 	saveCmp := widget.NewButtonWithIcon("Save PNG…", theme.DocumentSaveIcon(), wb.saveComparisonDialog)
 	saveAdv := widget.NewButtonWithIcon("Save images…", theme.FolderOpenIcon(), wb.saveAdversarialDialog)
-	bar := container.NewHBox(cv.mode, layout.NewSpacer(), cv.zoomControls(), saveCmp, saveAdv)
+	bar := container.NewHBox(cv.mode, layout.NewSpacer(), saveCmp, saveAdv)
 	cv.ampRow = container.NewBorder(nil, nil, cv.auto, cv.ampText, cv.amp)
-	nav := container.NewBorder(nil, nil, container.NewHBox(cv.prev, cv.position, cv.next), nil, cv.ampRow)
+	nav := container.NewBorder(nil, nil, container.NewHBox(cv.prev, cv.position, cv.next), cv.zoomControls(), cv.ampRow)
 	cv.body = container.NewStack(cv.side)
 	cv.content = container.NewBorder(container.NewVBox(bar, nav, cv.summary), nil, nil, nil, cv.body)
 	cv.mode.SetSelected(modeSide)
