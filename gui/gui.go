@@ -54,6 +54,7 @@ func (wb *Workbench) close() {
 		return // Quit closes the window, which calls close again
 	}
 	wb.closed = true
+	wb.tips.hide() // no tooltip's timer fires into a closed window
 	for _, cancel := range []func(){wb.train.stop, wb.attackPanel.stopIfRunning, wb.eval.stopIfRunning} {
 		cancel()
 	}

@@ -31,9 +31,10 @@ func forget(es []edit) {
 // editHistory is the workbench's undo and redo history: the patch's
 // placement, one entry per gesture (a drag, a tap, a wheel turn, a key, a
 // slider's drag), so that Ctrl+Z takes back a whole gesture and not one
-// pixel of it; and the parameters, one entry per field edited (recorded
+// pixel of it; the parameters, one entry per field edited (recorded
 // when the field loses the focus; while it has it, the field's own undo
-// takes Ctrl+Z) or choice made. It is used on the UI goroutine only.
+// takes Ctrl+Z) or choice made; and the models removed, which it keeps
+// open until it forgets them. It is used on the UI goroutine only.
 type editHistory struct {
 	undo, redo []edit
 	// replaying is set while an edit is applied, so that the change it
