@@ -51,6 +51,9 @@ func (f *attackFlags) register(fs *flag.FlagSet, allSteps bool) {
 				names = append(names, p.Name)
 			}
 			def := p.Default
+			if p.IsAuto(def) {
+				def += " = " + p.Auto
+			}
 			if p.Name == "all-steps" && allSteps {
 				def = "true"
 			}

@@ -1,10 +1,15 @@
 package gui
 
 import (
+	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/advlab/advlab/engine/patch"
 )
 
 // queued is how many UI functions wait in ts's manual queue.
@@ -230,4 +235,84 @@ func TestPredictionsFollowAPatchThatKeepsChanging(t *testing.T) {
 		t.Errorf("the predictions show %q; the last canvas is %q", got, want)
 	}
 	t.Logf("%d predictions during %d changes", during, changes)
+}
+
+// burstBackend is the fake engine, checking after every progress report
+// how many UI tasks wait, and saying when training has returned.
+type burstBackend struct {
+	*fakeBackend
+	tasks     *tasks
+	maxQueued int
+	reports   int
+	finished  chan struct{}
+}
+
+func (b *burstBackend) TrainPatch(ctx context.Context, req TrainRequest, progress func(patch.Progress)) (*patch.Result, error) {
+	defer close(b.finished)
+	return b.fakeBackend.TrainPatch(ctx, req, func(pr patch.Progress) {
+		progress(pr)
+		b.reports++
+		b.maxQueued = max(b.maxQueued, queued(b.tasks))
+	})
+}
+
+// TestProgressBurstLeavesOnePendingUITask is the words: a burst of
+// 10,000 progress updates leaves at most one pending UI task and ends with
+// the final step shown. The UI goroutine (the test's) is held for the whole
+// burst, the worst case, and the queue is counted after every update: for
+// the throttle alone, and for a patch training in the workbench.
+func TestProgressBurstLeavesOnePendingUITask(t *testing.T) {
+	const n = 10000
+	t.Run("throttle", func(t *testing.T) {
+		var ts tasks
+		ts.manualLoop()
+		thr := newThrottle(frameInterval, &ts)
+		var shown []int
+		maxQueued := 0
+		for i := 1; i <= n; i++ {
+			thr.Do(func() { shown = append(shown, i) })
+			maxQueued = max(maxQueued, queued(&ts))
+		}
+		for queued(&ts) == 0 {
+			time.Sleep(100 * time.Microsecond) // the refresh's timer fires
+		}
+		maxQueued = max(maxQueued, queued(&ts))
+		ts.Wait()
+		if maxQueued > 1 {
+			t.Errorf("%d UI tasks were pending at once; want at most 1", maxQueued)
+		}
+		if len(shown) != 1 || shown[0] != n {
+			t.Errorf("the UI showed %v; want the final step, %d, alone", shown, n)
+		}
+	})
+	t.Run("training", func(t *testing.T) {
+		fb := newFakeBackend()
+		fb.stepDelay = 0
+		be := &burstBackend{fakeBackend: fb, finished: make(chan struct{})}
+		wb, _ := newTestWorkbench(t, be)
+		be.tasks = &wb.tasks
+		tp := wb.train
+		tp.steps.Entry.SetText(strconv.Itoa(n))
+		tp.size.Entry.SetText("8")
+		tp.toggle()
+		<-be.finished // the UI goroutine has run nothing meanwhile
+		queuedAtEnd := queued(&wb.tasks)
+		wb.tasks.Wait()
+		if be.reports != n {
+			t.Fatalf("%d progress updates; want %d", be.reports, n)
+		}
+		if be.maxQueued > 1 || queuedAtEnd > 1 {
+			t.Errorf("%d UI tasks were pending at once during the burst, %d at its end; want at most 1", be.maxQueued, queuedAtEnd)
+		}
+		if got, want := tp.eta.Text, fmt.Sprintf("Done: %d steps", n); got != want {
+			t.Errorf("the panel shows %q; want %q", got, want)
+		}
+		if f, _ := tp.fraction.Get(); f != 1 {
+			t.Errorf("the progress bar shows %v; want 1", f)
+		}
+		// The fake's patch at step s is filled with s/n: the final step's is all ones.
+		if wb.patch == nil || wb.patch.Pix[0] != 1 || wb.patch.Pix[len(wb.patch.Pix)-1] != 1 {
+			t.Errorf("the canvas shows a patch of an earlier step")
+		}
+	})
 }

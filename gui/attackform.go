@@ -102,11 +102,15 @@ func newParamField(p prefs, method string, prm attack.Param) *paramField {
 		f.widget = f.check
 	default:
 		f.entry = newFieldEntry(prm.Label)
-		f.entry.SetText(text)
-		f.entry.Validator = prm.Check
-		f.entry.OnChanged = func(s string) {
-			if prm.Check(s) == nil {
-				p.setText(key, strings.TrimSpace(s))
+		if prm.Auto != "" {
+			// Empty shows the rule; clearing the field returns to it.
+			f.entry.SetPlaceHolder(attack.AutoValue + " = " + prm.Auto)
+		}
+		f.setText(text)
+		f.entry.Validator = f.validate
+		f.entry.OnChanged = func(string) {
+			if f.validate(f.entry.Text) == nil {
+				p.setText(key, f.text())
 			}
 		}
 		f.widget = f.entry
@@ -137,7 +141,20 @@ func (f *paramField) text() string {
 	case f.check != nil:
 		return strconv.FormatBool(f.check.Checked)
 	}
-	return strings.TrimSpace(f.entry.Text)
+	s := strings.TrimSpace(f.entry.Text)
+	if f.param.Auto != "" && (s == "" || f.param.IsAuto(s)) {
+		return attack.AutoValue
+	}
+	return s
+}
+
+// validate is the entry's validator: the registry's rule, an empty text
+// meaning auto where the parameter has an Auto rule.
+func (f *paramField) validate(s string) error {
+	if f.param.Auto != "" && strings.TrimSpace(s) == "" {
+		return nil
+	}
+	return f.param.Check(s)
 }
 
 // setText sets the field from registry text (tests, restoring).
@@ -149,6 +166,9 @@ func (f *paramField) setText(s string) {
 		on, _ := strconv.ParseBool(s)
 		f.check.SetChecked(on)
 	default:
+		if f.param.IsAuto(s) {
+			s = "" // the placeholder says auto, and its rule
+		}
 		f.entry.SetText(s)
 	}
 }
@@ -159,7 +179,27 @@ func (f *paramField) row() *fieldRow {
 	if f.param.Unit != "" {
 		label += " (" + f.param.Unit + ")"
 	}
-	return newFieldRow(label, f.param.Help, f.widget)
+	r := newFieldRow(label, f.param.Help, f.widget)
+	r.setTip(f.tip())
+	return r
+}
+
+// tip is the parameter's tooltip: its meaning, unit and default, as the
+// registry has them.
+func (f *paramField) tip() string {
+	p := f.param
+	s := p.Label + ": " + p.Help
+	if p.Unit != "" {
+		s += "\nIn " + p.Unit + "."
+	}
+	def := p.Default
+	if p.IsAuto(def) {
+		def += " = " + p.Auto
+	}
+	if def != "" {
+		s += "\nDefault: " + def + "."
+	}
+	return s
 }
 
 // methodForm is one method's parameters: a field each, in rows.

@@ -1,7 +1,9 @@
 package gui
 
 import (
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -93,5 +95,70 @@ func TestAttackFieldsRememberedPerMethod(t *testing.T) {
 	}
 	if got, want := fresh.forms[MethodPGD].field("steps").text(), "40"; got != want {
 		t.Errorf("PGD steps %q; want its own default %q", got, want)
+	}
+}
+
+// TestPGDStepSizeShowsAuto checks that a parameter the registry lets pick
+// its own value (PGD's step size) shows "auto" with its rule rather than
+// the 0 that stands for it, that a number overrides it, and that clearing
+// the field or typing "auto" returns to it; the engine gets what the
+// registry reads, which builds the step of Madry et al.'s rule.
+func TestPGDStepSizeShowsAuto(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	ap := wb.attackPanel
+	wb.rightTabs.Select(wb.attackTab)
+	ap.method.SetSelected(methodName(MethodPGD))
+	mf := ap.forms[MethodPGD]
+	f := mf.field("step-size")
+	if f.entry.Text != "" || !strings.Contains(f.entry.PlaceHolder, "auto = 2.5·ε/steps") {
+		t.Fatalf("step size shows %q, placeholder %q; want it empty with \"auto = 2.5·ε/steps\"", f.entry.Text, f.entry.PlaceHolder)
+	}
+	for _, tc := range []struct {
+		name, typed, want string
+	}{
+		{"a number overrides auto", "0.01", "0.01"},
+		{"cleared returns to auto", "", "auto"},
+		{"typed auto", "auto", "auto"},
+		{"typed 0", "0", "auto"},
+		{"a fraction", "2/255", "2/255"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.entry.SetText("")
+			test.Type(f.entry, tc.typed)
+			if err := f.entry.Validate(); err != nil {
+				t.Fatalf("%q is rejected: %v", tc.typed, err)
+			}
+			before := len(be.attacks)
+			test.Tap(ap.run)
+			wb.tasks.Wait()
+			if len(be.attacks) != before+1 {
+				t.Fatalf("no attack ran; dialog %q", topDialogText(wb.win))
+			}
+			v := be.attacks[len(be.attacks)-1].Params
+			if v["step-size"] != tc.want {
+				t.Errorf("the engine got step-size %q; want %q", v["step-size"], tc.want)
+			}
+			a, err := attack.New(MethodPGD, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eps, _ := strconv.ParseFloat(strings.TrimSuffix(v["eps"], "/255"), 64)
+			eps /= 255
+			steps, _ := strconv.Atoi(v["steps"])
+			want := 2.5 * eps / float64(steps)
+			switch tc.want {
+			case "0.01":
+				want = 0.01
+			case "2/255":
+				want = 2.0 / 255
+			}
+			if got := a.(*attack.PGD).Options().StepSize; math.Abs(got-want) > 1e-12 {
+				t.Errorf("the attack steps %g; want %g", got, want)
+			}
+		})
+	}
+	if f.entry.SetText("-1"); f.entry.Validate() == nil {
+		t.Error("a negative step size is accepted")
 	}
 }

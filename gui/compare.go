@@ -48,7 +48,10 @@ type compareView struct {
 	ampRow     fyne.CanvasObject // hidden in grid mode, which shows no heat map
 	summary    *widget.Label
 
-	clean, adv, pert          *imageView
+	clean, adv, pert          *compareImage
+	vp                        viewport // their zoom and pan, shared
+	zoomIn, zoomOut, fit      *widget.Button
+	zoomText                  *widget.Label
 	cleanCap, advCap, pertCap *widget.Label
 	advTitle                  *widget.Label
 	side                      fyne.CanvasObject
@@ -87,7 +90,7 @@ func newCompareView(wb *Workbench) *compareView {
 	cv.summary.Wrapping = fyne.TextWrapWord
 
 	imgMin := fyne.NewSize(160, 160)
-	cv.clean, cv.adv, cv.pert = newImageView(nil, imgMin), newImageView(nil, imgMin), newImageView(nil, imgMin)
+	cv.clean, cv.adv, cv.pert = newCompareImage(cv, imgMin), newCompareImage(cv, imgMin), newCompareImage(cv, imgMin)
 	cv.cleanCap, cv.advCap, cv.pertCap = captionLabel(), captionLabel(), captionLabel()
 	cv.advTitle = boldLabel("Adversarial")
 	cv.side = sideBySide(
@@ -111,7 +114,7 @@ func newCompareView(wb *Workbench) *compareView {
 	saveAdv := widget.NewButtonWithIcon("Save images…", theme.FolderOpenIcon(), wb.saveAdversarialDialog)
 	bar := container.NewHBox(cv.mode, layout.NewSpacer(), saveCmp, saveAdv)
 	cv.ampRow = container.NewBorder(nil, nil, cv.auto, cv.ampText, cv.amp)
-	nav := container.NewBorder(nil, nil, container.NewHBox(cv.prev, cv.position, cv.next), nil, cv.ampRow)
+	nav := container.NewBorder(nil, nil, container.NewHBox(cv.prev, cv.position, cv.next), cv.zoomControls(), cv.ampRow)
 	cv.body = container.NewStack(cv.side)
 	cv.content = container.NewBorder(container.NewVBox(bar, nav, cv.summary), nil, nil, nil, cv.body)
 	cv.mode.SetSelected(modeSide)
@@ -266,6 +269,7 @@ func (cv *compareView) SetResult(res *AttackResult) {
 		cv.mode.SetSelected(modeGrid)
 	}
 	cv.grid.Refresh()
+	cv.vp = viewport{} // a new result shows its images whole
 	cv.showItem()
 }
 
@@ -305,6 +309,7 @@ func (cv *compareView) showItem() {
 		return
 	}
 	it := cv.res.Items[cv.item]
+	cv.setViewport(cv.vp) // kept on these images
 	cv.clean.SetImage(it.Clean)
 	cv.adv.SetImage(it.Adversarial)
 	cv.pert.SetImage(heatMap(it.Clean, it.Adversarial, amp))

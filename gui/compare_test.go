@@ -3,10 +3,14 @@ package gui
 import (
 	"fmt"
 	"image"
+	"image/color"
+	"math"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -263,4 +267,134 @@ func TestCompareGivesTheEightBitFigures(t *testing.T) {
 	if !strings.HasSuffix(cv.summary.Text, "\nSaved as 8-bit PNG: not measured") || !strings.HasSuffix(cv.advCap.Text, "Saved as 8-bit PNG: not measured") {
 		t.Errorf("unmeasured 8-bit figures: summary %q, caption %q", cv.summary.Text, cv.advCap.Text)
 	}
+}
+
+// shownAt returns the colour a compare image draws at view point p, from
+// its raster at the view's size.
+func shownAt(v *compareImage, p fyne.Position) color.NRGBA {
+	s := v.Size()
+	img := v.generate(int(s.Width), int(s.Height))
+	return color.NRGBAModel.Convert(img.At(int(p.X), int(p.Y))).(color.NRGBA)
+}
+
+// near reports whether two colours of the image (opaque, not the
+// letterbox) differ by at most tol in red and green (the gradient's two
+// coordinates).
+func near(a, b color.NRGBA, tol int) bool {
+	d := func(x, y uint8) int { return max(int(x)-int(y), int(y)-int(x)) }
+	return a.A == 255 && b.A == 255 && d(a.R, b.R) <= tol && d(a.G, b.G) <= tol
+}
+
+// TestCompareZoom zooms the side-by-side images with Ctrl+wheel, + − and
+// the buttons, pans them with a drag and fits them with F, 0 and Fit,
+// checking what the rasters draw against the fitted drawing: the point
+// under the pointer stays under it, a zoom by k about the centre shows at
+// distance d what was at d/k, the three images zoom together, and the
+// patch canvas keeps its own zoom.
+func TestCompareZoom(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	wb.rightTabs.Select(wb.attackTab)
+	wb.attackPanel.method.SetSelected(methodName(MethodFGSM))
+	test.Tap(wb.attackPanel.run)
+	wb.tasks.Wait()
+	cv := wb.compare
+	if wb.centerTabs.Selected() != wb.compareTab || cv.res == nil {
+		t.Fatal("the comparison did not open")
+	}
+	it := &cv.res.Items[cv.item]
+	it.Clean, it.Adversarial = gradientImage(), gradientImage()
+	cv.showItem()
+	s := cv.clean.Size()
+	if s.Width < 100 || s.Height < 100 {
+		t.Fatalf("the side-by-side image is %v; want it laid out", s)
+	}
+	centre := fyne.NewPos(s.Width/2, s.Height/2)
+	// A gradient step is one level a source pixel; sampling may land a
+	// pixel or two off.
+	const tol = 3
+	ctrlWheel := func(p fyne.Position, notches int) {
+		cv.clean.KeyDown(&fyne.KeyEvent{Name: desktop.KeyControlLeft})
+		defer cv.clean.KeyUp(&fyne.KeyEvent{Name: desktop.KeyControlLeft})
+		for i := 0; i < notches; i++ {
+			cv.clean.Scrolled(&fyne.ScrollEvent{PointEvent: fyne.PointEvent{Position: p}, Scrolled: fyne.Delta{DY: wheelNotch}})
+		}
+	}
+	sameZoom := func(what string, want float64) {
+		t.Helper()
+		if math.Abs(cv.Zoom()-want) > 1e-9 {
+			t.Errorf("%s: zoom %v; want %v", what, cv.Zoom(), want)
+		}
+		for _, v := range []*compareImage{cv.clean, cv.adv, cv.pert} {
+			if v.vp != cv.vp {
+				t.Errorf("%s: the three images do not share the zoom", what)
+			}
+		}
+		if wb.view.Zoom() != 1 {
+			t.Errorf("%s: the patch canvas zoomed too (%v)", what, wb.view.Zoom())
+		}
+	}
+
+	t.Run("plain wheel does not zoom", func(t *testing.T) {
+		cv.clean.Scrolled(&fyne.ScrollEvent{PointEvent: fyne.PointEvent{Position: centre}, Scrolled: fyne.Delta{DY: wheelNotch}})
+		sameZoom("a plain wheel notch", 1)
+	})
+	t.Run("ctrl+wheel keeps the pointer's pixel", func(t *testing.T) {
+		p := fyne.NewPos(s.Width*0.3, s.Height*0.65)
+		before := shownAt(cv.clean, p)
+		ctrlWheel(p, 4)
+		sameZoom("four Ctrl+wheel notches", math.Pow(zoomStep, 4))
+		if after := shownAt(cv.clean, p); !near(after, before, tol) {
+			t.Errorf("under the pointer %v after the zoom; want %v as before", after, before)
+		}
+		if far := shownAt(cv.clean, fyne.NewPos(s.Width*0.55, s.Height*0.45)); near(far, before, 20) {
+			t.Errorf("two points far apart both show %v: the test image is not drawn", far)
+		}
+		if after, adv := shownAt(cv.clean, fyne.NewPos(s.Width*0.6, s.Height*0.4)), shownAt(cv.adv, fyne.NewPos(s.Width*0.6, s.Height*0.4)); !near(after, adv, 0) {
+			t.Errorf("clean shows %v and adversarial %v at one point; want the same zoom", after, adv)
+		}
+		wb.win.Canvas().OnTypedRune()('0')
+		sameZoom("0", 1)
+	})
+	t.Run("keys and buttons zoom about the centre", func(t *testing.T) {
+		d := fyne.NewPos(s.Width*0.2, s.Height*0.15) // from the centre
+		k := zoomStep * zoomStep * zoomStep
+		before := shownAt(cv.clean, centre.AddXY(d.X/float32(k), d.Y/float32(k)))
+		wb.win.Canvas().OnTypedRune()('+')
+		test.Tap(cv.zoomIn)
+		wb.win.Canvas().OnTypedRune()('=')
+		sameZoom("+, the zoom-in button and =", k)
+		if after := shownAt(cv.clean, centre.Add(d)); !near(after, before, tol) {
+			t.Errorf("at the centre + d after a zoom by %.3f: %v; want %v, what was at d/k", k, after, before)
+		}
+		if !strings.Contains(cv.zoomText.Text, "195%") {
+			t.Errorf("the zoom reads %q; want 195%%", cv.zoomText.Text)
+		}
+		wb.win.Canvas().OnTypedRune()('-')
+		sameZoom("−", zoomStep*zoomStep)
+		test.Tap(cv.zoomOut)
+		test.Tap(cv.zoomOut)
+		test.Tap(cv.zoomOut) // past the fitted view: it stays fitted
+		sameZoom("the zoom-out button", 1)
+	})
+	t.Run("drag pans", func(t *testing.T) {
+		ctrlWheel(centre, 6)
+		p := fyne.NewPos(s.Width*0.4, s.Height*0.5)
+		before := shownAt(cv.clean, p)
+		cv.clean.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: p.AddXY(30, 20)}, Dragged: fyne.Delta{DX: 30, DY: 20}})
+		cv.clean.DragEnd()
+		if after := shownAt(cv.clean, p.AddXY(30, 20)); !near(after, before, tol) {
+			t.Errorf("after a drag by (30, 20) the pixel %v is not where the pointer took it (%v)", after, before)
+		}
+		wb.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyF})
+		sameZoom("F", 1)
+		if cv.vp != (viewport{}) || cv.fit.Disabled() == false {
+			t.Errorf("after F: viewport %+v, Fit enabled %v; want fitted, Fit disabled", cv.vp, !cv.fit.Disabled())
+		}
+	})
+	t.Run("the toolbar's fit fits the comparison", func(t *testing.T) {
+		ctrlWheel(centre, 3)
+		wb.fitView()
+		sameZoom("Fit", 1)
+	})
 }

@@ -71,6 +71,7 @@ type fakeBackend struct {
 	exports    []fakeExport
 	saved      []string
 	loaded     []string
+	closed     []Model // every model closed, in order
 	predicts   int
 }
 
@@ -103,7 +104,11 @@ func (b *fakeBackend) LoadModel(ctx context.Context, path string) (Model, error)
 	return &fakeModel{name: "second", labels: labels, side: 24, path: path}, nil
 }
 
-func (b *fakeBackend) CloseModel(Model) {}
+func (b *fakeBackend) CloseModel(m Model) {
+	b.mu.Lock()
+	b.closed = append(b.closed, m)
+	b.mu.Unlock()
+}
 
 func (b *fakeBackend) Predict(ctx context.Context, m Model, img image.Image) (Prediction, error) {
 	b.mu.Lock()

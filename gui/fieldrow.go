@@ -96,6 +96,8 @@ func (wb *Workbench) hookFields(s *container.Scroll, objs ...fyne.CanvasObject) 
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
 		switch o := o.(type) {
+		case *tipLabel:
+			o.tips = wb.tips
 		case *fieldEntry:
 			o.onFocus = func(obj fyne.CanvasObject) { scrollIntoView(s, obj) }
 			o.onKey = wb.typedKey
@@ -120,14 +122,15 @@ func (wb *Workbench) hookFields(s *container.Scroll, objs ...fyne.CanvasObject) 
 // label cannot widen the panel, and greyed while the field is disabled), its
 // help below, replaced by the reason while the text is not valid.
 type fieldRow struct {
-	label, hint *widget.Label
-	help        string
-	field       fyne.CanvasObject
-	content     *fyne.Container
+	label   *tipLabel // its tooltip: setTip
+	hint    *widget.Label
+	help    string
+	field   fyne.CanvasObject
+	content *fyne.Container
 }
 
 func newFieldRow(label, help string, field fyne.CanvasObject) *fieldRow {
-	r := &fieldRow{label: widget.NewLabel(label), hint: widget.NewLabel(help), help: help, field: field}
+	r := &fieldRow{label: newTipLabel(label), hint: widget.NewLabel(help), help: help, field: field}
 	r.label.Wrapping = fyne.TextWrapWord
 	r.label.TextStyle.Bold = true
 	r.hint.Wrapping = fyne.TextWrapWord
@@ -142,6 +145,9 @@ func newFieldRow(label, help string, field fyne.CanvasObject) *fieldRow {
 	r.syncEnabled()
 	return r
 }
+
+// setTip makes tip the label's tooltip.
+func (r *fieldRow) setTip(tip string) { r.label.tip = tip }
 
 // showValidation shows why the text is not valid in place of the help.
 func (r *fieldRow) showValidation(err error) {

@@ -26,7 +26,7 @@ const DemoEnv = "ADVLAB_DEMO"
 
 // New builds the workbench into w, running its work on be. args are the command-line arguments that
 // were not a CLI command: .onnx models, an image folder or image, a patch
-// PNG to open, and --demo=MODE (see DemoEnv).
+// PNG or a session (.advlab) to open, and --demo=MODE (see DemoEnv).
 func New(a fyne.App, w fyne.Window, be Backend, args []string) {
 	wb := newWorkbench(a, w, be)
 	// A window larger than the screen would put Start and the status bar
@@ -54,10 +54,12 @@ func (wb *Workbench) close() {
 		return // Quit closes the window, which calls close again
 	}
 	wb.closed = true
+	wb.tips.hide() // no tooltip's timer fires into a closed window
 	for _, cancel := range []func(){wb.train.stop, wb.attackPanel.stopIfRunning, wb.eval.stopIfRunning} {
 		cancel()
 	}
 	for _, m := range wb.models {
 		wb.be.CloseModel(m)
 	}
+	wb.history.clear() // closes the removed models it kept for undo
 }

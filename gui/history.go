@@ -14,14 +14,27 @@ type edit struct {
 	what  string // "move of the patch", "Steps"
 	apply func() edit
 	noop  func() bool
+	// drop, if set, releases what the edit holds (a removed model) when
+	// the history forgets it without applying it.
+	drop func()
+}
+
+// forget drops the edits es.
+func forget(es []edit) {
+	for _, e := range es {
+		if e.drop != nil {
+			e.drop()
+		}
+	}
 }
 
 // editHistory is the workbench's undo and redo history: the patch's
 // placement, one entry per gesture (a drag, a tap, a wheel turn, a key, a
 // slider's drag), so that Ctrl+Z takes back a whole gesture and not one
-// pixel of it; and the parameters, one entry per field edited (recorded
+// pixel of it; the parameters, one entry per field edited (recorded
 // when the field loses the focus; while it has it, the field's own undo
-// takes Ctrl+Z) or choice made. It is used on the UI goroutine only.
+// takes Ctrl+Z) or choice made; and the models removed, which it keeps
+// open until it forgets them. It is used on the UI goroutine only.
 type editHistory struct {
 	undo, redo []edit
 	// replaying is set while an edit is applied, so that the change it
@@ -36,9 +49,18 @@ func (h *editHistory) push(e edit) {
 	}
 	h.undo = append(h.undo, e)
 	if len(h.undo) > historyDepth {
+		forget(h.undo[:1])
 		h.undo = h.undo[1:]
 	}
+	forget(h.redo)
 	h.redo = nil
+}
+
+// clear forgets every edit, releasing what they hold.
+func (h *editHistory) clear() {
+	forget(h.undo)
+	forget(h.redo)
+	h.undo, h.redo = nil, nil
 }
 
 // quietly runs f, whose changes are the program's and not the user's (a
@@ -57,6 +79,7 @@ func (h *editHistory) step(from, to *[]edit) string {
 		e := (*from)[len(*from)-1]
 		*from = (*from)[:len(*from)-1]
 		if e.noop != nil && e.noop() {
+			forget([]edit{e})
 			continue
 		}
 		h.replaying = true

@@ -149,3 +149,114 @@ func TestUndoRedoParameterEdits(t *testing.T) {
 		t.Errorf("%d edits recorded after loading a model; want the user's 3", n)
 	}
 }
+
+// TestUndoModelRemoval removes a model through its confirmation, takes the
+// removal back with Ctrl+Z and makes it again with Ctrl+Shift+Z: the model
+// comes back at its place with its selection, the same object (not
+// reloaded), and is closed only once the history forgets the removal.
+func TestUndoModelRemoval(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		remove, selected int // indices into the three models
+	}{
+		{"the selected model", 1, 1},
+		{"a model before the selected one", 0, 2},
+		{"the last, selected", 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := newFakeBackend()
+			wb, _ := newTestWorkbench(t, be)
+			sc := wb.win.Canvas().(fyne.Shortcutable)
+			wb.openModel("/m/a.onnx")
+			wb.tasks.Wait()
+			wb.openModel("/m/b.onnx")
+			wb.tasks.Wait()
+			before := append([]Model(nil), wb.models...)
+			if len(before) != 3 {
+				t.Fatalf("%d models loaded; want 3", len(before))
+			}
+			wb.selectModel(tc.selected)
+			m, sel := before[tc.remove], before[tc.selected]
+
+			wb.confirmRemoveModel(m)
+			tapDialogButton(t, wb.win, "Remove")
+			wb.tasks.Wait()
+			if len(wb.models) != 2 || hasModel(wb.models, m) {
+				t.Fatalf("after the removal: %d models, removed one still there %v", len(wb.models), hasModel(wb.models, m))
+			}
+			if tc.remove != tc.selected && wb.selectedModel() != sel {
+				t.Errorf("the removal changed the selection to %v", wb.selectedModel())
+			}
+			if len(be.closed) != 0 {
+				t.Fatalf("the removed model was closed at once; undo could not bring it back")
+			}
+
+			sc.TypedShortcut(scUndo)
+			wb.tasks.Wait()
+			for i := range before {
+				if i >= len(wb.models) || wb.models[i] != before[i] {
+					t.Fatalf("after undo the models are %v; want %v, same objects in the same order", wb.models, before)
+				}
+			}
+			if wb.selectedModel() != sel || wb.modelsPanel.details.Text != describeModel(sel) {
+				t.Errorf("after undo %v is selected; want %v", wb.selectedModel(), sel)
+			}
+			if len(be.loaded) != 2 || len(be.closed) != 0 {
+				t.Errorf("undo loaded %d models from disk and closed %d; want none reloaded, none closed", len(be.loaded)-2, len(be.closed))
+			}
+
+			sc.TypedShortcut(scRedo)
+			wb.tasks.Wait()
+			if len(wb.models) != 2 || hasModel(wb.models, m) || len(be.closed) != 0 {
+				t.Fatalf("redo: %d models, removed one there %v, %d closed", len(wb.models), hasModel(wb.models, m), len(be.closed))
+			}
+
+			// Gestures push the removal out of the bounded history: only
+			// then is the model closed, once.
+			for i := 0; i < historyDepth; i++ {
+				k := fyne.KeyLeft
+				if i%2 == 1 {
+					k = fyne.KeyRight
+				}
+				wb.view.TypedKey(&fyne.KeyEvent{Name: k})
+			}
+			wb.tasks.Wait()
+			if len(be.closed) != 1 || be.closed[0] != m {
+				t.Fatalf("after the history forgot the removal, closed %v; want %v once", be.closed, m)
+			}
+			for i := 0; i <= historyDepth; i++ {
+				sc.TypedShortcut(scUndo)
+			}
+			wb.tasks.Wait()
+			if hasModel(wb.models, m) {
+				t.Error("a closed model came back")
+			}
+			wb.close()
+			if n := len(be.closed); n != 3 {
+				t.Errorf("%d closes in all; want each of the three models closed once", n)
+			}
+		})
+	}
+}
+
+// TestClosingForgetsRemovedModels checks that the window's close releases a
+// model that only the undo history still held.
+func TestClosingForgetsRemovedModels(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	m := wb.models[0]
+	wb.removeModel(m)
+	wb.close()
+	if len(be.closed) != 1 || be.closed[0] != m {
+		t.Errorf("closed %v; want the removed model", be.closed)
+	}
+}
+
+func hasModel(ms []Model, m Model) bool {
+	for _, x := range ms {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}

@@ -19,6 +19,7 @@ type imageView struct {
 
 	mu    sync.Mutex // the raster's generator runs on the render thread
 	img   image.Image
+	vp    viewport // the zero value fits the image
 	cache *image.RGBA
 	key   rasterKey
 
@@ -27,6 +28,7 @@ type imageView struct {
 
 type rasterKey struct {
 	img  image.Image
+	vp   viewport
 	w, h int
 }
 
@@ -34,10 +36,13 @@ type rasterKey struct {
 // is min.
 func newImageView(img image.Image, min fyne.Size) *imageView {
 	v := &imageView{img: img, minSize: min}
-	v.raster = canvas.NewRaster(v.generate)
+	v.raster = newRasterOf(v)
 	v.ExtendBaseWidget(v)
 	return v
 }
+
+// newRasterOf is the raster that draws v.
+func newRasterOf(v *imageView) *canvas.Raster { return canvas.NewRaster(v.generate) }
 
 // SetImage replaces the image shown. Call it on the UI goroutine.
 func (v *imageView) SetImage(img image.Image) {
@@ -45,6 +50,18 @@ func (v *imageView) SetImage(img image.Image) {
 	v.img = img
 	v.mu.Unlock()
 	v.raster.Refresh()
+}
+
+// setViewport shows the image through vp (see viewport). Call it on the UI
+// goroutine.
+func (v *imageView) setViewport(vp viewport) {
+	v.mu.Lock()
+	changed := v.vp != vp
+	v.vp = vp
+	v.mu.Unlock()
+	if changed {
+		v.raster.Refresh()
+	}
 }
 
 // Image returns the image shown.
@@ -57,9 +74,9 @@ func (v *imageView) Image() image.Image {
 func (v *imageView) generate(w, h int) image.Image {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	k := rasterKey{v.img, w, h}
+	k := rasterKey{img: v.img, vp: v.vp, w: w, h: h}
 	if v.cache == nil || k != v.key {
-		v.cache, v.key = drawFitted(v.img, w, h), k
+		v.cache, v.key = drawViewport(v.img, w, h, v.vp), k
 	}
 	return v.cache
 }

@@ -22,6 +22,7 @@ var (
 	scExport     = &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: fyne.KeyModifierShortcutDefault}
 	scSavePatch  = &desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}
 	scSaveSess   = &desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+	scOpenSess   = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierAlt}
 	scQuit       = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}
 	scUndo       = &fyne.ShortcutUndo{}
 	scRedo       = &desktop.CustomShortcut{KeyName: fyne.KeyZ, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
@@ -31,18 +32,23 @@ var (
 // shortcutHelp lists the shortcuts for the About dialog.
 const shortcutHelp = `Ctrl+O          open a model (.onnx)
 Ctrl+Shift+O    open an image folder
+Ctrl+Alt+O      open a session (.advlab)
 Ctrl+Enter, F5  start or stop the task of the tab on the right
 Ctrl+E          export the patch for printing
 Ctrl+S          save the patch
 Ctrl+Shift+S    save the session (models, images, patch, parameters)
-Ctrl+Z          undo a move of the patch (in a field: undo typing)
+Ctrl+Z          undo a move of the patch, a parameter's change or a
+                model's removal (in a field: undo typing)
 Ctrl+Shift+Z    redo (Ctrl+Y too)
 Ctrl+Q          quit
 On the canvas: drag to move the patch; drag the corner handle or scroll to
 scale it; drag the top handle, shift+scroll or use the slider to rotate it;
 click to place it; arrows nudge it, + − scale, [ ] rotate. Ctrl+scroll
 zooms the view around the pointer, middle-drag or space+drag pans it, F fits.
-Drop .onnx files, image folders or patch PNGs on the window to open them.`
+In the comparison: Ctrl+scroll or + − zoom the three images together, a
+drag pans them, F or 0 fits.
+Drop .onnx files, image folders, patch PNGs or sessions on the window to
+open them.`
 
 func (wb *Workbench) openModelDialog() {
 	wb.files.OpenFile("Open a model", []string{".onnx"}, wb.openModel)
@@ -66,6 +72,7 @@ func (wb *Workbench) mainMenu() *fyne.MainMenu {
 	openFolder.Icon = theme.FolderOpenIcon()
 	openPatch := fyne.NewMenuItem("Open patch…", wb.openPatchDialog)
 	openSession := fyne.NewMenuItem("Open session…", wb.openSessionDialog)
+	openSession.Shortcut = scOpenSess
 	saveSession := fyne.NewMenuItem("Save session…", wb.saveSessionDialog)
 	saveSession.Shortcut = scSaveSess
 	recent := fyne.NewMenuItem("Open recent", nil)
@@ -79,9 +86,9 @@ func (wb *Workbench) mainMenu() *fyne.MainMenu {
 	quit := fyne.NewMenuItem("Quit", wb.quit)
 	quit.Shortcut = scQuit
 	quit.IsQuit = true
-	undo := fyne.NewMenuItem("Undo move", wb.undo)
+	undo := fyne.NewMenuItem("Undo", wb.undo)
 	undo.Shortcut = scUndo
-	redo := fyne.NewMenuItem("Redo move", wb.redo)
+	redo := fyne.NewMenuItem("Redo", wb.redo)
 	redo.Shortcut = scRedo
 	edit := fyne.NewMenu("Edit", undo, redo)
 	saveAdv := fyne.NewMenuItem("Save adversarial images…", wb.saveAdversarialDialog)
@@ -97,7 +104,7 @@ func (wb *Workbench) mainMenu() *fyne.MainMenu {
 		fyne.NewMenuItem("Train a patch", func() { wb.rightTabs.Select(wb.patchTab) }),
 		fyne.NewMenuItem("Attack", func() { wb.rightTabs.Select(wb.attackTab) }),
 		fyne.NewMenuItem("Evaluate the patch", func() { wb.rightTabs.Select(wb.evTab) }))
-	view := fyne.NewMenu("View", fyne.NewMenuItem("Fit the canvas (F)", wb.view.Fit))
+	view := fyne.NewMenu("View", fyne.NewMenuItem("Fit the canvas or the comparison (F)", wb.fitView))
 	help := fyne.NewMenu("Help", fyne.NewMenuItem("About advlab", wb.showAbout))
 	return fyne.NewMainMenu(file, edit, view, tasks, help)
 }
@@ -125,7 +132,7 @@ func (wb *Workbench) recentMenu() *fyne.Menu {
 // toolbar is the row of the most used actions.
 func (wb *Workbench) toolbar() fyne.CanvasObject {
 	tip := func(icon fyne.Resource, text string, action func()) *tipAction {
-		return newTipAction(icon, text, action, wb.showTip)
+		return newTipAction(icon, text, action, wb.showTip, wb.tips)
 	}
 	wb.toolbarRun = tip(theme.MediaPlayIcon(), "Start or stop the task of the tab on the right (Ctrl+Enter, F5)", wb.toggleRun)
 	wb.tools = widget.NewToolbar(
@@ -136,7 +143,7 @@ func (wb *Workbench) toolbar() fyne.CanvasObject {
 		widget.NewToolbarSeparator(),
 		wb.toolbarRun,
 		tip(theme.DocumentPrintIcon(), "Export the patch for printing (Ctrl+E)", func() { wb.showExportDialog() }),
-		tip(theme.ZoomFitIcon(), "Fit the canvas: show the whole image (F; Ctrl+scroll zooms, middle-drag pans)", wb.view.Fit),
+		tip(theme.ZoomFitIcon(), "Fit the canvas (or the comparison): show the whole image (F; Ctrl+scroll zooms, middle-drag pans)", wb.fitView),
 		widget.NewToolbarSpacer(),
 		tip(theme.HelpIcon(), "About advlab and its shortcuts", wb.showAbout),
 	)
@@ -154,11 +161,13 @@ func (wb *Workbench) addShortcuts() {
 	c.AddShortcut(scExport, func(fyne.Shortcut) { wb.showExportDialog() })
 	c.AddShortcut(scSavePatch, func(fyne.Shortcut) { wb.savePatchDialog() })
 	c.AddShortcut(scSaveSess, func(fyne.Shortcut) { wb.saveSessionDialog() })
+	c.AddShortcut(scOpenSess, func(fyne.Shortcut) { wb.openSessionDialog() })
 	c.AddShortcut(scQuit, func(fyne.Shortcut) { wb.quit() })
 	c.AddShortcut(scUndo, func(fyne.Shortcut) { wb.undo() })
 	c.AddShortcut(scRedo, func(fyne.Shortcut) { wb.redo() })
 	c.AddShortcut(scRedoY, func(fyne.Shortcut) { wb.redo() })
 	c.SetOnTypedKey(wb.typedKey)
+	c.SetOnTypedRune(wb.typedRune)
 }
 
 // quit stops running work, releases the models and ends the application.

@@ -156,3 +156,40 @@ func TestRecentFilesMenu(t *testing.T) {
 		t.Errorf("dialog %q", msg)
 	}
 }
+
+// TestToolbarIconsAreDistinct checks that no two toolbar buttons share an
+// icon, and that the toolbar's Fit (the view) does not look like the
+// placement bar's reset (the patch).
+func TestToolbarIconsAreDistinct(t *testing.T) {
+	wb, _ := newTestWorkbench(t, newFakeBackend())
+	byIcon := map[string]string{}
+	var fit *tipButton
+	for _, it := range wb.tools.Items {
+		a, ok := it.(*tipAction)
+		if !ok {
+			continue
+		}
+		b := a.button
+		if b.Icon == nil {
+			t.Errorf("the button %q has no icon", b.tip)
+			continue
+		}
+		// By content: two names may draw the same picture.
+		if other, dup := byIcon[string(b.Icon.Content())]; dup {
+			t.Errorf("%q and %q share the icon %s", other, b.tip, b.Icon.Name())
+		}
+		byIcon[string(b.Icon.Content())] = b.tip
+		if strings.HasPrefix(b.tip, "Fit the canvas") {
+			fit = b
+		}
+	}
+	if len(byIcon) < 8 {
+		t.Fatalf("%d toolbar buttons found; want every one", len(byIcon))
+	}
+	if fit == nil {
+		t.Fatal("no Fit button in the toolbar")
+	}
+	if string(fit.Icon.Content()) == string(wb.placeBar.reset.Icon.Content()) {
+		t.Errorf("Fit and the placement's reset share the icon %s", fit.Icon.Name())
+	}
+}

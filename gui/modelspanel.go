@@ -87,7 +87,7 @@ func (mp *modelsPanel) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 // confirmRemoveModel asks before unloading m: a model took a while to
 // load, and the results that need it go with it.
 func (wb *Workbench) confirmRemoveModel(m Model) {
-	d := dialog.NewConfirm("Remove the model", fmt.Sprintf("Remove %s from the workbench? Open it again with File › Open model.", m.Name()),
+	d := dialog.NewConfirm("Remove the model", fmt.Sprintf("Remove %s from the workbench? Edit › Undo (Ctrl+Z) brings it back.", m.Name()),
 		func(yes bool) {
 			if yes {
 				wb.removeModel(m)

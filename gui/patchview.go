@@ -183,7 +183,7 @@ func (v *patchView) recompose() {
 func (v *patchView) generate(w, h int) image.Image {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	k := patchRasterKey{rasterKey{v.shown, w, h}, v.shownVP}
+	k := patchRasterKey{rasterKey{img: v.shown, w: w, h: h}, v.shownVP}
 	if v.cache == nil || k != v.key {
 		v.cache, v.key = drawViewport(v.shown, w, h, v.shownVP), k
 	}

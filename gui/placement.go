@@ -19,6 +19,7 @@ type placementBar struct {
 	scale    *widget.Slider
 	rotation *widget.Slider
 	readout  *widget.Label
+	reset    *widget.Button // back to the default placement
 	content  fyne.CanvasObject
 	updating bool
 	dragging bool // a slider moves; its first change was recorded for undo
@@ -60,11 +61,13 @@ func newPlacementBar(wb *Workbench) *placementBar {
 		wb.view.SetPlacement(pl)
 	}
 	pb.rotation.OnChangeEnded = func(float64) { pb.dragging = false }
-	reset := widget.NewButtonWithIcon("", theme.ViewRestoreIcon(), func() {
+	// Not ViewRestoreIcon: Fyne draws it as ZoomFitIcon, the view's Fit.
+	reset := widget.NewButtonWithIcon("", theme.MediaReplayIcon(), func() {
 		wb.recordPlacement(wb.view.Placement())
 		wb.view.SetPlacement(DefaultPlacement)
 	})
 	reset.Importance = widget.LowImportance
+	pb.reset = reset
 	pb.readout = widget.NewLabel("")
 	pb.readout.SizeName = theme.SizeNameCaptionText
 	sliders := container.New(layout.NewFormLayout(),

@@ -345,7 +345,14 @@ func (wb *Workbench) saveSession(path string) {
 // goroutine. What does not open (a model or folder gone) is named in a
 // dialog; the rest opens. The models open replace those loaded; when the
 // image folder does not open, the current images stay.
-func (wb *Workbench) openSession(path string) {
+func (wb *Workbench) openSession(path string) { wb.loadSession(path, nil) }
+
+// loadSession is openSession, calling then (when not nil) on the UI
+// goroutine at the end, with read false when the file was no session.
+func (wb *Workbench) loadSession(path string, then func(read bool)) {
+	if then == nil {
+		then = func(bool) {}
+	}
 	end := wb.begin("Opening the session " + filepath.Base(path) + "…")
 	wb.tasks.Go(func() {
 		s, err := readSession(path)
@@ -355,6 +362,7 @@ func (wb *Workbench) openSession(path string) {
 				wb.prefs.removeRecent(prefRecentSessions, path)
 				wb.win.SetMainMenu(wb.mainMenu())
 				wb.showError("Opening the session "+filepath.Base(path), err)
+				then(false)
 			})
 			return
 		}
@@ -402,6 +410,7 @@ func (wb *Workbench) openSession(path string) {
 		}
 		wb.tasks.ui(func() {
 			end()
+			defer then(true)
 			wb.applySession(s, dir, models, selected, set, imagesPath, thumbs, p)
 			if unknown := wb.unknownParams(s.Params); len(unknown) > 0 {
 				missing = append(missing, fmt.Errorf("parameters this advlab does not have were left out: %s", strings.Join(unknown, ", ")))
@@ -453,7 +462,7 @@ func (wb *Workbench) applySession(s sessionFile, dir string, models []Model, sel
 			}
 		}
 	})
-	wb.history = editHistory{}
+	wb.history.clear()
 	wb.eval.measured, wb.eval.curves = EvalRequest{}, nil
 	if e := s.Eval; e != nil {
 		// The images are not kept; the request's Samples only count them.

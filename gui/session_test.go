@@ -367,3 +367,94 @@ func FuzzReadSession(f *testing.F) {
 		}
 	})
 }
+
+// startTestWorkbench is newTestWorkbench with paths given on the command
+// line.
+func startTestWorkbench(t *testing.T, be Backend, paths ...string) *Workbench {
+	t.Helper()
+	a := test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	wb := newWorkbench(a, w, be)
+	wb.tasks.manualLoop()
+	wb.files = &fakeFiles{}
+	w.Resize(fyne.NewSize(1280, 800))
+	wb.start(paths)
+	wb.tasks.Wait()
+	return wb
+}
+
+// TestSessionOpensByShortcutAndAtStart opens a session with its shortcut,
+// and given on the command line (alone, with a model, unreadable, and
+// naming a model that no longer opens).
+func TestSessionOpensByShortcutAndAtStart(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, js string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(js), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good"+sessionExt, `{"version": 1, "models": [{"demo": true}], "selected": 0, "images": {"demo": true}, "current": 2,
+		"placement": {"CX": 0.5, "CY": 0.5, "Area": 0.2, "AngleDeg": 0}, "params": {"train.steps": "77"}}`)
+	gone := write("gone"+sessionExt, `{"version": 1, "models": [{"path": "gone.onnx"}], "selected": 0, "images": {"demo": true}, "current": 1,
+		"placement": {"CX": 0.5, "CY": 0.5, "Area": 0.2, "AngleDeg": 0}, "params": {"train.steps": "55"}}`)
+	bad := write("bad"+sessionExt, `not json`)
+	model := write("x.onnx", "the fake backend does not read it")
+
+	t.Run("shortcut", func(t *testing.T) {
+		wb, files := newTestWorkbench(t, newFakeBackend())
+		files.open = good
+		wb.win.Canvas().(fyne.Shortcutable).TypedShortcut(scOpenSess)
+		wb.tasks.Wait()
+		if len(files.asked) != 1 || !strings.HasPrefix(files.asked[0], "open Open a session") {
+			t.Fatalf("Ctrl+Alt+O asked %q; want the session dialog", files.asked)
+		}
+		if got := wb.train.steps.Entry.Text; got != "77" || wb.current != 2 {
+			t.Errorf("steps %q, image %d; want the session's 77, 2", got, wb.current)
+		}
+	})
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		loadErr   error
+		steps     string
+		current   int
+		models    []string
+		dialog    string // "" for none
+		loadPaths []string
+	}{
+		{"alone", []string{good}, nil, "77", 2, []string{"fake-signs"}, "", nil},
+		{"with a model", []string{good, model}, nil, "77", 2, []string{"fake-signs", "second"}, "", []string{model}},
+		{"not a session", []string{bad}, nil, defaultStepsText(t), 0, []string{"fake-signs"}, "not a session file", nil},
+		{"its model gone", []string{gone}, errBoom, "55", 1, []string{"fake-signs"}, "did not open", []string{filepath.Join(dir, "gone.onnx")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := newFakeBackend()
+			be.loadErr = tc.loadErr
+			wb := startTestWorkbench(t, be, tc.args...)
+			var names []string
+			for _, m := range wb.models {
+				names = append(names, m.Name())
+			}
+			if !reflect.DeepEqual(names, tc.models) || wb.images == nil {
+				t.Errorf("models %v, images %v; want %v and images", names, wb.images != nil, tc.models)
+			}
+			if got := wb.train.steps.Entry.Text; got != tc.steps || wb.current != tc.current {
+				t.Errorf("steps %q, image %d; want %q, %d", got, wb.current, tc.steps, tc.current)
+			}
+			if d := topDialogText(wb.win); (tc.dialog == "") != (d == "") || !strings.Contains(d, tc.dialog) {
+				t.Errorf("dialog %q; want one saying %q", d, tc.dialog)
+			}
+			if !reflect.DeepEqual(be.loaded, tc.loadPaths) {
+				t.Errorf("loaded %q from disk; want %q", be.loaded, tc.loadPaths)
+			}
+		})
+	}
+}
+
+// defaultStepsText is the Patch tab's steps before any session.
+func defaultStepsText(t *testing.T) string {
+	wb, _ := newTestWorkbench(t, newFakeBackend())
+	return wb.train.steps.Entry.Text
+}

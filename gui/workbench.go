@@ -68,6 +68,7 @@ type Workbench struct {
 	activity                   *widget.Activity
 	busy                       int
 	tools                      *widget.Toolbar
+	tips                       *tooltips // over the whole window
 	toolbarRun                 *tipAction
 	// statusText is the status shown when no toolbar tip covers it.
 	statusText string
@@ -99,6 +100,7 @@ func newWorkbench(a fyne.App, w fyne.Window, be Backend) *Workbench {
 }
 
 func (wb *Workbench) build() {
+	wb.tips = newTooltips(&wb.tasks)
 	wb.modelsPanel = newModelsPanel(wb)
 	wb.thumbStrip = newThumbStrip(wb)
 	wb.view = newPatchView()
@@ -153,7 +155,8 @@ func (wb *Workbench) build() {
 	wb.activity.Hide()
 	statusBar := container.NewBorder(nil, nil, wb.activity, nil, wb.status)
 
-	wb.win.SetContent(container.NewBorder(wb.toolbar(), statusBar, nil, nil, outer))
+	main := container.NewBorder(wb.toolbar(), statusBar, nil, nil, outer)
+	wb.win.SetContent(container.NewStack(main, wb.tips.layer)) // tooltips above all
 	wb.win.SetMainMenu(wb.mainMenu())
 	wb.addShortcuts()
 	wb.win.SetOnDropped(wb.onDropped)
@@ -200,7 +203,18 @@ func (wb *Workbench) showError(what string, err error) {
 // start loads the demo model and samples, then the paths given on the
 // command line, all off the UI goroutine.
 func (wb *Workbench) start(paths []string) {
-	var models, folders, patches []string
+	var models, folders, patches, sessions, others []string
+	for _, p := range paths {
+		if kindOf(p) == kindSession {
+			sessions = append(sessions, p)
+		} else {
+			others = append(others, p)
+		}
+	}
+	if len(sessions) > 0 {
+		wb.startWithSession(sessions[0], others)
+		return
+	}
 	for _, p := range paths {
 		switch kindOf(p) {
 		case kindModel:
@@ -297,82 +311,6 @@ func (wb *Workbench) start(paths []string) {
 			if wb.onDemoLoaded != nil {
 				wb.onDemoLoaded()
 			}
-		})
-	})
-}
-
-// Models.
-
-func (wb *Workbench) selectedModel() Model {
-	if wb.selected >= 0 && wb.selected < len(wb.models) {
-		return wb.models[wb.selected]
-	}
-	return nil
-}
-
-// addModel adds m to the loaded models and selects it.
-func (wb *Workbench) addModel(m Model) {
-	wb.models = append(wb.models, m)
-	wb.selected = len(wb.models) - 1
-	wb.refreshModels()
-}
-
-// removeModel unloads m.
-func (wb *Workbench) removeModel(m Model) {
-	for i, x := range wb.models {
-		if x != m {
-			continue
-		}
-		wb.models = append(wb.models[:i:i], wb.models[i+1:]...)
-		if wb.selected >= len(wb.models) {
-			wb.selected = len(wb.models) - 1
-		}
-		wb.tasks.Go(func() { wb.be.CloseModel(m) })
-		wb.modelsPanel.list.ScrollToTop() // the list is shorter now
-		wb.refreshModels()
-		return
-	}
-}
-
-// selectModel makes models[i] the model the panels work with.
-func (wb *Workbench) selectModel(i int) {
-	if i == wb.selected {
-		return
-	}
-	wb.selected = i
-	wb.refreshModels()
-}
-
-// refreshModels shows the models and selection everywhere they appear.
-func (wb *Workbench) refreshModels() {
-	wb.modelsPanel.Refresh()
-	wb.preds.SetModels(wb.models)
-	wb.history.quietly(func() {
-		wb.train.SetModel(wb.selectedModel())
-		wb.attackPanel.SetModel(wb.selectedModel())
-		wb.eval.SetModel(wb.selectedModel())
-	})
-	wb.refreshFit()
-	wb.schedulePredict()
-}
-
-// openModel loads the model at path off the UI goroutine.
-func (wb *Workbench) openModel(path string) {
-	end := wb.begin("Loading " + filepath.Base(path) + "…")
-	wb.tasks.Go(func() {
-		m, err := wb.be.LoadModel(context.Background(), path)
-		wb.tasks.ui(func() {
-			end()
-			if err != nil {
-				wb.prefs.removeRecent(prefRecentModels, path)
-				wb.win.SetMainMenu(wb.mainMenu())
-				wb.showError("Opening the model "+filepath.Base(path), err)
-				return
-			}
-			wb.prefs.addRecent(prefRecentModels, path)
-			wb.win.SetMainMenu(wb.mainMenu())
-			wb.addModel(m)
-			wb.setStatus("Loaded " + m.Name())
 		})
 	})
 }
@@ -491,6 +429,6 @@ func (wb *Workbench) typedKey(ev *fyne.KeyEvent) {
 	case fyne.KeyF5:
 		wb.toggleRun()
 	case fyne.KeyF:
-		wb.view.Fit()
+		wb.fitView()
 	}
 }

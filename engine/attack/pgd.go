@@ -228,7 +228,7 @@ func pgdSpec() *spec {
 			normField(&o.Norm, o.Norm, LInf, L2),
 			intField(&o.Steps, Param{Name: "steps", Label: "Steps", Unit: "steps", Min: 1, Max: 1e6, Help: "gradient steps per restart"}),
 			floatField(&o.StepSize, Param{Name: "step-size", Label: "Step size", Unit: "[0,1] pixels", Min: 0, Max: 1e3,
-				Help: "step length (0: 2.5·eps/steps)"}, true),
+				Help: "step length", Auto: "2.5·ε/steps"}, true),
 			intField(&o.Restarts, Param{Name: "restarts", Label: "Restarts", Min: 1, Max: 1e4, Help: "random restarts"}),
 			boolField(&o.RandomStart, Param{Name: "random-start", Label: "Random start", Help: "start each restart at a random point of the ball"}),
 			seedField(&o.Seed, "seed of the random starts"),

@@ -64,14 +64,38 @@ type Param struct {
 	Choices, ChoiceLabels []string
 	// Default is the default value as text, parseable by Check.
 	Default string
+	// Auto, when set, is the rule by which the method picks the value
+	// itself ("2.5·ε/steps"), which it does for the value AutoValue (or 0).
+	Auto string
 	// Help is one line saying what the parameter does.
 	Help string
+}
+
+// AutoValue is the text that asks a parameter with an Auto rule to pick its
+// value itself.
+const AutoValue = "auto"
+
+// IsAuto reports whether text asks the parameter to pick its value by its
+// Auto rule: "auto", or the number 0 that the options take for it.
+func (p Param) IsAuto(text string) bool {
+	if p.Auto == "" {
+		return false
+	}
+	s := strings.TrimSpace(text)
+	if strings.EqualFold(s, AutoValue) {
+		return true
+	}
+	v, err := parseFloat(s)
+	return err == nil && v == 0
 }
 
 // Check reports whether text is a value the parameter takes, by its kind and
 // range alone (New also checks the options together).
 func (p Param) Check(text string) error {
 	s := strings.TrimSpace(text)
+	if p.IsAuto(s) {
+		return nil
+	}
 	switch p.Kind {
 	case Float:
 		v, err := parseFloat(s)
@@ -240,13 +264,21 @@ func (s *spec) field(name string) *field {
 }
 
 // floatField binds p to *v. pixels formats a whole number of 8-bit levels
-// as n/255.
+// as n/255. With p.Auto set, 0 in *v is the automatic value, AutoValue
+// spells it and is then the default.
 func floatField(v *float64, p Param, pixels bool) field {
 	p.Kind, p.Default = Float, fmtNum(*v)
 	if k := *v * 255; pixels && *v != math.Trunc(*v) && math.Abs(k-math.Round(k)) < 1e-9 {
 		p.Default = fmt.Sprintf("%d/255", int(math.Round(k)))
 	}
+	if p.Auto != "" && *v == 0 {
+		p.Default = AutoValue
+	}
 	return field{Param: p, set: func(s string) error {
+		if p.IsAuto(s) {
+			*v = 0
+			return nil
+		}
 		x, err := parseFloat(s)
 		if err != nil {
 			return invalidf("%s %q is not a number", p.Name, s)

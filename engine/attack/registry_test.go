@@ -110,6 +110,12 @@ func TestRegistrySetsTheNamedOption(t *testing.T) {
 			p := o.(PGDOptions)
 			return p.Steps == 7 && p.Eps == 16.0/255 && p.Norm == L2 && p.StepSize == 2.5*(16.0/255)/7
 		}},
+		{"pgd", Values{"steps": "8", "eps": "0.04", "step-size": "auto"}, func(o any) bool {
+			return o.(PGDOptions).StepSize == 2.5*0.04/8 // Madry et al.'s rule
+		}},
+		{"pgd", Values{"steps": "8", "eps": "0.04", "step-size": " AUTO "}, func(o any) bool {
+			return o.(PGDOptions).StepSize == 2.5*0.04/8
+		}},
 		{"pgd", Values{"step-size": "0.01", "restarts": "3", "seed": "18446744073709551615", "all-steps": "true", "random-start": "false"}, func(o any) bool {
 			p := o.(PGDOptions)
 			return p.StepSize == 0.01 && p.Restarts == 3 && p.Seed == 1<<64-1 && p.AllSteps && !p.RandomStart
@@ -206,5 +212,48 @@ func TestRegistryNamesMeanOneKind(t *testing.T) {
 	d, _ := Lookup("deepfool")
 	if n, _ := d.Param("norm"); n.Default != "2" || d.Targeted {
 		t.Errorf("deepfool norm %+v, targeted %v", n, d.Targeted)
+	}
+}
+
+// TestRegistryAutoValues checks which parameters pick their value
+// themselves: PGD's step size does (by Madry et al.'s 2.5·ε/steps), and
+// "auto" is no value for a parameter without such a rule.
+func TestRegistryAutoValues(t *testing.T) {
+	pgd, _ := Lookup("pgd")
+	step, _ := pgd.Param("step-size")
+	eps, _ := pgd.Param("eps")
+	if step.Auto == "" || step.Default != AutoValue {
+		t.Fatalf("pgd step-size: Auto %q, Default %q; want a rule and %q", step.Auto, step.Default, AutoValue)
+	}
+	tests := []struct {
+		name   string
+		p      Param
+		text   string
+		isAuto bool
+		ok     bool
+	}{
+		{"auto", step, "auto", true, true},
+		{"zero means auto", step, "0", true, true},
+		{"a number", step, "0.01", false, true},
+		{"negative", step, "-1", false, false},
+		{"auto without a rule", eps, "auto", false, false},
+		{"zero without a rule", eps, "0", false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.p.IsAuto(tc.text); got != tc.isAuto {
+				t.Errorf("IsAuto(%q) = %v; want %v", tc.text, got, tc.isAuto)
+			}
+			if err := tc.p.Check(tc.text); (err == nil) != tc.ok {
+				t.Errorf("Check(%q) = %v; want ok %v", tc.text, err, tc.ok)
+			}
+		})
+	}
+	for _, m := range Methods() {
+		for _, p := range m.Params {
+			if p.Auto != "" && p.Kind != Float {
+				t.Errorf("%s %s has an Auto rule but is a %s", m.Name, p.Name, p.Kind)
+			}
+		}
 	}
 }
