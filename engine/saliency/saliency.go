@@ -69,8 +69,17 @@ type Options struct {
 	// range max − min (default 0.15, within Smilkov et al.'s 10–20%).
 	// Zero gives the vanilla gradient.
 	Sigma *float64
-	// Steps is Integrated Gradients' number of Riemann steps (default 64).
+	// Steps is Integrated Gradients' number of equal intervals of the path
+	// it starts from (default 32), each integrated by the trapezoid rule.
 	Steps int
+	// Tolerance is the completeness Integrated Gradients refines its grid
+	// to (default 1e-3): the absolute sum of the intervals' errors within
+	// Tolerance·max(|z_y(x) − z_y(x')|, 1), relative to the logit gap, or
+	// absolute in logits where the gap is under one.
+	Tolerance float64
+	// MaxSteps bounds Integrated Gradients' gradient evaluations per image
+	// (default 1024); at or below Steps+1 the grid stays uniform.
+	MaxSteps int
 	// Baseline is Integrated Gradients' baseline, one image; nil is black.
 	Baseline []float32
 	// Reduce is how channels are combined (MaxAbs by default). Grad-CAM's
@@ -99,8 +108,11 @@ type Result struct {
 	Maps []float32
 	// Completeness is, for Integrated Gradients, per image, the sum of the
 	// attributions minus f(x) − f(baseline): zero for the exact integral,
-	// the Riemann sum's error otherwise (Sundararajan et al.'s check).
+	// the quadrature's error otherwise (Sundararajan et al.'s check).
 	Completeness []float64
+	// PathSteps is, for Integrated Gradients, per image, the gradient
+	// evaluations along the path its adaptive grid took.
+	PathSteps []int
 	// Feature is the feature map Grad-CAM used.
 	Feature string
 }
@@ -123,7 +135,13 @@ func (o Options) withDefaults(n int, shape engine.ImageShape) (Options, error) {
 		o.Samples = 32
 	}
 	if o.Steps == 0 {
-		o.Steps = 64
+		o.Steps = 32
+	}
+	if o.Tolerance == 0 {
+		o.Tolerance = 1e-3
+	}
+	if o.MaxSteps == 0 {
+		o.MaxSteps = 1024
 	}
 	if o.BatchSize == 0 {
 		o.BatchSize = 32
@@ -137,6 +155,10 @@ func (o Options) withDefaults(n int, shape engine.ImageShape) (Options, error) {
 		return o, fmt.Errorf("SmoothGrad samples %d: want a positive number", o.Samples)
 	case o.Steps < 0:
 		return o, fmt.Errorf("integrated gradients steps %d: want a positive number", o.Steps)
+	case !(o.Tolerance > 0) || math.IsInf(o.Tolerance, 0):
+		return o, fmt.Errorf("integrated gradients tolerance %v: want a positive fraction of the logit gap", o.Tolerance)
+	case o.MaxSteps < 0:
+		return o, fmt.Errorf("integrated gradients max steps %d: want a positive number", o.MaxSteps)
 	case o.BatchSize < 0:
 		return o, fmt.Errorf("batch size %d: want a positive number", o.BatchSize)
 	case !(*o.Sigma >= 0) || math.IsInf(*o.Sigma, 0):
@@ -185,7 +207,7 @@ func Explain(ctx context.Context, c engine.Classifier, images []float32, n int, 
 	case SmoothGrad:
 		r.Attributions, err = smoothGrad(ctx, c, images, classes, &o)
 	case IntegratedGradients:
-		r.Attributions, r.Completeness, err = integratedGradients(ctx, c, images, classes, &o)
+		r.Attributions, r.Completeness, r.PathSteps, err = integratedGradients(ctx, c, images, classes, &o)
 	case GradCAM:
 		r.Maps, r.Feature, err = gradCAM(ctx, c, images, classes, &o)
 	}
