@@ -30,8 +30,11 @@ const (
 // Methods lists the attribution methods.
 func Methods() []Method { return []Method{Gradient, SmoothGrad, IntegratedGradients, GradCAM} }
 
-// ParseMethod returns the method called s.
+// ParseMethod returns the method called s; "gradient" also names Gradient.
 func ParseMethod(s string) (Method, error) {
+	if s == "gradient" {
+		return Gradient, nil
+	}
 	for _, m := range Methods() {
 		if string(m) == s {
 			return m, nil
