@@ -126,6 +126,15 @@ func (r *Result) Map(i int) []float32 {
 	return r.Maps[i*hw : (i+1)*hw]
 }
 
+// DefaultOptions returns the options a zero field stands for: the vanilla
+// gradient, SmoothGrad's 32 samples at σ = 0.15, Integrated Gradients from
+// 32 intervals to completeness 1e-3 in at most 1024 gradients, batches of
+// 32. Front-ends show these as their defaults.
+func DefaultOptions() Options {
+	s := 0.15
+	return Options{Method: Gradient, Samples: 32, Sigma: &s, Steps: 32, Tolerance: 1e-3, MaxSteps: 1024, BatchSize: 32}
+}
+
 // withDefaults validates the options and fills in defaults.
 func (o Options) withDefaults(n int, shape engine.ImageShape) (Options, error) {
 	if o.Method == "" {
@@ -134,24 +143,24 @@ func (o Options) withDefaults(n int, shape engine.ImageShape) (Options, error) {
 	if _, err := ParseMethod(string(o.Method)); err != nil {
 		return o, err
 	}
+	d := DefaultOptions()
 	if o.Samples == 0 {
-		o.Samples = 32
+		o.Samples = d.Samples
 	}
 	if o.Steps == 0 {
-		o.Steps = 32
+		o.Steps = d.Steps
 	}
 	if o.Tolerance == 0 {
-		o.Tolerance = 1e-3
+		o.Tolerance = d.Tolerance
 	}
 	if o.MaxSteps == 0 {
-		o.MaxSteps = 1024
+		o.MaxSteps = d.MaxSteps
 	}
 	if o.BatchSize == 0 {
-		o.BatchSize = 32
+		o.BatchSize = d.BatchSize
 	}
 	if o.Sigma == nil {
-		s := 0.15
-		o.Sigma = &s
+		o.Sigma = d.Sigma
 	}
 	switch {
 	case o.Samples < 0:
