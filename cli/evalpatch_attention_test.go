@@ -169,4 +169,32 @@ func TestEvalPatchCompare(t *testing.T) {
 	if code != 0 || strings.Count(stdout, "brightness (clean accuracy") != 2 || !strings.Contains(stdout, blackPath) {
 		t.Fatalf("exit %d; want one table per patch: %s", code, stdout)
 	}
+
+	// A sweep of both, one curve per patch: the white patch darkened by 0.7
+	// leaves a dark image dark (mean 0.5μ + 0.15 < 0.5), and the black one
+	// brightened by 0.7 turns it bright (0.5μ + 0.35 > 0.5).
+	code, _, stderr = runAdvlab("evalpatch", "--patch", whitePatch(t, "bright"), "--patch", blackPath, "--images", dir, "--scales", "0.5",
+		"--placements", "2", "--sweep", "brightness", "--sweep-values", "-0.7,0,0.7", "--csv", csvPath)
+	if code != 0 {
+		t.Fatalf("sweep: exit %d: %s", code, stderr)
+	}
+	f, err = os.Open(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err = csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(rows) != 1+2*3 {
+		t.Fatalf("sweep CSV: %d rows (%v); want a header and 2 patches × 3 values", len(rows), err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	want := []string{"0", "1", "1", "0", "0", "1"} // white at −0.7, 0, 0.7; black at −0.7, 0, 0.7
+	for i, r := range rows[1:] {
+		if r[col["success_rate"]] != want[i] || r[col["sweep"]] != "brightness" {
+			t.Errorf("sweep CSV row %v: success %s; want %s", r, r[col["success_rate"]], want[i])
+		}
+	}
 }
