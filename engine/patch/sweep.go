@@ -219,10 +219,10 @@ func compressJPEG(x []float32, n, c, h, w, quality int) error {
 // TrainingRange returns o with the random range of the training
 // transformation that kind k sweeps set to v: the rotation bound in
 // degrees, the brightness, contrast, noise or blur bound, or for a tilt the
-// perspective's corner displacement sin(v)/2 (a corner of a patch tilted by
-// v about its centre line moves by about that fraction of its half size;
-// training draws each corner's displacement independently). JPEG has no
-// training transformation.
+// perspective's bound: the largest inward move of a corner, in half sizes,
+// of the patch tilted by v as SweepTilt sees it (the receding side's,
+// 1 − cos v·D/(D + sin v)); training then draws each corner's move
+// independently up to it. JPEG has no training transformation.
 func (k SweepKind) TrainingRange(o imgops.Options, v float64) (imgops.Options, error) {
 	if k != SweepJPEG {
 		if err := k.check(v); err != nil || v < 0 {
@@ -241,7 +241,13 @@ func (k SweepKind) TrainingRange(o imgops.Options, v float64) (imgops.Options, e
 	case SweepNoise:
 		o.NoiseStd = v
 	case SweepTilt:
-		o.Perspective = math.Sin(v*math.Pi/180) / 2
+		o.Perspective = 0
+		moved := tiltCorners(v)
+		for k, c := range [4][2]float64{{-1, -1}, {1, -1}, {1, 1}, {-1, 1}} {
+			for axis := range c {
+				o.Perspective = max(o.Perspective, -c[axis]*moved[k][axis])
+			}
+		}
 	default:
 		return o, fmt.Errorf("a %s sweep has no training transformation; pick rotation, brightness, contrast, tilt, blur or noise", k)
 	}

@@ -27,7 +27,8 @@ func TestSweepTrainingRange(t *testing.T) {
 		{SweepContrast, 0.2, func(o imgops.Options) float64 { return o.Contrast }, 0.2},
 		{SweepBlur, 1.5, func(o imgops.Options) float64 { return o.BlurSigma }, 1.5},
 		{SweepNoise, 0.1, func(o imgops.Options) float64 { return o.NoiseStd }, 0.1},
-		{SweepTilt, 30, func(o imgops.Options) float64 { return o.Perspective }, 0.25},
+		// the receding side of a patch tilted by 30°, at sin 30° = 0.5
+		{SweepTilt, 30, func(o imgops.Options) float64 { return o.Perspective }, 1 - math.Cos(math.Pi/6)*tiltViewDistance/(tiltViewDistance+0.5)},
 	} {
 		t.Run(string(c.kind), func(t *testing.T) {
 			o, err := c.kind.TrainingRange(base, c.v)
