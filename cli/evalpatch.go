@@ -2,22 +2,16 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"math"
 	"strconv"
 	"strings"
 
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/patch"
+	"github.com/advlab/advlab/engine/saliency"
 	"github.com/advlab/advlab/imgops"
 	"github.com/advlab/advlab/internal/fsutil"
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 )
 
 func init() {
@@ -28,13 +22,16 @@ func init() {
 	})
 }
 
-const evalPatchUsage = "--patch PATCH.png [--model M ...] [--target LABEL] [--images DIR | --labels-csv FILE] [--scales 0.1,0.2,0.3,0.4,0.5] [--scale-mode area|side] " +
+const evalPatchUsage = "--patch PATCH.png [--patch OTHER.png ...] [--model M ...] [--target LABEL] [--images DIR | --labels-csv FILE] [--scales 0.1,0.2,0.3,0.4,0.5] [--scale-mode area|side] " +
 	"[--rotation DEG] [--placements N] [--control noise|PHOTO.png] [--seed N] [--distractors DIR] [--distractor-scale F] " +
-	"[--sweep rotation|brightness|contrast|tilt|blur|noise|jpeg] [--sweep-values V,...] [--json] [--csv F] [--plot F.png]"
+	"[--sweep rotation|brightness|contrast|tilt|blur|noise|jpeg] [--sweep-values V,...] [--attention gradient|smoothgrad|ig|gradcam] [--json] [--csv F] [--plot F.png]"
 
 func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "evalpatch", evalPatchUsage)
-	patchPath := fs.String("patch", "", "patch file (any PNG works; its alpha is the mask)")
+	var patchPaths listFlag
+	fs.Var(&patchPaths, "patch", "patch file (any PNG works; its alpha is the mask); repeat (or separate with commas) to compare several, one curve per patch and model")
+	var comparePaths listFlag
+	fs.Var(&comparePaths, "compare-patch", "another patch to measure beside --patch with the same placements (same as another --patch)")
 	var models listFlag
 	fs.Var(&models, "model", "ONNX model; repeat (or separate with commas) for several (default: the embedded demo model)")
 	target := fs.String("target", "", "target label (default: the patch file's target; none: only the untargeted error)")
@@ -50,6 +47,7 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	distractorScale := fs.Float64("distractor-scale", 0.3, "the distractor's side as a fraction of the image's shorter side")
 	sweep := fs.String("sweep", "", "vary one transformation at one scale (--scales, default 0.2): rotation (deg), brightness, contrast, tilt (deg), blur (px), noise (std), jpeg (quality)")
 	sweepValues := fs.String("sweep-values", "", "comma-separated values of --sweep (default: the sweep's own range)")
+	attention := fs.String("attention", "", "also measure where each model looks: the share of the attribution map (gradient, smoothgrad, ig or gradcam) inside the patch and the control, against their share of the image")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	csvPath := fs.String("csv", "", "also write the curves as CSV to F")
 	plotPath := fs.String("plot", "", "also draw success rate against scale as a PNG to F")
@@ -57,13 +55,22 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *patchPath == "" && len(pos) == 1 {
-		*patchPath, pos = pos[0], nil
+	if len(patchPaths) == 0 && len(pos) == 1 {
+		patchPaths, pos = listFlag{pos[0]}, nil
+	}
+	patchPaths = append(patchPaths, comparePaths...)
+	var attn *saliency.Options
+	if *attention != "" {
+		m, err := saliency.ParseMethod(*attention)
+		if err != nil {
+			return usagef("--attention: %v", err)
+		}
+		attn = &saliency.Options{Method: m, Seed: *seed}
 	}
 	switch {
 	case len(pos) > 0:
 		return usagef("unexpected argument %q", pos[0])
-	case *patchPath == "":
+	case len(patchPaths) == 0:
 		return usagef("--patch PATCH.png is required")
 	case *placements <= 0:
 		return usagef("--placements %d must be positive", *placements)
@@ -72,7 +79,7 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	case *plotPath != "" && !strings.HasSuffix(strings.ToLower(*plotPath), ".png"):
 		return usagef("--plot %s: name the plot .png", *plotPath)
 	}
-	ins := append(pathsOf("--model", models), fsutil.Path{Flag: "--patch", Path: *patchPath})
+	ins := append(pathsOf("--model", models), pathsOf("--patch", patchPaths)...)
 	ins = append(ins, images.inputs()...)
 	if *control != "noise" {
 		ins = append(ins, fsutil.Path{Flag: "--control", Path: *control})
@@ -102,22 +109,27 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 			return usagef("--sweep measures at one scale; --scales gives %d", len(list))
 		}
 	}
-	adv, meta, err := imgops.LoadPatch(*patchPath)
-	if err != nil {
-		return usagef("--patch: %v", err)
+	patches := make([]patch.NamedPatch, len(patchPaths))
+	for i, path := range patchPaths {
+		adv, meta, err := imgops.LoadPatch(path)
+		if err != nil {
+			return usagef("--patch %s: %v", path, err)
+		}
+		patches[i] = patch.NamedPatch{Name: path, Patch: adv, Target: meta.Target}
+		if *target != "" {
+			patches[i].Target = *target
+		}
 	}
+	adv := patches[0].Patch
 	o := patch.EvalOptions{
 		Target: *target, Scales: list, Placements: *placements, Seed: *seed,
 		Transforms: imgops.Options{MaxAngleDeg: *rotation, ScaleMode: mode, ScaleMin: list[0], ScaleMax: list[0]},
-		Sweep:      sw, DistractorScale: *distractorScale,
+		Sweep:      sw, DistractorScale: *distractorScale, Attention: attn,
 	}
 	if *distractors != "" {
 		if o.Distractors, err = engine.LoadImageFolderContext(ctx, *distractors, 0); err != nil {
 			return usagef("--distractors: %v", err)
 		}
-	}
-	if o.Target == "" {
-		o.Target = meta.Target
 	}
 	if *control != "noise" {
 		img, err := imgops.LoadImage(*control)
@@ -136,27 +148,11 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	}
 	defer closeModels()
 	noteUnlabelled(env, classifiers, ds)
-	rep, err := patch.Evaluate(ctx, classifiers, ds, adv, o, nil)
+	cmp, err := patch.Compare(ctx, classifiers, ds, patches, o, nil)
 	if err != nil {
 		return patchError(err)
 	}
-	if *csvPath != "" {
-		if err := fsutil.WriteFileAtomic(*csvPath, rep.WriteCSV); err != nil {
-			return fmt.Errorf("writing %s: %w", *csvPath, err)
-		}
-	}
-	if *plotPath != "" {
-		if err := writeEvalPlot(*plotPath, rep); err != nil {
-			return err
-		}
-	}
-	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	printEvalReport(env.Stdout, rep, *patchPath)
-	return nil
+	return writeEvalOutputs(env, cmp, *csvPath, *plotPath, *asJSON)
 }
 
 // parseSweep reads --sweep and --sweep-values; no sweep is nil.
@@ -210,109 +206,4 @@ func parseScales(s string) ([]float64, error) {
 		return nil, fmt.Errorf("no scale given")
 	}
 	return out, nil
-}
-
-// printEvalReport writes the human table.
-func printEvalReport(w io.Writer, r *patch.EvalReport, path string) {
-	goal := fmt.Sprintf("target %q", r.Target)
-	if r.Target == "" {
-		goal = "untargeted"
-	}
-	fmt.Fprintf(w, "%s, %s: %d images × %d placements per scale, rotation ±%g°, %s control\n",
-		path, goal, r.Images, r.Placements, r.MaxAngleDeg, r.Control)
-	first := r.ScaleMode
-	if r.Sweep != "" {
-		first = string(r.Sweep)
-	}
-	for _, c := range r.Curves {
-		fmt.Fprintf(w, "%s (clean accuracy %s)\n", c.Model, pct(c.CleanAccuracy))
-		head := fmt.Sprintf("  %-10s %-8s %-9s %-9s %-9s %-9s", first, "area", "success", "control", "error", "control")
-		if r.Distractors > 0 {
-			head += fmt.Sprintf(" %-10s %-9s %-9s", "w/ object", "named", "control")
-		}
-		fmt.Fprintln(w, head)
-		for _, p := range c.Points {
-			x := p.Scale
-			if p.Value != nil {
-				x = *p.Value
-			}
-			row := fmt.Sprintf("  %-10.3g %-8.3f %-9s %-9s %-9s %-9s", x, p.AreaFraction,
-				pct(p.SuccessRate), pct(p.ControlSuccessRate), pct(p.Error), pct(p.ControlError))
-			if r.Distractors > 0 {
-				row += fmt.Sprintf(" %-10s %-9s %-9s", pct(p.DistractorSuccessRate), pct(p.DistractorNamed), pct(p.ControlDistractorNamed))
-			}
-			fmt.Fprintln(w, row)
-		}
-	}
-}
-
-// writeEvalPlot draws each model's success rate against scale, with its
-// control dashed beside it: Brown et al.'s Figure 2. Untargeted reports plot
-// the error instead.
-func writeEvalPlot(path string, r *patch.EvalReport) error {
-	p := plot.New()
-	what := "targeted success rate"
-	if r.Target == "" {
-		what = "untargeted error"
-	}
-	p.Title.Text = fmt.Sprintf("Patch %s against size", what)
-	if r.Target != "" {
-		p.Title.Text = fmt.Sprintf("Patch success (target %q) against size", r.Target)
-	}
-	p.X.Label.Text = map[string]string{"area": "share of the image's area the patch covers", "side": "patch side / image side"}[r.ScaleMode]
-	if r.Sweep != "" {
-		p.Title.Text = fmt.Sprintf("Patch %s against %s", what, r.Sweep)
-		p.X.Label.Text = string(r.Sweep)
-	}
-	p.Y.Label.Text = what
-	p.Y.Min, p.Y.Max = 0, 1
-	p.Legend.Top, p.Legend.Left = true, true
-	for i, c := range r.Curves {
-		pts, ctl := make(plotter.XYs, 0, len(c.Points)), make(plotter.XYs, 0, len(c.Points))
-		for _, pt := range c.Points {
-			y, yc := pt.SuccessRate, pt.ControlSuccessRate
-			if r.Target == "" {
-				y, yc = pt.Error, pt.ControlError
-			}
-			x := pt.Scale
-			if pt.Value != nil {
-				x = *pt.Value
-			}
-			if !math.IsNaN(y) {
-				pts = append(pts, plotter.XY{X: x, Y: y})
-			}
-			if !math.IsNaN(yc) {
-				ctl = append(ctl, plotter.XY{X: x, Y: yc})
-			}
-		}
-		for k, xy := range []plotter.XYs{pts, ctl} {
-			if len(xy) == 0 {
-				continue
-			}
-			l, s, err := plotter.NewLinePoints(xy)
-			if err != nil {
-				return fmt.Errorf("plotting %s: %w", c.Model, err)
-			}
-			l.Color, s.Color = plotutil.Color(i), plotutil.Color(i)
-			s.Shape = plotutil.Shape(i)
-			name := c.Model
-			if k == 1 {
-				l.Dashes = plotutil.Dashes(1)
-				name += " (" + r.Control + " control)"
-			}
-			p.Add(l, s)
-			p.Legend.Add(name, l, s)
-		}
-	}
-	wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, "png")
-	if err != nil {
-		return fmt.Errorf("drawing the plot: %w", err)
-	}
-	if err := fsutil.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := wt.WriteTo(w)
-		return err
-	}); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -23,7 +24,7 @@ func init() {
 }
 
 const saliencyUsage = "--images DIR -o DIR [--model M] [--method grad|smoothgrad|ig|gradcam] [--reduce maxabs|sumabs] " +
-	"[--samples N] [--sigma F] [--steps N] [--feature TENSOR] [--patch P.png --scale S [--scale-mode side|area] [--rotation DEG]] [--limit N] [--seed N] [--json]"
+	"[--samples N] [--sigma F] [--steps N] [--tolerance F] [--max-steps N] [--feature TENSOR] [--patch P.png --scale S [--scale-mode side|area] [--rotation DEG]] [--limit N] [--seed N] [--json]"
 
 // saliencyImage is one image's entry in saliency.json.
 type saliencyImage struct {
@@ -32,8 +33,10 @@ type saliencyImage struct {
 	Explained string          `json:"explained"`
 	Overlay   string          `json:"overlay"`
 	Share     *saliency.Share `json:"share,omitempty"`
-	// Completeness is integrated gradients' Σ attributions − (f(x) − f(x')).
+	// Completeness is integrated gradients' Σ attributions − (f(x) − f(x')),
+	// and PathSteps the gradient evaluations its adaptive grid took.
 	Completeness *float64 `json:"completeness_error,omitempty"`
+	PathSteps    int      `json:"path_steps,omitempty"`
 }
 
 // saliencyReport is saliency.json.
@@ -50,14 +53,17 @@ type saliencyReport struct {
 
 func runSaliency(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "saliency", saliencyUsage)
+	def := saliency.DefaultOptions()
 	model := fs.String("model", "", "ONNX model (default: the embedded demo model)")
 	images := fs.String("images", "", "image folder laid out as DIR/<class>/<image>")
 	out := fs.String("o", "", "write heat-map overlays DIR/<class>/<file>.png and DIR/saliency.json")
 	method := fs.String("method", "grad", "attribution method: grad, smoothgrad, ig or gradcam")
 	reduce := fs.String("reduce", "maxabs", "channel reduction of the gradient methods: maxabs (max |a_c|) or sumabs (Σ |a_c|)")
-	samples := fs.Int("samples", 32, "SmoothGrad's noisy copies per image")
-	sigma := fs.Float64("sigma", 0.15, "SmoothGrad's noise deviation, as a fraction of each image's range")
-	steps := fs.Int("steps", 64, "integrated gradients' Riemann steps from the black baseline")
+	samples := fs.Int("samples", def.Samples, "SmoothGrad's noisy copies per image")
+	sigma := fs.Float64("sigma", *def.Sigma, "SmoothGrad's noise deviation, as a fraction of each image's range")
+	steps := fs.Int("steps", def.Steps, "integrated gradients' first grid: equal intervals of the path from the black baseline")
+	tolerance := fs.Float64("tolerance", def.Tolerance, "integrated gradients refines its grid until Σ attributions is within this fraction of f(x) − f(black) (absolute under one logit)")
+	maxSteps := fs.Int("max-steps", def.MaxSteps, "integrated gradients' most gradient evaluations per image")
 	feature := fs.String("feature", "", "Grad-CAM's feature map, a tensor of the model (default: the last spatial map before pooling)")
 	patchPath := fs.String("patch", "", "paste this patch on every image first and report the attribution's share inside it")
 	scale := fs.Float64("scale", 0.3, "the patch's size, a fraction in (0,1] of --scale-mode's quantity")
@@ -80,8 +86,10 @@ func runSaliency(ctx context.Context, env *Env, args []string) error {
 		return usagef("-o DIR is required")
 	case *reduce != "maxabs" && *reduce != "sumabs":
 		return usagef("--reduce %q: want maxabs or sumabs", *reduce)
-	case *samples <= 0 || *steps <= 0:
-		return usagef("--samples and --steps must be positive")
+	case *samples <= 0 || *steps <= 0 || *maxSteps <= 0:
+		return usagef("--samples, --steps and --max-steps must be positive")
+	case !(*tolerance > 0):
+		return usagef("--tolerance %v: want a positive fraction", *tolerance)
 	case !(*sigma >= 0):
 		return usagef("--sigma %v: want a fraction ≥ 0", *sigma)
 	case !(*scale > 0 && *scale <= 1):
@@ -134,7 +142,7 @@ func runSaliency(ctx context.Context, env *Env, args []string) error {
 		}
 		rep.Patch, rep.ScaleMode, rep.Scale = *patchPath, mode.String(), *scale
 	}
-	opt := &saliency.Options{Method: m, Samples: *samples, Sigma: sigma, Steps: *steps, Feature: *feature, Seed: *seed}
+	opt := &saliency.Options{Method: m, Samples: *samples, Sigma: sigma, Steps: *steps, Tolerance: *tolerance, MaxSteps: *maxSteps, Feature: *feature, Seed: *seed}
 	if *reduce == "sumabs" {
 		opt.Reduce = saliency.SumAbs
 	}
@@ -169,7 +177,7 @@ func runSaliency(ctx context.Context, env *Env, args []string) error {
 			shares = append(shares, s)
 		}
 		if r.Completeness != nil {
-			e.Completeness = &r.Completeness[i]
+			e.Completeness, e.PathSteps = &r.Completeness[i], r.PathSteps[i]
 		}
 		rep.Images = append(rep.Images, e)
 	}
@@ -194,6 +202,13 @@ func runSaliency(ctx context.Context, env *Env, args []string) error {
 		what += " at " + r.Feature
 	}
 	fmt.Fprintf(env.Stdout, "%s, %s: %d overlays and saliency.json in %s\n", c.Name(), what, n, *out)
+	if r.Completeness != nil {
+		worst, steps := 0.0, 0
+		for i, g := range r.Completeness {
+			worst, steps = max(worst, math.Abs(g)), steps+r.PathSteps[i]
+		}
+		fmt.Fprintf(env.Stdout, "integrated gradients: completeness error at most %.3g logits, %.0f gradients per image\n", worst, float64(steps)/float64(n))
+	}
 	if rep.Mean != nil {
 		fmt.Fprintf(env.Stdout, "patch %s at %s %g: %s of the attribution on %s of the image (ratio %.2f)\n",
 			*patchPath, mode, *scale, pct(rep.Mean.Mass), pct(rep.Mean.Area), rep.Mean.Ratio())

@@ -96,3 +96,44 @@ func TestSaliencyRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestSaliencyIntegratedGradients runs integrated gradients on the
+// brightness model, affine in the pixels: the trapezoid rule is exact on
+// its constant gradient, so every image's completeness error is zero (to
+// float32 rounding) on the first grid of --steps intervals, which the
+// adaptive refinement leaves as it is: --steps + 1 gradients per image.
+func TestSaliencyIntegratedGradients(t *testing.T) {
+	useFake(t, &brightness{})
+	dir := brightFolder(t, 2)
+	out := filepath.Join(t.TempDir(), "maps")
+	code, stdout, stderr := runCLI("saliency", "--images", dir, "--method", "ig", "--steps", "5", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "completeness error at most") || !strings.Contains(stdout, "6 gradients per image") {
+		t.Errorf("summary %q lacks the completeness line with 6 gradients per image", stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "saliency.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Images []struct {
+			Completeness *float64 `json:"completeness_error"`
+			PathSteps    int      `json:"path_steps"`
+		}
+	}
+	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Images) != 4 {
+		t.Fatalf("report %s, %v", b, err)
+	}
+	for i, im := range rep.Images {
+		if im.Completeness == nil || math.Abs(*im.Completeness) > 1e-4 || im.PathSteps != 6 {
+			t.Fatalf("image %d: completeness %v, %d gradients; want 0 and 6", i, im.Completeness, im.PathSteps)
+		}
+	}
+	for _, bad := range [][]string{{"--tolerance", "0"}, {"--max-steps", "0"}} {
+		if code, _, _ := runCLI(append([]string{"saliency", "--images", dir, "--method", "ig", "-o", out}, bad...)...); code != 2 {
+			t.Errorf("%v: exit %d; want 2", bad, code)
+		}
+	}
+}

@@ -160,10 +160,19 @@ type EvalReport struct {
 // WriteCSV writes one row per model and scale, with a header.
 func (r *EvalReport) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
+	cw.Write(r.csvHeader())
+	r.writeRows(cw)
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvHeader is the header of WriteCSV's rows.
+func (r *EvalReport) csvHeader() []string {
 	header := []string{"model", "target", "scale_mode", "scale", "area_fraction", "side_fraction",
 		"success_rate", "control_success_rate", "error", "control_error", "trials", "placements"}
 	if r.Attention != "" {
-		header = append(header, "attention_mass", "attention_area", "control_attention_mass", "control_attention_area")
+		header = append(header, "attention_mass", "attention_area", "attention_ratio",
+			"control_attention_mass", "control_attention_area", "control_attention_ratio")
 	}
 	if r.Sweep != "" {
 		header = append(header, "sweep", "value")
@@ -171,7 +180,11 @@ func (r *EvalReport) WriteCSV(w io.Writer) error {
 	if r.Distractors > 0 {
 		header = append(header, "distractor_success_rate", "distractor_named", "control_distractor_named", "distractor_placements")
 	}
-	cw.Write(header)
+	return header
+}
+
+// writeRows writes WriteCSV's rows, each after the columns of prefix.
+func (r *EvalReport) writeRows(cw *csv.Writer, prefix ...string) {
 	f := func(v float64) string {
 		if math.IsNaN(v) {
 			return ""
@@ -180,15 +193,15 @@ func (r *EvalReport) WriteCSV(w io.Writer) error {
 	}
 	for _, c := range r.Curves {
 		for _, p := range c.Points {
-			row := []string{c.Model, c.Target, r.ScaleMode, f(p.Scale), f(p.AreaFraction), f(p.SideFraction),
+			row := append(append([]string(nil), prefix...), c.Model, c.Target, r.ScaleMode, f(p.Scale), f(p.AreaFraction), f(p.SideFraction),
 				f(p.SuccessRate), f(p.ControlSuccessRate), f(p.Error), f(p.ControlError),
-				strconv.Itoa(p.Trials), strconv.Itoa(p.Placements)}
+				strconv.Itoa(p.Trials), strconv.Itoa(p.Placements))
 			if r.Attention != "" {
 				for _, a := range []*saliency.Share{p.Attention, p.ControlAttention} {
 					if a == nil {
 						a = &saliency.Share{Mass: math.NaN(), Area: math.NaN()}
 					}
-					row = append(row, f(a.Mass), f(a.Area))
+					row = append(row, f(a.Mass), f(a.Area), f(a.Ratio()))
 				}
 			}
 			if r.Sweep != "" {
@@ -205,8 +218,6 @@ func (r *EvalReport) WriteCSV(w io.Writer) error {
 			cw.Write(row)
 		}
 	}
-	cw.Flush()
-	return cw.Error()
 }
 
 // Validate checks the options before any work. Its errors match
@@ -266,6 +277,13 @@ func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Data
 	if err := o.Validate(); err != nil {
 		return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
 	}
+	if o.Attention != nil { // a copy, its method by its canonical name
+		a := *o.Attention
+		if a.Method != "" {
+			a.Method, _ = saliency.ParseMethod(string(a.Method))
+		}
+		o.Attention = &a
+	}
 	if len(models) == 0 {
 		return nil, invalid(errors.New("patch evaluation: no model given"))
 	}
@@ -298,6 +316,11 @@ func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Data
 		tr.ScaleMin, tr.ScaleMax = o.Scales[0], o.Scales[0]
 		if _, err := imgops.NewSampler(0, p, em.shape.Width, em.shape.Height, &tr); err != nil {
 			return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
+		}
+		if a := o.Attention; a != nil && a.Method == saliency.GradCAM {
+			if _, ok := c.(engine.FeatureGradienter); !ok {
+				return nil, invalid(fmt.Errorf("patch evaluation: %s cannot differentiate an internal feature map; measure Grad-CAM's attention on an ONNX model, or pick another method", c.Name()))
+			}
 		}
 		if o.Distractors != nil {
 			if em.distractors, err = newDistractorSet(c, o.Distractors, o.DistractorScale); err != nil {

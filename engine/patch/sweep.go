@@ -2,10 +2,12 @@ package patch
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image/jpeg"
 	"math"
 
+	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -212,4 +214,89 @@ func compressJPEG(x []float32, n, c, h, w, quality int) error {
 		copy(x[i*size:(i+1)*size], t)
 	}
 	return nil
+}
+
+// TrainingRange returns o with the random range of the training
+// transformation that kind k sweeps set to v: the rotation bound in
+// degrees, the brightness, contrast, noise or blur bound, or for a tilt the
+// perspective's bound: the largest inward move of a corner, in half sizes,
+// of the patch tilted by v as SweepTilt sees it (the receding side's,
+// 1 − cos v·D/(D + sin v)); training then draws each corner's move
+// independently up to it. JPEG has no training transformation.
+func (k SweepKind) TrainingRange(o imgops.Options, v float64) (imgops.Options, error) {
+	if k != SweepJPEG {
+		if err := k.check(v); err != nil || v < 0 {
+			return o, fmt.Errorf("%s training range %v: want a bound ≥ 0 that the sweep accepts", k, v)
+		}
+	}
+	switch k {
+	case SweepRotation:
+		o.MaxAngleDeg = v
+	case SweepBrightness:
+		o.Brightness = v
+	case SweepContrast:
+		o.Contrast = v
+	case SweepBlur:
+		o.BlurSigma = v
+	case SweepNoise:
+		o.NoiseStd = v
+	case SweepTilt:
+		o.Perspective = 0
+		moved := tiltCorners(v)
+		for k, c := range [4][2]float64{{-1, -1}, {1, -1}, {1, 1}, {-1, 1}} {
+			for axis := range c {
+				o.Perspective = max(o.Perspective, -c[axis]*moved[k][axis])
+			}
+		}
+	default:
+		return o, fmt.Errorf("a %s sweep has no training transformation; pick rotation, brightness, contrast, tilt, blur or noise", k)
+	}
+	return o, nil
+}
+
+// EOTPair is a patch trained with a transformation's random range and one
+// trained without it (its range zero), all else equal: measured with the
+// same sweep, the two curves show what that transformation in training
+// buys.
+type EOTPair struct {
+	Kind  SweepKind
+	Range float64
+	With  *Result
+	// Without is trained with the kind's range at zero.
+	Without *Result
+}
+
+// TrainEOTPair trains the pair of EOTPair from opts: once with kind's range
+// set to r (TrainingRange) and once with it at zero, with the same seed,
+// models and images. progress, when not nil, gets each run's progress
+// (first With, then Without) and which run it is.
+func TrainEOTPair(ctx context.Context, models []engine.Classifier, data *engine.Dataset, opts Options, kind SweepKind, r float64,
+	progress func(with bool, p Progress)) (*EOTPair, error) {
+	with, err := kind.TrainingRange(opts.Transforms, r)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("EOT pair: %w", err))
+	}
+	without, err := kind.TrainingRange(opts.Transforms, 0)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("EOT pair: %w", err))
+	}
+	pair := &EOTPair{Kind: kind, Range: r}
+	for _, run := range []struct {
+		tr  imgops.Options
+		out **Result
+	}{{with, &pair.With}, {without, &pair.Without}} {
+		o := opts
+		o.Transforms = run.tr
+		isWith := run.out == &pair.With
+		var pr func(Progress)
+		if progress != nil {
+			pr = func(p Progress) { progress(isWith, p) }
+		}
+		res, err := Train(ctx, models, data, o, pr)
+		if err != nil {
+			return nil, fmt.Errorf("EOT pair (%s %v, with=%v): %w", kind, r, isWith, err)
+		}
+		*run.out = res
+	}
+	return pair, nil
 }

@@ -3,7 +3,9 @@ package saliency
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
@@ -195,5 +197,79 @@ func TestOverlay(t *testing.T) {
 	}
 	if _, err := Overlay(x, 3, 1, 2, []float32{0}); err == nil {
 		t.Fatal("no error for a map of the wrong size")
+	}
+}
+
+// TestGradCAMSingleCarrierChannel builds a model in which one feature-map
+// channel alone carries each class: a 1×1 Conv→Relu gives five channels
+// A_k(p) = relu(b_k + Σ_c w_kc x_c(p)) at the image's resolution, then
+// GlobalAveragePool→Gemm with a weight G whose column y is zero but for
+// the row of its carrier channel. The other channels are as active as the
+// carrier, and feed the third class. So α_k = G[k,y]/36 is zero but for
+// the carrier, and Grad-CAM's map (which the implementation does not
+// normalise) is relu(α·A_carrier): the carrier's own map scaled by
+// G[carrier,y]/36, and all zero for a carrier with a negative weight.
+func TestGradCAMSingleCarrierChannel(t *testing.T) {
+	const ch, k, side = 5, 4, 6
+	hw := side * side
+	r := rand.New(rand.NewPCG(8, 8))
+	wc, bc := make([]float32, ch*3), make([]float32, ch)
+	for i := range wc {
+		wc[i] = float32(r.NormFloat64())
+	}
+	for i := range bc {
+		bc[i] = 0.2 * float32(r.NormFloat64())
+	}
+	carrier := map[int]int{0: 1, 1: 3, 3: 4}           // class → its one channel
+	weight := map[int]float32{0: 2.5, 1: 0.7, 3: -1.2} // that channel's weight
+	gw := make([]float32, ch*k)
+	for y, c := range carrier {
+		gw[c*k+y] = weight[y]
+	}
+	for c := 0; c < ch; c++ {
+		gw[c*k+2] = float32(r.NormFloat64()) // class 2 mixes every channel
+	}
+	g := testkit.NewGraph(17, 1)
+	a := g.Op("Relu", []string{g.Op("Conv", []string{"x", g.Floats([]int64{ch, 3, 1, 1}, wc), g.Floats([]int64{ch}, bc)})})
+	logits := g.Op("Gemm", []string{g.Op("Flatten", []string{g.Op("GlobalAveragePool", []string{a})}), g.Floats([]int64{ch, k}, gw), g.Floats([]int64{k}, make([]float32, k))})
+	m, err := onnxmodel.LoadData("carrier", testkit.MarshalModel(t, g.Model("x", []int64{3, side, side}, logits, k)), nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	x := randomImages(9, 3*hw)
+	for _, y := range []int{0, 1, 3} {
+		t.Run(fmt.Sprintf("class %d on channel %d", y, carrier[y]), func(t *testing.T) {
+			res, err := Explain(context.Background(), m, x, 1, &Options{Method: GradCAM, Classes: []int{y}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := carrier[y]
+			want := make([]float32, hw)
+			var peak float32
+			for p := range want {
+				s := float64(bc[c])
+				for ci := 0; ci < 3; ci++ {
+					s += float64(wc[c*3+ci]) * float64(x[ci*hw+p])
+				}
+				want[p] = float32(max(float64(weight[y])/float64(hw)*max(s, 0), 0))
+				peak = max(peak, want[p])
+			}
+			got := res.Map(0)
+			if weight[y] < 0 {
+				for p, v := range got {
+					if v != 0 {
+						t.Fatalf("pixel %d: Grad-CAM %g; want 0 for a carrier of negative weight", p, v)
+					}
+				}
+				return
+			}
+			if peak == 0 {
+				t.Fatal("the carrier channel is dead on this image; the test shows nothing")
+			}
+			if d := testkit.RelL2(got, want); d > 1e-5 {
+				t.Fatalf("Grad-CAM differs from the carrier channel's map by rel L2 %g\ngot  %v\nwant %v", d, got, want)
+			}
+		})
 	}
 }

@@ -30,8 +30,11 @@ const (
 // Methods lists the attribution methods.
 func Methods() []Method { return []Method{Gradient, SmoothGrad, IntegratedGradients, GradCAM} }
 
-// ParseMethod returns the method called s.
+// ParseMethod returns the method called s; "gradient" also names Gradient.
 func ParseMethod(s string) (Method, error) {
+	if s == "gradient" {
+		return Gradient, nil
+	}
 	for _, m := range Methods() {
 		if string(m) == s {
 			return m, nil
@@ -69,8 +72,17 @@ type Options struct {
 	// range max − min (default 0.15, within Smilkov et al.'s 10–20%).
 	// Zero gives the vanilla gradient.
 	Sigma *float64
-	// Steps is Integrated Gradients' number of Riemann steps (default 64).
+	// Steps is Integrated Gradients' number of equal intervals of the path
+	// it starts from (default 32), each integrated by the trapezoid rule.
 	Steps int
+	// Tolerance is the completeness Integrated Gradients refines its grid
+	// to (default 1e-3): the absolute sum of the intervals' errors within
+	// Tolerance·max(|z_y(x) − z_y(x')|, 1), relative to the logit gap, or
+	// absolute in logits where the gap is under one.
+	Tolerance float64
+	// MaxSteps bounds Integrated Gradients' gradient evaluations per image
+	// (default 1024); at or below Steps+1 the grid stays uniform.
+	MaxSteps int
 	// Baseline is Integrated Gradients' baseline, one image; nil is black.
 	Baseline []float32
 	// Reduce is how channels are combined (MaxAbs by default). Grad-CAM's
@@ -99,8 +111,11 @@ type Result struct {
 	Maps []float32
 	// Completeness is, for Integrated Gradients, per image, the sum of the
 	// attributions minus f(x) − f(baseline): zero for the exact integral,
-	// the Riemann sum's error otherwise (Sundararajan et al.'s check).
+	// the quadrature's error otherwise (Sundararajan et al.'s check).
 	Completeness []float64
+	// PathSteps is, for Integrated Gradients, per image, the gradient
+	// evaluations along the path its adaptive grid took.
+	PathSteps []int
 	// Feature is the feature map Grad-CAM used.
 	Feature string
 }
@@ -111,6 +126,15 @@ func (r *Result) Map(i int) []float32 {
 	return r.Maps[i*hw : (i+1)*hw]
 }
 
+// DefaultOptions returns the options a zero field stands for: the vanilla
+// gradient, SmoothGrad's 32 samples at σ = 0.15, Integrated Gradients from
+// 32 intervals to completeness 1e-3 in at most 1024 gradients, batches of
+// 32. Front-ends show these as their defaults.
+func DefaultOptions() Options {
+	s := 0.15
+	return Options{Method: Gradient, Samples: 32, Sigma: &s, Steps: 32, Tolerance: 1e-3, MaxSteps: 1024, BatchSize: 32}
+}
+
 // withDefaults validates the options and fills in defaults.
 func (o Options) withDefaults(n int, shape engine.ImageShape) (Options, error) {
 	if o.Method == "" {
@@ -119,24 +143,34 @@ func (o Options) withDefaults(n int, shape engine.ImageShape) (Options, error) {
 	if _, err := ParseMethod(string(o.Method)); err != nil {
 		return o, err
 	}
+	d := DefaultOptions()
 	if o.Samples == 0 {
-		o.Samples = 32
+		o.Samples = d.Samples
 	}
 	if o.Steps == 0 {
-		o.Steps = 64
+		o.Steps = d.Steps
+	}
+	if o.Tolerance == 0 {
+		o.Tolerance = d.Tolerance
+	}
+	if o.MaxSteps == 0 {
+		o.MaxSteps = d.MaxSteps
 	}
 	if o.BatchSize == 0 {
-		o.BatchSize = 32
+		o.BatchSize = d.BatchSize
 	}
 	if o.Sigma == nil {
-		s := 0.15
-		o.Sigma = &s
+		o.Sigma = d.Sigma
 	}
 	switch {
 	case o.Samples < 0:
 		return o, fmt.Errorf("SmoothGrad samples %d: want a positive number", o.Samples)
 	case o.Steps < 0:
 		return o, fmt.Errorf("integrated gradients steps %d: want a positive number", o.Steps)
+	case !(o.Tolerance > 0) || math.IsInf(o.Tolerance, 0):
+		return o, fmt.Errorf("integrated gradients tolerance %v: want a positive fraction of the logit gap", o.Tolerance)
+	case o.MaxSteps < 0:
+		return o, fmt.Errorf("integrated gradients max steps %d: want a positive number", o.MaxSteps)
 	case o.BatchSize < 0:
 		return o, fmt.Errorf("batch size %d: want a positive number", o.BatchSize)
 	case !(*o.Sigma >= 0) || math.IsInf(*o.Sigma, 0):
@@ -185,7 +219,7 @@ func Explain(ctx context.Context, c engine.Classifier, images []float32, n int, 
 	case SmoothGrad:
 		r.Attributions, err = smoothGrad(ctx, c, images, classes, &o)
 	case IntegratedGradients:
-		r.Attributions, r.Completeness, err = integratedGradients(ctx, c, images, classes, &o)
+		r.Attributions, r.Completeness, r.PathSteps, err = integratedGradients(ctx, c, images, classes, &o)
 	case GradCAM:
 		r.Maps, r.Feature, err = gradCAM(ctx, c, images, classes, &o)
 	}

@@ -121,6 +121,8 @@ func TestOptionsRejected(t *testing.T) {
 		{"class range", Options{Classes: []int{3}}},
 		{"sigma", Options{Method: SmoothGrad, Sigma: sigma(-1)}},
 		{"baseline", Options{Method: IntegratedGradients, Baseline: make([]float32, 3)}},
+		{"tolerance", Options{Method: IntegratedGradients, Tolerance: -1e-3}},
+		{"max steps", Options{Method: IntegratedGradients, MaxSteps: -1}},
 		{"gradcam on a non-ONNX classifier", Options{Method: GradCAM}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -135,61 +137,86 @@ func TestOptionsRejected(t *testing.T) {
 }
 
 // TestZooIntegratedGradientsCompleteness checks Sundararajan et al.'s
-// completeness axiom on signs-resnet: the attributions of the image's top
-// class sum to z_y(x) − z_y(black), computed here from two forward runs,
-// within 2% of that gap at 64 steps; and that SmoothGrad with σ = 0 is the
-// vanilla gradient, on a model whose gradient varies from point to point.
+// completeness axiom on digits-cnn and signs-resnet: the attributions of
+// each image's top class sum to z_y(x) − z_y(black), computed here from two
+// forward runs through ONNX Runtime, within 1e-3 of that gap (relative, or
+// 1e-3 logits where the gap is under one), where 64 uniform midpoint steps
+// missed by 0.3–1.7% on signs-resnet. The uniform grid of the same
+// start is logged beside it; the reported completeness error must be the
+// one measured.
 func TestZooIntegratedGradientsCompleteness(t *testing.T) {
+	for _, mc := range []struct{ set, name string }{{"digits", "cnn"}, {"signs", "resnet"}} {
+		t.Run(mc.set+"-"+mc.name, func(t *testing.T) {
+			m, ds := zootest.Model(t, mc.set, mc.name)
+			x, _ := ds.TensorFor(m)
+			size, k := m.InputShape().Size(), m.NumClasses()
+			const n = 4
+			images := make([]float32, 0, n*size)
+			for i := 0; i < n; i++ { // spread over the classes
+				j := i * ds.Len() / n
+				images = append(images, x[j*size:(j+1)*size]...)
+			}
+			ctx := context.Background()
+			r, err := Explain(ctx, m, images, n, &Options{Method: IntegratedGradients})
+			if err != nil {
+				t.Fatal(err)
+			}
+			uniform, err := Explain(ctx, m, images, n, &Options{Method: IntegratedGradients, Steps: 64, MaxSteps: 1, Classes: r.Classes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			zb, err := m.Logits(ctx, make([]float32, size), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			z, err := m.Logits(ctx, images, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, y := range r.Classes {
+				sum, usum := 0.0, 0.0
+				for j, a := range r.Attributions[i*size : (i+1)*size] {
+					sum += float64(a)
+					usum += float64(uniform.Attributions[i*size+j])
+				}
+				gap := float64(z[i*k+y] - zb[y])
+				scale := max(math.Abs(gap), 1)
+				t.Logf("image %d class %d: z(x) − z(0) %.4f; adaptive Σ %.5f (%.3g, %d gradients), uniform 64 Σ %.5f (%.3g)",
+					i, y, gap, sum, math.Abs(sum-gap)/scale, r.PathSteps[i], usum, math.Abs(usum-gap)/scale)
+				if math.Abs(sum-gap) > 1e-3*scale {
+					t.Errorf("image %d: Σ attributions %g; want z(x) − z(0) = %g within 1e-3 of max(|gap|, 1)", i, sum, gap)
+				}
+				if math.Abs(r.Completeness[i]-(sum-gap)) > 1e-4*scale {
+					t.Errorf("image %d: reported completeness error %g; measured %g", i, r.Completeness[i], sum-gap)
+				}
+			}
+		})
+	}
+}
+
+// TestZooSmoothGradSigmaZero checks that SmoothGrad with σ = 0 is the
+// vanilla gradient, and with σ > 0 is not, on a model whose gradient varies
+// from point to point.
+func TestZooSmoothGradSigmaZero(t *testing.T) {
 	m, ds := zootest.Model(t, "signs", "resnet")
 	x, _ := ds.TensorFor(m)
-	size, k := m.InputShape().Size(), m.NumClasses()
-	const n = 4
-	images := make([]float32, 0, n*size)
-	for i := 0; i < n; i++ { // spread over the classes
-		j := i * ds.Len() / n
-		images = append(images, x[j*size:(j+1)*size]...)
-	}
+	size := m.InputShape().Size()
+	const n = 2
+	images := x[:n*size]
 	ctx := context.Background()
-	r, err := Explain(ctx, m, images, n, &Options{Method: IntegratedGradients, Steps: 64})
+	classes := []int{0, 1}
+	v, err := Explain(ctx, m, images, n, &Options{Method: Gradient, Classes: classes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	black := make([]float32, size)
-	zb, err := m.Logits(ctx, black, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := m.Logits(ctx, images, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, y := range r.Classes {
-		var sum float64
-		for _, a := range r.Attributions[i*size : (i+1)*size] {
-			sum += float64(a)
-		}
-		gap := float64(z[i*k+y] - zb[y])
-		t.Logf("image %d class %d: Σ attributions %.4f, z(x) − z(0) %.4f (%.2f%%)", i, y, sum, gap, 100*math.Abs(sum-gap)/math.Abs(gap))
-		if math.Abs(sum-gap) > 0.02*math.Abs(gap) {
-			t.Fatalf("image %d: Σ attributions %g; want z(x) − z(0) = %g within 2%%", i, sum, gap)
-		}
-		if math.Abs(r.Completeness[i]-(sum-gap)) > 1e-3*math.Abs(gap) {
-			t.Fatalf("image %d: reported completeness error %g; measured %g", i, r.Completeness[i], sum-gap)
-		}
-	}
-
-	v, err := Explain(ctx, m, images, n, &Options{Method: Gradient, Classes: r.Classes})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Explain(ctx, m, images, n, &Options{Method: SmoothGrad, Sigma: sigma(0), Samples: 3, Classes: r.Classes})
+	s, err := Explain(ctx, m, images, n, &Options{Method: SmoothGrad, Sigma: sigma(0), Samples: 3, Classes: classes})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := testkit.RelL2(s.Attributions, v.Attributions); d > 1e-6 {
 		t.Fatalf("SmoothGrad at σ = 0 differs from the vanilla gradient by rel L2 %g", d)
 	}
-	noisy, err := Explain(ctx, m, images, n, &Options{Method: SmoothGrad, Samples: 3, Classes: r.Classes})
+	noisy, err := Explain(ctx, m, images, n, &Options{Method: SmoothGrad, Samples: 3, Classes: classes})
 	if err != nil {
 		t.Fatal(err)
 	}
