@@ -125,7 +125,8 @@ func (o DefenseOptions) Validate() (attack.Attack, error) {
 }
 
 // CheckDefenseCase checks that the patch fits c's input and that the target
-// is one of c's classes, before anything runs; it returns the target's label.
+// is one of c's classes, before anything runs; it returns the target's
+// label. Its errors wrap patch.ErrInvalidOptions.
 func (o DefenseOptions) CheckDefenseCase(c engine.Classifier) (string, error) {
 	target := o.Target
 	if target == "" {
@@ -133,7 +134,7 @@ func (o DefenseOptions) CheckDefenseCase(c engine.Classifier) (string, error) {
 	}
 	i, err := engine.ClassIndex(c.Labels(), target)
 	if err != nil {
-		return "", fmt.Errorf("target for %s: %w", c.Name(), err)
+		return "", fmt.Errorf("%w: target for %s: %v", patch.ErrInvalidOptions, c.Name(), err)
 	}
 	if s := c.InputShape(); o.PatchSize > s.Width || o.PatchSize > s.Height {
 		return "", fmt.Errorf("%w: patch size %d px is larger than %s's %dx%d input; give a smaller patch size",
