@@ -72,6 +72,8 @@ type sessionEval struct {
 type sessionModel struct {
 	Demo bool   `json:"demo,omitempty"`
 	Path string `json:"path,omitempty"`
+	// Defense is the model's defense, NAME[:k=v,…] ("" bare).
+	Defense string `json:"defense,omitempty"`
 }
 
 // sessionImages is the image set: the demo samples, or a folder or file.
@@ -185,11 +187,14 @@ func (wb *Workbench) snapshotSession(path string) sessionFile {
 	dir := filepath.Dir(path)
 	s := sessionFile{Version: sessionVersion, Selected: wb.selected, Current: wb.current, Placement: wb.view.Placement(), Params: map[string]string{}}
 	for _, m := range wb.models {
+		sm := sessionModel{Demo: true}
 		if p := m.Details().Path; p != "" {
-			s.Models = append(s.Models, sessionModel{Path: sessionPath(dir, p)})
-		} else {
-			s.Models = append(s.Models, sessionModel{Demo: true})
+			sm = sessionModel{Path: sessionPath(dir, p)}
 		}
+		if d, ok := m.(DefendedModel); ok {
+			sm.Defense = d.Defense()
+		}
+		s.Models = append(s.Models, sm)
 	}
 	s.Images = sessionImages{Demo: wb.imagesPath == "", Path: sessionPath(dir, wb.imagesPath)}
 	if wb.patch != nil {
@@ -362,6 +367,7 @@ func (wb *Workbench) openSession(path string) {
 		ctx := context.Background()
 		var missing []error
 		var models []Model
+		var defenses []string // of models, to apply once the images (a detector's calibration set) are in
 		selected := -1
 		for i, sm := range s.Models {
 			var m Model
@@ -379,6 +385,7 @@ func (wb *Workbench) openSession(path string) {
 				selected = len(models)
 			}
 			models = append(models, m)
+			defenses = append(defenses, sm.Defense)
 		}
 		var set *ImageSet
 		var thumbs []image.Image
@@ -393,6 +400,21 @@ func (wb *Workbench) openSession(path string) {
 			set = nil
 		} else {
 			thumbs = makeThumbs(set)
+		}
+		var samples []Sample
+		if set != nil {
+			samples = set.Samples
+		}
+		for i, spec := range defenses {
+			if spec == "" {
+				continue
+			}
+			d, err := wb.be.DefendModel(ctx, models[i], spec, samples)
+			if err != nil {
+				missing = append(missing, fmt.Errorf("the defense %s of %s did not apply (the model opened bare): %w", spec, models[i].Name(), err))
+				continue
+			}
+			models[i] = d
 		}
 		var p *imgops.Patch
 		if s.Patch != nil {
