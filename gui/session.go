@@ -155,7 +155,8 @@ func (wb *Workbench) sessionFields() []sessionField {
 		key string
 		f   *numField
 	}{{"eval.areaMin", ep.areaMin}, {"eval.areaMax", ep.areaMax}, {"eval.points", ep.points}, {"eval.placements", ep.placements},
-		{"eval.maxAngle", ep.maxAngle}, {"eval.seed", ep.seed}} {
+		{"eval.maxAngle", ep.maxAngle}, {"eval.seed", ep.seed},
+		{"defenses.eps", ep.defenses.eps}, {"defenses.patchSteps", ep.defenses.patchSteps}, {"defenses.limit", ep.defenses.limit}} {
 		num(f.key, f.f)
 	}
 	return fs
