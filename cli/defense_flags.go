@@ -19,7 +19,6 @@ type defenseFlags struct {
 	repeat bool
 	// nonAdaptive is --non-adaptive, where the command has it.
 	nonAdaptive bool
-	hasAdaptive bool
 }
 
 // register adds --defense (repeatable when repeat) with what it does in
@@ -32,7 +31,6 @@ func (f *defenseFlags) register(fs *flag.FlagSet, repeat bool, what, nonAdaptive
 	}
 	fs.Var(&f.raw, "defense", help)
 	if nonAdaptive != "" {
-		f.hasAdaptive = true
 		fs.BoolVar(&f.nonAdaptive, "non-adaptive", false, "with --defense: "+nonAdaptive)
 	}
 }
@@ -59,14 +57,6 @@ func (f *defenseFlags) check() error {
 
 // given reports whether any --defense was given.
 func (f *defenseFlags) given() bool { return len(f.raw) > 0 }
-
-// first is the first --defense as given ("" for none).
-func (f *defenseFlags) first() string {
-	if len(f.raw) == 0 {
-		return ""
-	}
-	return f.raw[0]
-}
 
 // wrap returns c in each defense, in the order given, without running any:
 // a defense that does not fit c's input (a PatchCleanser mask larger than

@@ -105,7 +105,7 @@ func runDefenses(ctx context.Context, env *Env, args []string) error {
 	case *plotPath != "" && !strings.HasSuffix(strings.ToLower(*plotPath), ".png"):
 		return usagef("--plot %s: name the plot .png", *plotPath)
 	}
-	if _, err := d.Validate(); err != nil {
+	if err := d.Validate(); err != nil {
 		return usagef("%v", err)
 	}
 	if err := df.check(); err != nil {

@@ -49,25 +49,27 @@ func DefaultDefenseOptions() DefenseOptions {
 
 // DefenseRow is one model's figures.
 type DefenseRow struct {
-	Model string `json:"model"`
+	// Model is the case's model's name ("signs-resnet+jpeg75").
+	Model string
 	// Defense is the case's spec ("" for the bare model).
-	Defense        string  `json:"defense"`
-	CleanAccuracy  float64 `json:"clean_accuracy"`
-	RobustAccuracy float64 `json:"robust_accuracy"`
+	Defense string
+	// CleanAccuracy and RobustAccuracy are the shares of the labelled
+	// images classified right, clean and under adaptive AutoAttack.
+	CleanAccuracy, RobustAccuracy float64
 	// PatchSuccess is the share of placements, on images not of the target
 	// class, that the targeted patch trained against this model turns into
 	// the target (Target names it in this model's labels).
-	PatchSuccess float64 `json:"patch_success"`
-	Target       string  `json:"target"`
+	PatchSuccess float64
+	Target       string
 	// UntargetedPatchSuccess is the share of placements that an untargeted
 	// patch trained against this model makes it misclassify.
-	UntargetedPatchSuccess float64 `json:"untargeted_patch_success"`
+	UntargetedPatchSuccess float64
 	// CertifiedAccuracy, for a Certifier (PatchCleanser), is the share of
 	// the labelled images certified correct against any patch of up to
 	// CertifiedSide pixels a side; NaN otherwise.
-	CertifiedAccuracy float64  `json:"certified_accuracy"`
-	CertifiedSide     int      `json:"certified_side,omitempty"`
-	Warnings          []string `json:"warnings,omitempty"`
+	CertifiedAccuracy float64
+	CertifiedSide     int
+	Warnings          []string
 }
 
 // Certifier is a defense that certifies images against any patch up to a
@@ -104,8 +106,14 @@ func (o DefenseOptions) patchOptions(target string) patch.Options {
 }
 
 // Validate checks the options alone, before any model is loaded; the patch
-// is checked against each model's input when the table runs.
-func (o DefenseOptions) Validate() (attack.Attack, error) {
+// is checked against each model's input by CheckDefenseCase.
+func (o DefenseOptions) Validate() error {
+	_, err := o.autoAttack()
+	return err
+}
+
+// autoAttack checks the options and builds the table's AutoAttack.
+func (o DefenseOptions) autoAttack() (attack.Attack, error) {
 	if !(o.Area > 0 && o.Area <= 1) {
 		return nil, fmt.Errorf("area %v must be in (0,1]", o.Area)
 	}
@@ -150,7 +158,7 @@ func (o DefenseOptions) CheckDefenseCase(c engine.Classifier) (string, error) {
 // from this goroutine and must not block. A cancelled run returns the rows
 // finished with the context's error.
 func DefenseTable(ctx context.Context, cases []DefenseCase, ds *engine.Dataset, o DefenseOptions, progress func(DefenseProgress)) ([]DefenseRow, error) {
-	aa, err := o.Validate()
+	aa, err := o.autoAttack()
 	if err != nil {
 		return nil, err
 	}
