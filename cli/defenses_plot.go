@@ -54,6 +54,7 @@ func writeDefensesPlot(path string, r defensesReport) error {
 		p.Legend.Add(b.name, bars)
 	}
 	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4 // room for the outer bars
 	p.X.Tick.Label.Rotation = math.Pi / 8
 	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = -0.9, -0.5
 	wt, err := p.WriterTo(vg.Length(max(6, 1.5*float64(len(r.Rows))))*vg.Inch, 4.5*vg.Inch, "png")
