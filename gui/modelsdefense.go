@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -140,4 +141,27 @@ func (wb *Workbench) replaceModel(old, d Model) {
 			return
 		}
 	}
+}
+
+// defendAll wraps models[i] in specs[i] where one is given, calibrating on
+// set (nil: none), off the UI goroutine: a session reopening its defenses.
+// A defense that fails leaves its model bare, with an error saying so.
+func (wb *Workbench) defendAll(ctx context.Context, models []Model, specs []string, set *ImageSet) []error {
+	var samples []Sample
+	if set != nil {
+		samples = set.Samples
+	}
+	var errs []error
+	for i, spec := range specs {
+		if spec == "" {
+			continue
+		}
+		d, err := wb.be.DefendModel(ctx, models[i], spec, samples)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("the defense %s of %s did not apply (the model opened bare): %w", spec, models[i].Name(), err))
+			continue
+		}
+		models[i] = d
+	}
+	return errs
 }

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,5 +104,26 @@ func TestSessionKeepsDefense(t *testing.T) {
 	d, ok := wb.models[0].(DefendedModel)
 	if !ok || d.Defense() != "bits" || wb.modelsPanel.defense.name.Selected != "bits" {
 		t.Errorf("reopened model %q; want the demo model in bits, shown in the selector", wb.models[0].Name())
+	}
+
+	// A defense this advlab refuses leaves the model bare, and says so.
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(raw), `"defense": "bits"`, `"defense": "bits:bits=9"`, 1)
+	if bad == string(raw) {
+		t.Fatalf("the session does not record the defense:\n%s", raw)
+	}
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wb.openSessionDialog()
+	wb.tasks.Wait()
+	if msg := topDialogText(wb.win); !strings.Contains(msg, "did not apply") {
+		t.Errorf("dialog %q; want the defense named as not applied", msg)
+	}
+	if _, ok := wb.models[0].(DefendedModel); ok || len(wb.models) != 1 {
+		t.Errorf("models %d, first %q; want the demo model bare", len(wb.models), wb.models[0].Name())
 	}
 }

@@ -402,21 +402,7 @@ func (wb *Workbench) openSession(path string) {
 		} else {
 			thumbs = makeThumbs(set)
 		}
-		var samples []Sample
-		if set != nil {
-			samples = set.Samples
-		}
-		for i, spec := range defenses {
-			if spec == "" {
-				continue
-			}
-			d, err := wb.be.DefendModel(ctx, models[i], spec, samples)
-			if err != nil {
-				missing = append(missing, fmt.Errorf("the defense %s of %s did not apply (the model opened bare): %w", spec, models[i].Name(), err))
-				continue
-			}
-			models[i] = d
-		}
+		missing = append(missing, wb.defendAll(ctx, models, defenses, set)...)
 		var p *imgops.Patch
 		if s.Patch != nil {
 			if p, err = s.Patch.decode(); err != nil {
