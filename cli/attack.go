@@ -95,8 +95,9 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the summary")
 	batch := fs.Int("batch", 32, "images per batch")
 	limit := fs.Int("limit", 0, "attack at most N images, spread over the classes (0: all)")
-	defenseSpec := fs.String("defense", "", defenseHelp()+"; the attack is adaptive: it attacks the defended model through the defense's gradient")
-	nonAdaptive := fs.Bool("non-adaptive", false, "with --defense: attack the bare model and report how the adversarials transfer to the defended one")
+	var df defenseFlags
+	df.register(fs, false, "the attack is adaptive: it attacks the defended model through the defense's gradient",
+		"attack the bare model and report how the adversarials transfer to the defended one")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -114,8 +115,8 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	if *batch <= 0 {
 		return usagef("--batch %d must be positive", *batch)
 	}
-	if *nonAdaptive && *defenseSpec == "" {
-		return usagef("--non-adaptive needs --defense: it transfers attacks on the bare model to the defended one")
+	if err := df.check(); err != nil {
+		return err
 	}
 	if err := checkOutputs(fsutil.Outputs{Inputs: append([]fsutil.Path{{Flag: "--model", Path: *model}}, images.inputs()...),
 		Dirs: []fsutil.Path{{Flag: "--out", Path: *out}}}); err != nil {
@@ -134,13 +135,16 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	victim, err := defended(ctx, env, *defenseSpec, m, ds)
+	wrapped, err := df.wrap(m)
 	if err != nil {
 		return err
 	}
-	cs := []engine.Classifier{victim}
-	if *nonAdaptive {
-		cs = []engine.Classifier{m, victim}
+	if err := calibrateAll(ctx, env, wrapped, ds); err != nil {
+		return err
+	}
+	cs := append([]engine.Classifier{m}, wrapped...)
+	if !df.nonAdaptive {
+		cs = cs[len(cs)-1:]
 	}
 	models, err := prepareModels(env, cs, ds)
 	if err != nil {
@@ -171,7 +175,7 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 	}
 	report := attackReportOf(rep, cs[0].Labels(), ds.Items, af.method, af.describe(), source)
 	report.Warnings = rep.Warnings
-	if *nonAdaptive {
+	if df.nonAdaptive {
 		d := rep.Models[1]
 		report.Transferred = &transferredReport{Model: d.Model, CleanAccuracy: jsonFloat(d.CleanAccuracy),
 			AdversarialAccuracy: jsonFloat(d.AdversarialAccuracy), AttackSuccessRate: jsonFloat(d.SuccessRate)}
@@ -190,13 +194,6 @@ func runAttack(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	return err
-}
-
-// defended wraps m in --defense, calibrating a detector on the set's clean
-// images at m's input size.
-func defended(ctx context.Context, env *Env, spec string, m engine.Classifier, ds *engine.Dataset) (engine.Classifier, error) {
-	x, _ := ds.TensorFor(m)
-	return defend(ctx, env, spec, m, x, ds.Len())
 }
 
 // prepareModels lays the images out for every model, with a note for each

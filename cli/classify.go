@@ -86,7 +86,8 @@ func runClassify(ctx context.Context, env *Env, args []string) error {
 	top := fs.Int("top", 5, "how many of the most probable classes to print per image")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	manifest := fs.String("labels-csv", "", "classify the images a CSV manifest lists, with their labels (columns path/file/filename/image and label/class/classid)")
-	defenseSpec := fs.String("defense", "", defenseHelp())
+	var df defenseFlags
+	df.register(fs, false, "classify through it", "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -98,6 +99,9 @@ func runClassify(ctx context.Context, env *Env, args []string) error {
 		return usagef("--labels-csv lists the images; give no others (%q)", pos[0])
 	case *top < 1:
 		return usagef("--top %d must be at least 1", *top)
+	}
+	if err := df.check(); err != nil {
+		return err
 	}
 	var ds *engine.Dataset
 	var notes []string
@@ -114,10 +118,17 @@ func runClassify(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer m.Close()
-	x, _ := ds.TensorFor(m)
-	c, err := defend(ctx, env, *defenseSpec, m, x, ds.Len())
+	var c engine.Classifier = m
+	wrapped, err := df.wrap(m)
 	if err != nil {
 		return err
+	}
+	if len(wrapped) > 0 {
+		c = wrapped[0]
+		x, _ := ds.TensorFor(m)
+		if err := calibrate(ctx, env, c, x, ds.Len()); err != nil {
+			return err
+		}
 	}
 
 	rep, err := classifyImages(ctx, c, ds, *top)

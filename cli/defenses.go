@@ -8,76 +8,89 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/advlab/advlab/engine"
-	"github.com/advlab/advlab/engine/attack"
-	"github.com/advlab/advlab/engine/defense"
 	"github.com/advlab/advlab/engine/eval"
-	"github.com/advlab/advlab/engine/patch"
-	"github.com/advlab/advlab/imgops"
 	"github.com/advlab/advlab/internal/fsutil"
+	"github.com/advlab/advlab/zoo"
 )
 
 func init() {
 	register(&command{
 		name:    "defenses",
-		summary: "compare defenses: clean accuracy, robust accuracy under adaptive AutoAttack, and targeted patch success",
+		summary: "compare defenses: clean accuracy, robust accuracy under adaptive AutoAttack, targeted and untargeted patch success",
 		run:     runDefenses,
 	})
 }
 
-const defensesUsage = "[--model M] [--images DIR | --labels-csv FILE] [--defense NAME[:k=v,…]]... [--eps E] [--steps S] [--queries Q] [--area A] [--target LABEL] [--patch-steps S] [--patch-size PX] [--placements P] [--limit N] [--batch B] [--seed N] [--json | --csv]"
+const defensesUsage = "[--model M]... [--zoo DIR] [--images DIR | --labels-csv FILE] [--defense NAME[:k=v,…]]... [--eps E] [--steps S] [--queries Q] [--area A] [--target LABEL] [--patch-steps S] [--patch-size PX] [--placements P] [--limit N] [--batch B] [--seed N] [--json | --csv] [--plot F.png]"
 
-// defensesReport is the comparison: one row for the bare model, one per defense.
+// robustZooModel is the zoo's adversarially trained signs model, compared
+// beside the default one when no --model is given and the zoo has it.
+const robustZooModel = "signs-resnet-robust"
+
+// defensesReport is the comparison: per model, one row bare and one per defense.
 type defensesReport struct {
 	Images int `json:"images"`
-	// Eps is AutoAttack's L∞ bound; Area the patch's share of the image.
-	Eps    jsonFloat     `json:"eps"`
-	Area   jsonFloat     `json:"area"`
-	Target string        `json:"target"`
-	Rows   []defensesRow `json:"rows"`
+	// Eps is AutoAttack's L∞ bound; Area the patches' share of the image.
+	Eps    jsonFloat `json:"eps"`
+	Area   jsonFloat `json:"area"`
+	Target string    `json:"target"`
+	// Rows are the engine's, as eval.DefenseTable measured them.
+	Rows []defensesRow `json:"rows"`
 }
 
-// defensesRow is one model's figures.
+// defensesRow is eval.DefenseRow with NaN written as null.
 type defensesRow struct {
-	Model string `json:"model"`
-	// Defense is the --defense spec ("" for the bare model).
-	Defense        string    `json:"defense"`
-	CleanAccuracy  jsonFloat `json:"clean_accuracy"`
-	RobustAccuracy jsonFloat `json:"robust_accuracy"`
-	// PatchSuccess is the share of placements, on images not of the
-	// target class, that the patch trained against this model turns into
-	// the target.
-	PatchSuccess jsonFloat `json:"patch_success"`
-	// CertifiedAccuracy, for PatchCleanser, is the share of the labelled
-	// images certified correct against any patch of up to CertifiedSide
-	// pixels a side.
-	CertifiedAccuracy *jsonFloat `json:"certified_accuracy,omitempty"`
-	CertifiedSide     int        `json:"certified_side,omitempty"`
-	Warnings          []string   `json:"warnings,omitempty"`
+	Model                  string     `json:"model"`
+	Defense                string     `json:"defense"`
+	CleanAccuracy          jsonFloat  `json:"clean_accuracy"`
+	RobustAccuracy         jsonFloat  `json:"robust_accuracy"`
+	Target                 string     `json:"target"`
+	PatchSuccess           jsonFloat  `json:"patch_success"`
+	UntargetedPatchSuccess jsonFloat  `json:"untargeted_patch_success"`
+	CertifiedAccuracy      *jsonFloat `json:"certified_accuracy,omitempty"`
+	CertifiedSide          int        `json:"certified_side,omitempty"`
+	Warnings               []string   `json:"warnings,omitempty"`
+}
+
+func rowOf(r eval.DefenseRow) defensesRow {
+	row := defensesRow{Model: r.Model, Defense: r.Defense, CleanAccuracy: jsonFloat(r.CleanAccuracy),
+		RobustAccuracy: jsonFloat(r.RobustAccuracy), Target: r.Target, PatchSuccess: jsonFloat(r.PatchSuccess),
+		UntargetedPatchSuccess: jsonFloat(r.UntargetedPatchSuccess), Warnings: r.Warnings}
+	if !math.IsNaN(r.CertifiedAccuracy) {
+		c := jsonFloat(r.CertifiedAccuracy)
+		row.CertifiedAccuracy, row.CertifiedSide = &c, r.CertifiedSide
+	}
+	return row
 }
 
 func runDefenses(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "defenses", defensesUsage)
-	model := fs.String("model", "", "ONNX model (default: the embedded demo model)")
+	d := eval.DefaultDefenseOptions()
+	var models listFlag
+	fs.Var(&models, "model", "ONNX model; repeat for rows per model (default: the embedded demo model and, where --zoo has it, "+robustZooModel+")")
+	zooDir := fs.String("zoo", "zoo", "the zoo folder where "+robustZooModel+" is looked for when no --model is given")
 	var images imageSetFlags
 	images.register(fs, "image folder laid out as DIR/<class>/<image> (default: the embedded demo images)")
-	var specs specFlag
-	fs.Var(&specs, "defense", defenseHelp()+"; repeat for more rows")
-	eps := fs.Float64("eps", 8.0/255, "AutoAttack's L∞ bound, in [0,1] pixels")
-	steps := fs.Int("steps", 20, "iterations of each APGD run")
-	queries := fs.Int("queries", 200, "Square Attack's queries per image")
-	area := fs.Float64("area", 0.1, "the patch's share of the image's area, in (0,1]")
-	target := fs.String("target", "", "the patch's target class (default: the model's first)")
-	patchSteps := fs.Int("patch-steps", 100, "patch training steps against each model")
-	patchSize := fs.Int("patch-size", 32, "the patch's side in pixels (its resolution)")
-	placements := fs.Int("placements", 2, "random placements of the patch per image when evaluating it")
+	var df defenseFlags
+	df.register(fs, true, "one row per model and defense", "")
+	fs.Float64Var(&d.Eps, "eps", d.Eps, "AutoAttack's L∞ bound, in [0,1] pixels")
+	fs.IntVar(&d.Steps, "steps", d.Steps, "iterations of each APGD run")
+	fs.IntVar(&d.Queries, "queries", d.Queries, "Square Attack's queries per image")
+	fs.Float64Var(&d.Area, "area", d.Area, "the patches' share of the image's area, in (0,1]")
+	fs.StringVar(&d.Target, "target", "", "the targeted patch's class (default: each model's first)")
+	fs.IntVar(&d.PatchSteps, "patch-steps", d.PatchSteps, "training steps of each patch against each model")
+	fs.IntVar(&d.PatchSize, "patch-size", d.PatchSize, "the patches' side in pixels (their resolution)")
+	fs.IntVar(&d.Placements, "placements", d.Placements, "random placements of a patch per image when evaluating it")
 	limit := fs.Int("limit", 64, "use at most N images, spread over the classes (0: all)")
-	batch := fs.Int("batch", 32, "images per batch")
-	seed := fs.Uint64("seed", 0, "seed of the attacks and the patch")
+	fs.IntVar(&d.Batch, "batch", d.Batch, "images per batch")
+	fs.Uint64Var(&d.Seed, "seed", 0, "seed of the attacks and the patches")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	asCSV := fs.Bool("csv", false, "print CSV instead of the table")
+	plotPath := fs.String("plot", "", "also draw the rows' figures as grouped bars to F.png")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -87,61 +100,69 @@ func runDefenses(ctx context.Context, env *Env, args []string) error {
 		return usagef("unexpected argument %q", pos[0])
 	case *asJSON && *asCSV:
 		return usagef("--json and --csv exclude each other: give one")
-	case !(*area > 0 && *area <= 1):
-		return usagef("--area %v must be in (0,1]", *area)
-	case *placements <= 0 || *batch <= 0 || *limit < 0:
-		return usagef("--placements %d and --batch %d must be positive, --limit %d at least 0", *placements, *batch, *limit)
+	case *limit < 0:
+		return usagef("--limit %d must be at least 0", *limit)
+	case *plotPath != "" && !strings.HasSuffix(strings.ToLower(*plotPath), ".png"):
+		return usagef("--plot %s: name the plot .png", *plotPath)
 	}
-	for _, spec := range specs {
-		if _, err := defense.Parse(spec); err != nil {
-			return usagef("--defense: %v", err)
+	if err := d.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	if err := df.check(); err != nil {
+		return err
+	}
+	if len(models) == 0 {
+		models = []string{""}
+		if p, ok := zoo.ModelPath(*zooDir, robustZooModel); ok {
+			models = append(models, p)
 		}
 	}
-	aa, err := attack.NewAutoAttack(&attack.AutoAttackOptions{Eps: *eps, Norm: attack.LInf, Steps: *steps,
-		TargetClasses: 9, Queries: *queries, Seed: *seed})
-	if err != nil {
-		return usagef("--eps, --steps or --queries: %v", err)
-	}
-	po := patch.DefaultOptions()
-	po.Width, po.Height, po.Steps, po.Seed = *patchSize, *patchSize, *patchSteps, *seed
-	po.Transforms.ScaleMode, po.Transforms.ScaleMin, po.Transforms.ScaleMax = imgops.AreaFraction, *area, *area
-	if err := checkOutputs(fsutil.Outputs{Inputs: append([]fsutil.Path{{Flag: "--model", Path: *model}}, images.inputs()...)}); err != nil {
+	ins := append(pathsOf("--model", models), images.inputs()...)
+	if err := checkOutputs(fsutil.Outputs{Inputs: ins, Files: []fsutil.Path{{Flag: "--plot", Path: *plotPath}}}); err != nil {
 		return err
 	}
 	ds, err := defensesImages(ctx, env, images, *limit)
 	if err != nil {
 		return err
 	}
-	m, err := openAttackModel(*model)
+	bare, closeModels, err := openPatchModels(models)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
-	po.Target = *target
-	if po.Target == "" {
-		po.Target = m.Labels()[0]
+	defer closeModels()
+	cs, isBare, err := df.withDefended(bare)
+	if err != nil {
+		return err
 	}
-	if _, err := engine.ClassIndex(m.Labels(), po.Target); err != nil {
-		return usagef("--target for %s: %v", m.Name(), err)
+	var cases []eval.DefenseCase
+	for i, c := range cs {
+		if _, err := d.CheckDefenseCase(c); err != nil {
+			return patchError(err)
+		}
+		dc := eval.DefenseCase{Model: c}
+		if !isBare[i] {
+			dc.Defense = df.raw[i%(len(df.raw)+1)-1]
+		}
+		cases = append(cases, dc)
 	}
-	if err := po.Validate(); err != nil {
+	if _, err := prepareModels(env, cs, ds); err != nil {
+		return err
+	}
+	if err := calibrateAll(ctx, env, cs, ds); err != nil {
+		return err
+	}
+	rows, err := eval.DefenseTable(ctx, cases, ds, d, defensesProgress(env))
+	if err != nil {
 		return patchError(err)
 	}
-	eo := patch.EvalOptions{Target: po.Target, Scales: []float64{*area}, Placements: *placements, Seed: *seed + 1,
-		Transforms: imgops.Options{MaxAngleDeg: po.Transforms.MaxAngleDeg, ScaleMode: imgops.AreaFraction, ScaleMin: *area, ScaleMax: *area}}
-	rep := defensesReport{Images: ds.Len(), Eps: jsonFloat(*eps), Area: jsonFloat(*area), Target: po.Target}
-	for _, spec := range append([]string{""}, specs...) {
-		c, err := defended(ctx, env, spec, m, ds)
-		if err != nil {
+	rep := defensesReport{Images: ds.Len(), Eps: jsonFloat(d.Eps), Area: jsonFloat(d.Area), Target: rows[0].Target}
+	for _, r := range rows {
+		rep.Rows = append(rep.Rows, rowOf(r))
+	}
+	if *plotPath != "" {
+		if err := writeDefensesPlot(*plotPath, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stderr, "defenses: %s\n", c.Name())
-		row, err := defensesRowOf(ctx, env, c, ds, aa, po, eo, *batch)
-		if err != nil {
-			return err
-		}
-		row.Defense = spec
-		rep.Rows = append(rep.Rows, row)
 	}
 	switch {
 	case *asJSON:
@@ -154,15 +175,15 @@ func runDefenses(ctx context.Context, env *Env, args []string) error {
 	return printDefenses(env.Stdout, rep)
 }
 
-// specFlag is a flag that may be repeated; unlike listFlag it keeps commas,
-// which separate a defense's parameters.
-type specFlag []string
-
-func (l *specFlag) String() string { return fmt.Sprint([]string(*l)) }
-
-func (l *specFlag) Set(v string) error {
-	*l = append(*l, v)
-	return nil
+// defensesProgress prints a line as each row and stage begins.
+func defensesProgress(env *Env) func(eval.DefenseProgress) {
+	last := ""
+	return func(p eval.DefenseProgress) {
+		if line := fmt.Sprintf("defenses: %d/%d %s: %s", p.Row+1, p.Rows, p.Model, p.Stage); line != last && p.Stage != "done" {
+			last = line
+			fmt.Fprintln(env.Stderr, line)
+		}
+	}
 }
 
 // defensesImages reads --images, or the embedded demo images, keeping limit.
@@ -177,69 +198,8 @@ func defensesImages(ctx context.Context, env *Env, set imageSetFlags, limit int)
 	return ds.Subset(limit), nil
 }
 
-// defensesRowOf measures one model: AutoAttack against it, then a patch
-// trained against it and evaluated on it.
-func defensesRowOf(ctx context.Context, env *Env, c engine.Classifier, ds *engine.Dataset, aa attack.Attack,
-	po patch.Options, eo patch.EvalOptions, batch int) (defensesRow, error) {
-	row := defensesRow{Model: c.Name()}
-	models, err := prepareModels(env, []engine.Classifier{c}, ds)
-	if err != nil {
-		return row, err
-	}
-	r, err := eval.Attack(ctx, aa, models, 0, -1, &eval.Options{Batch: batch})
-	if err != nil {
-		return row, fmt.Errorf("autoattack on %s: %w", c.Name(), err)
-	}
-	row.CleanAccuracy, row.RobustAccuracy = jsonFloat(r.Models[0].CleanAccuracy), jsonFloat(r.Models[0].AdversarialAccuracy)
-	row.Warnings = r.Warnings
-	res, err := patch.Train(ctx, []engine.Classifier{c}, ds, po, nil)
-	if err != nil {
-		return row, patchError(err)
-	}
-	ev, err := patch.Evaluate(ctx, []engine.Classifier{c}, ds, res.Patch, eo, nil)
-	if err != nil {
-		return row, patchError(err)
-	}
-	row.PatchSuccess = jsonFloat(ev.Curves[0].Points[0].SuccessRate)
-	if pc, ok := c.(*defense.Cleanser); ok {
-		acc, err := certifiedAccuracy(ctx, pc, models[0])
-		if err != nil {
-			return row, err
-		}
-		row.CertifiedAccuracy, row.CertifiedSide = &acc, pc.PatchSide()
-	}
-	return row, nil
-}
-
-// certifiedAccuracy is the share of m's labelled images that c certifies
-// (NaN when none is labelled).
-func certifiedAccuracy(ctx context.Context, c *defense.Cleanser, m eval.Model) (jsonFloat, error) {
-	size := c.InputShape().Size()
-	var x []float32
-	var labels []int
-	for i, l := range m.Labels {
-		if l >= 0 {
-			x, labels = append(x, m.Images[i*size:(i+1)*size]...), append(labels, l)
-		}
-	}
-	if len(labels) == 0 {
-		return jsonFloat(math.NaN()), nil
-	}
-	ok, err := c.Certify(ctx, x, labels)
-	if err != nil {
-		return 0, fmt.Errorf("certifying %s: %w", c.Name(), err)
-	}
-	n := 0
-	for _, b := range ok {
-		if b {
-			n++
-		}
-	}
-	return jsonFloat(float64(n) / float64(len(ok))), nil
-}
-
 // defensesColumns are the table's and the CSV's columns.
-var defensesColumns = []string{"model", "defense", "clean_accuracy", "robust_accuracy", "patch_success", "certified_accuracy"}
+var defensesColumns = []string{"model", "defense", "clean_accuracy", "robust_accuracy", "patch_success", "untargeted_patch_success", "certified_accuracy"}
 
 // cells are the row's columns; a row without a certificate has an empty last one.
 func (r defensesRow) cells(format func(float64) string) []string {
@@ -251,21 +211,22 @@ func (r defensesRow) cells(format func(float64) string) []string {
 	if r.CertifiedAccuracy != nil {
 		cert = format(float64(*r.CertifiedAccuracy))
 	}
-	return []string{r.Model, d, format(float64(r.CleanAccuracy)), format(float64(r.RobustAccuracy)), format(float64(r.PatchSuccess)), cert}
+	return []string{r.Model, d, format(float64(r.CleanAccuracy)), format(float64(r.RobustAccuracy)), format(float64(r.PatchSuccess)),
+		format(float64(r.UntargetedPatchSuccess)), cert}
 }
 
 // printDefenses writes the table.
 func printDefenses(w io.Writer, r defensesReport) error {
-	fmt.Fprintf(w, "%d images; robust accuracy under adaptive AutoAttack L∞ %.4g; patch of %.3g of the area targeting %q\n",
+	fmt.Fprintf(w, "%d images; robust accuracy under adaptive AutoAttack L∞ %.4g; patches of %.3g of the area, targeted at %q and untargeted\n",
 		r.Images, float64(r.Eps), float64(r.Area), r.Target)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL\tDEFENSE\tCLEAN\tROBUST\tPATCH SUCCESS\tCERTIFIED (PATCH)")
+	fmt.Fprintln(tw, "MODEL\tDEFENSE\tCLEAN\tROBUST\tPATCH SUCCESS\tUNTARGETED PATCH\tCERTIFIED (PATCH)")
 	for _, row := range r.Rows {
 		c := row.cells(pct)
 		if row.CertifiedAccuracy != nil {
-			c[5] = fmt.Sprintf("%s (%dpx)", c[5], row.CertifiedSide)
+			c[6] = fmt.Sprintf("%s (%dpx)", c[6], row.CertifiedSide)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c[0], c[1], c[2], c[3], c[4], c[5])
+		fmt.Fprintln(tw, strings.Join(c, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

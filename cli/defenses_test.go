@@ -35,7 +35,7 @@ func TestDefensesReport(t *testing.T) {
 				if row.Defense != want || !strings.HasPrefix(row.Model, "signs-resnet") {
 					t.Errorf("row %d: model %q, defense %q; want defense %q", i, row.Model, row.Defense, want)
 				}
-				for name, v := range map[string]jsonFloat{"clean": row.CleanAccuracy, "robust": row.RobustAccuracy, "patch": row.PatchSuccess} {
+				for name, v := range map[string]jsonFloat{"clean": row.CleanAccuracy, "robust": row.RobustAccuracy, "patch": row.PatchSuccess, "untargeted patch": row.UntargetedPatchSuccess} {
 					if !inUnit(float64(v)) {
 						t.Errorf("row %d: %s %g is not a rate", i, name, v)
 					}
@@ -56,14 +56,14 @@ func TestDefensesReport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(recs) != 4 || strings.Join(recs[0], ",") != "model,defense,clean_accuracy,robust_accuracy,patch_success,certified_accuracy" {
+			if len(recs) != 4 || strings.Join(recs[0], ",") != "model,defense,clean_accuracy,robust_accuracy,patch_success,untargeted_patch_success,certified_accuracy" {
 				t.Fatalf("CSV %q", recs)
 			}
 			for i, rec := range recs[1:] {
-				if (rec[5] != "") != (i == 1) {
+				if (rec[6] != "") != (i == 1) {
 					t.Errorf("row %v: the certified column belongs to the cleanser row alone", rec)
 				}
-				for _, cell := range rec[2:5] {
+				for _, cell := range rec[2:6] {
 					if v, err := strconv.ParseFloat(cell, 64); err != nil || !inUnit(v) {
 						t.Errorf("row %v: %q is not a rate", rec, cell)
 					}
@@ -75,11 +75,11 @@ func TestDefensesReport(t *testing.T) {
 		}},
 		{"table", func(t *testing.T, stdout string) {
 			lines := strings.Split(strings.TrimSpace(stdout), "\n")
-			if len(lines) < 5 || !strings.HasPrefix(lines[1], "MODEL") || !strings.Contains(lines[1], "PATCH SUCCESS") {
+			if len(lines) < 5 || !strings.HasPrefix(lines[1], "MODEL") || !strings.Contains(lines[1], "PATCH SUCCESS") || !strings.Contains(lines[1], "UNTARGETED PATCH") {
 				t.Fatalf("table %q", stdout)
 			}
 			for i, l := range lines[2:5] {
-				if want := map[bool]int{true: 4, false: 3}[i == 1]; strings.Count(l, "%") != want {
+				if want := map[bool]int{true: 5, false: 4}[i == 1]; strings.Count(l, "%") != want {
 					t.Errorf("row %q has not %d percentages", l, want)
 				}
 			}
@@ -107,6 +107,7 @@ func TestDefensesUsageErrors(t *testing.T) {
 		{"--defense", "nope"},
 		{"--target", "no-such-class"},
 		{"--eps", "-1"},
+		{"--patch-size", "65"}, // larger than the demo model's 64-pixel side
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, _, stderr := runAdvlab(append([]string{"defenses", "--limit", "1"}, args...)...)

@@ -24,7 +24,7 @@ func init() {
 
 const evalPatchUsage = "--patch PATCH.png [--patch OTHER.png ...] [--model M ...] [--target LABEL] [--images DIR | --labels-csv FILE] [--scales 0.1,0.2,0.3,0.4,0.5] [--scale-mode area|side] " +
 	"[--rotation DEG] [--placements N] [--control noise|PHOTO.png] [--seed N] [--distractors DIR] [--distractor-scale F] " +
-	"[--sweep rotation|brightness|contrast|tilt|blur|noise|jpeg] [--sweep-values V,...] [--attention gradient|smoothgrad|ig|gradcam] [--json] [--csv F] [--plot F.png]"
+	"[--sweep rotation|brightness|contrast|tilt|blur|noise|jpeg] [--sweep-values V,...] [--attention gradient|smoothgrad|ig|gradcam] [--defense NAME[:k=v,…]]... [--json] [--csv F] [--plot F.png]"
 
 func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "evalpatch", evalPatchUsage)
@@ -51,8 +51,13 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	csvPath := fs.String("csv", "", "also write the curves as CSV to F")
 	plotPath := fs.String("plot", "", "also draw success rate against scale as a PNG to F")
+	var df defenseFlags
+	df.register(fs, true, "every model is also evaluated defended by it, one curve each", "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := df.check(); err != nil {
 		return err
 	}
 	if len(patchPaths) == 0 && len(pos) == 1 {
@@ -147,6 +152,12 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer closeModels()
+	if classifiers, _, err = df.withDefended(classifiers); err != nil {
+		return err
+	}
+	if err := calibrateAll(ctx, env, classifiers, ds); err != nil {
+		return err
+	}
 	noteUnlabelled(env, classifiers, ds)
 	cmp, err := patch.Compare(ctx, classifiers, ds, patches, o, nil)
 	if err != nil {

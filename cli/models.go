@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"context"
-	"fmt"
 	"strings"
 
-	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/defense"
 	"github.com/advlab/advlab/engine/onnxmodel"
 )
@@ -45,29 +42,4 @@ func defenseHelp() string {
 		parts = append(parts, d.Name+":"+strings.Join(ps, ","))
 	}
 	return "wrap the model in a defense NAME[:k=v,…]: " + strings.Join(parts, "; ")
-}
-
-// defend wraps c in the defense spec names ("" leaves c bare). A detector
-// that needs calibrating is calibrated on the images x (n of them, at c's
-// input size), with a note: the false-positive rate is then the one it
-// was tuned for on those very images.
-func defend(ctx context.Context, env *Env, spec string, c engine.Classifier, x []float32, n int) (engine.Classifier, error) {
-	if strings.TrimSpace(spec) == "" {
-		return c, nil
-	}
-	s, err := defense.Parse(spec)
-	if err != nil {
-		return nil, usagef("--defense: %v", err)
-	}
-	d, err := s.Wrap(c)
-	if err != nil {
-		return nil, usagef("--defense: %v", err)
-	}
-	if cal, ok := d.(defense.Calibrator); ok {
-		if err := cal.Calibrate(ctx, x, n); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(env.Stderr, "note: calibrated %s on the %d clean images given\n", d.Name(), n)
-	}
-	return d, nil
 }

@@ -28,7 +28,7 @@ func init() {
 
 const patchUsage = "[--model M ...] (--target LABEL | --untargeted) [--images DIR | --labels-csv FILE] --out PATCH.png [--size 32|WxH] [--mask circle|ellipse|rect|STICKER.png] " +
 	"[--scale-mode area|side] [--scale-min A] [--scale-max B] [--rotation DEG] [--perspective D] [--brightness B] [--contrast C] [--noise S] [--blur S] [--placement MASK.png] " +
-	"[--steps N] [--batch B] [--lr R] [--optimizer adam|sign] [--tv W] [--nps W] [--palette FILE] [--seed N] [--checkpoint F [--checkpoint-every N] [--resume]] [--json]"
+	"[--steps N] [--batch B] [--lr R] [--optimizer adam|sign] [--tv W] [--nps W] [--palette FILE] [--seed N] [--defense NAME[:k=v,…]]... [--non-adaptive] [--checkpoint F [--checkpoint-every N] [--resume]] [--json]"
 
 // patchReport is the JSON form of a training run.
 type patchReport struct {
@@ -42,6 +42,17 @@ type patchReport struct {
 	Images      int             `json:"images"`
 	Interrupted bool            `json:"interrupted,omitempty"`
 	Training    json.RawMessage `json:"training"`
+	// Transferred is the patch's success on the defended models under
+	// --non-adaptive.
+	Transferred []patchTransfer `json:"transferred,omitempty"`
+}
+
+// patchTransfer is how a patch trained on the bare models fares on a
+// defended one, at the middle of the training scales.
+type patchTransfer struct {
+	Model       string    `json:"model"`
+	Scale       jsonFloat `json:"scale"`
+	SuccessRate jsonFloat `json:"success_rate"`
 }
 
 func runPatch(ctx context.Context, env *Env, args []string) error {
@@ -71,8 +82,14 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 	resume := fs.Bool("resume", false, "continue from --checkpoint (same options; --steps may grow)")
 	force := fs.Bool("force", false, "start afresh even though --checkpoint holds a file, replacing it")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the summary")
+	var df defenseFlags
+	df.register(fs, true, "the patch is trained against every model defended by it, adaptively (through the defense's gradient)",
+		"train against the bare models and report the patch's success on the defended ones")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := df.check(); err != nil {
 		return err
 	}
 	set := map[string]bool{}
@@ -140,6 +157,20 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer closeModels()
+	var defended []engine.Classifier
+	for _, c := range classifiers {
+		ws, err := df.wrap(c)
+		if err != nil {
+			return err
+		}
+		defended = append(defended, ws...)
+	}
+	if err := calibrateAll(ctx, env, defended, ds); err != nil {
+		return err
+	}
+	if len(defended) > 0 && !df.nonAdaptive {
+		classifiers, defended = defended, nil
+	}
 	noteUnlabelled(env, classifiers, ds)
 	if *placement != "" {
 		shape := classifiers[0].InputShape()
@@ -167,6 +198,11 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 		SuccessRate: jsonFloat(res.SuccessRate), Seconds: jsonFloat(res.Elapsed.Seconds()), Images: ds.Len(),
 		Interrupted: interrupted, Training: res.Meta.Training,
 	}
+	if len(defended) > 0 && !interrupted {
+		if rep.Transferred, err = patchTransfers(ctx, defended, ds, res, o); err != nil {
+			return patchError(err)
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -181,8 +217,35 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "wrote %s: %d×%d %s patch, %s, against %s\n", *out, res.Patch.W, res.Patch.H, res.Patch.Mask.Shape, goal, strings.Join(rep.Models, " + "))
 		fmt.Fprintf(env.Stdout, "  %d steps on %d images in %.1f s; last loss %.3f, running success rate %s\n",
 			rep.Steps, rep.Images, float64(rep.Seconds), float64(rep.Loss), pct(float64(rep.SuccessRate)))
+		for _, t := range rep.Transferred {
+			fmt.Fprintf(env.Stdout, "  on %s (non-adaptive, scale %.3g): success rate %s\n", t.Model, float64(t.Scale), pct(float64(t.SuccessRate)))
+		}
 	}
 	return err
+}
+
+// patchTransfers measures the trained patch on each defended model at the
+// middle of the training's scale range: the success rate towards the
+// target, or the untargeted error.
+func patchTransfers(ctx context.Context, cs []engine.Classifier, ds *engine.Dataset, res *patch.Result, o patch.Options) ([]patchTransfer, error) {
+	scale := (o.Transforms.ScaleMin + o.Transforms.ScaleMax) / 2
+	tf := o.Transforms
+	tf.ScaleMin, tf.ScaleMax = scale, scale
+	ev, err := patch.Evaluate(ctx, cs, ds, res.Patch, patch.EvalOptions{Target: res.Meta.Target, Scales: []float64{scale},
+		Transforms: tf, Seed: o.Seed + 1}, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []patchTransfer
+	for _, c := range ev.Curves {
+		pt := c.Points[0]
+		rate := pt.SuccessRate
+		if res.Meta.Target == "" {
+			rate = pt.Error
+		}
+		out = append(out, patchTransfer{Model: c.Model, Scale: jsonFloat(scale), SuccessRate: jsonFloat(rate)})
+	}
+	return out, nil
 }
 
 // patchError gives an error of patch.Train or patch.Evaluate its exit

@@ -21,7 +21,7 @@ func init() {
 	})
 }
 
-const transferUsage = "--models A,B,C... --method M --images DIR [attack options] [--batch B] [--limit N] [--json]"
+const transferUsage = "--models A,B,C... --method M --images DIR [attack options] [--defense NAME[:k=v,…]]... [--non-adaptive] [--batch B] [--limit N] [--json]"
 
 // transferTable is a cross-model matrix in the form of Szegedy et al.'s
 // Table 2: rows are the models the examples were crafted on (or a noise
@@ -66,6 +66,9 @@ func runTransfer(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	batch := fs.Int("batch", 32, "images per batch")
 	limit := fs.Int("limit", 0, "use at most N images, spread over the classes (0: all)")
+	var df defenseFlags
+	df.register(fs, true, "each model joins the matrix also defended by it, as a row (crafted adaptively, through the defense's gradient) and a column",
+		"craft on the bare models only: the defended ones are columns, not rows")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -73,8 +76,11 @@ func runTransfer(ctx context.Context, env *Env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if len(specs) < 2 {
-		return usagef("--models needs at least two models, comma-separated")
+	if len(specs) < 2 && !(len(specs) == 1 && df.given()) {
+		return usagef("--models needs at least two models, comma-separated (or one and a --defense)")
+	}
+	if err := df.check(); err != nil {
+		return err
 	}
 	if err := af.check(fs); err != nil {
 		return err
@@ -103,10 +109,20 @@ func runTransfer(ctx context.Context, env *Env, args []string) error {
 		}
 		models = append(models, m)
 	}
-	cs := make([]engine.Classifier, len(models))
-	var targets []int
+	bare := make([]engine.Classifier, len(models))
 	for i, m := range models {
-		cs[i] = m
+		bare[i] = m
+	}
+	cs, isBare, err := df.withDefended(bare)
+	if err != nil {
+		return err
+	}
+	var targets []int
+	var sources []int
+	for i, m := range cs {
+		if isBare[i] || !df.nonAdaptive {
+			sources = append(sources, i)
+		}
 		t, err := af.targetIndex(m)
 		if err != nil {
 			return err
@@ -117,7 +133,10 @@ func runTransfer(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tab, err := transferMatrix(ctx, env, set, func(int) attack.Attack { return atk }, targets, *batch)
+	if err := calibrateAll(ctx, env, cs, ds); err != nil {
+		return err
+	}
+	tab, err := transferMatrixFrom(ctx, env, set, func(int) attack.Attack { return atk }, sources, targets, *batch)
 	if err != nil {
 		return err
 	}
@@ -139,6 +158,12 @@ func runTransfer(ctx context.Context, env *Env, args []string) error {
 // transferMatrix crafts adversarial images on each model with
 // attackFor(source index) and formats eval's matrix.
 func transferMatrix(ctx context.Context, env *Env, models []eval.Model, attackFor func(int) attack.Attack, targets []int, batch int) (*transferTable, error) {
+	return transferMatrixFrom(ctx, env, models, attackFor, nil, targets, batch)
+}
+
+// transferMatrixFrom is transferMatrix crafting on the models of sources
+// alone (nil: all).
+func transferMatrixFrom(ctx context.Context, env *Env, models []eval.Model, attackFor func(int) attack.Attack, sources, targets []int, batch int) (*transferTable, error) {
 	var stop func()
 	progress := func(src int, p attack.Progress) {}
 	if env.Interactive {
@@ -155,7 +180,7 @@ func transferMatrix(ctx context.Context, env *Env, models []eval.Model, attackFo
 			print(p)
 		}
 	}
-	m, err := eval.Transfer(ctx, attackFor, models, targets, &eval.Options{Batch: batch, Progress: progress})
+	m, err := eval.TransferFrom(ctx, attackFor, models, sources, targets, &eval.Options{Batch: batch, Progress: progress})
 	if stop != nil {
 		stop()
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/advlab/advlab/engine"
+	"github.com/advlab/advlab/engine/eval"
 	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
 )
@@ -22,6 +23,7 @@ type Backend interface {
 	Attacker
 	PatchTrainer
 	PatchEvaluator
+	Defender
 	Exporter
 }
 
@@ -345,6 +347,39 @@ type PatchEvaluator interface {
 	// EvaluatePatch measures the success rate at each of req.Areas for each
 	// model. progress gets the completed fraction and must not block.
 	EvaluatePatch(ctx context.Context, req EvalRequest, progress func(float64)) ([]EvalCurve, error)
+}
+
+// DefendedModel is a model wrapped in a defense (engine/defense): the
+// workbench shows and runs it in place of its bare model.
+type DefendedModel interface {
+	Model
+	// Bare is the model the defense wraps.
+	Bare() Model
+	// Defense is the defense's spec, NAME[:k=v,…] as engine/defense.Parse reads it.
+	Defense() string
+}
+
+// DefenseTableRequest asks for the defenses table (eval.DefenseTable) of
+// Models, each as it is loaded, bare or defended.
+type DefenseTableRequest struct {
+	Models  []Model
+	Samples []Sample
+	// Limit keeps at most that many samples, spread over the classes (0: all).
+	Limit   int
+	Options eval.DefenseOptions
+}
+
+// Defender puts models in defenses and compares them.
+type Defender interface {
+	// DefendModel returns m (bare, or the bare model of a DefendedModel)
+	// wrapped in the defense spec; "" returns the bare model. A detector
+	// that needs calibrating is calibrated on samples.
+	DefendModel(ctx context.Context, m Model, spec string, samples []Sample) (Model, error)
+	// DefenseTable measures every model of req with eval.DefenseTable and
+	// returns its rows as they are. progress is called from the table's
+	// goroutine and must not block; a cancelled run returns the rows done
+	// with ctx.Err().
+	DefenseTable(ctx context.Context, req DefenseTableRequest, progress func(eval.DefenseProgress)) ([]eval.DefenseRow, error)
 }
 
 // PrintSettings say how a patch is exported.

@@ -34,6 +34,7 @@ type evalPanel struct {
 	fraction binding.Float
 	content  fyne.CanvasObject
 
+	defenses    *evalDefenses
 	plot        *plotView
 	table       *widget.Label
 	plotContent fyne.CanvasObject
@@ -77,7 +78,8 @@ func newEvalPanel(wb *Workbench) *evalPanel {
 		widget.NewFormItem("Rotation ± (°)", ep.maxAngle.Entry),
 		widget.NewFormItem("Seed", ep.seed.Entry),
 	)
-	ep.content = container.NewVScroll(container.NewVBox(form, ep.run, ep.progress, info))
+	ep.defenses = newEvalDefenses(wb)
+	ep.content = container.NewVScroll(container.NewVBox(form, ep.run, ep.progress, info, ep.defenses.content))
 
 	ep.plot = newPlotView("Success rate vs patch scale", fyne.NewSize(320, 240))
 	ep.plot.XLabel = "patch scale (% of the image's area)"
@@ -259,6 +261,7 @@ func (ep *evalPanel) SetCurves(curves []EvalCurve) {
 
 // stopIfRunning cancels a running evaluation.
 func (ep *evalPanel) stopIfRunning() {
+	ep.defenses.stopIfRunning()
 	if ep.cancel != nil {
 		ep.cancel()
 	}

@@ -14,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/advlab/advlab/engine/defense"
+	"github.com/advlab/advlab/engine/eval"
 	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/imgops"
 )
@@ -73,6 +75,65 @@ type fakeBackend struct {
 	loaded     []string
 	closed     []Model // every model closed, in order
 	predicts   int
+	// defenseGate, when set, holds DefenseTable before each row until a
+	// value arrives (or the context ends, which returns the rows done).
+	defenseGate chan struct{}
+	defends     []string // every spec DefendModel was asked for
+	tables      []DefenseTableRequest
+}
+
+// fakeDefended is a fake model in a defense; it predicts as its bare model.
+type fakeDefended struct {
+	*fakeModel
+	spec string
+}
+
+func (d *fakeDefended) Name() string    { return d.fakeModel.name + "+" + d.spec }
+func (d *fakeDefended) Bare() Model     { return d.fakeModel }
+func (d *fakeDefended) Defense() string { return d.spec }
+
+// DefendModel checks spec with the engine's registry, as the engine does.
+func (b *fakeBackend) DefendModel(ctx context.Context, m Model, spec string, samples []Sample) (Model, error) {
+	b.mu.Lock()
+	b.defends = append(b.defends, spec)
+	b.mu.Unlock()
+	if d, ok := m.(*fakeDefended); ok {
+		m = d.fakeModel
+	}
+	if spec == "" {
+		return m, nil
+	}
+	s, err := defense.Parse(spec)
+	if err != nil {
+		return nil, err
+	}
+	return &fakeDefended{fakeModel: m.(*fakeModel), spec: s.String()}, nil
+}
+
+// DefenseTable gives each model a row: clean accuracy 1, robust accuracy
+// 0.5 when defended and 0 bare, patch successes 0.25 and 0.75.
+func (b *fakeBackend) DefenseTable(ctx context.Context, req DefenseTableRequest, progress func(eval.DefenseProgress)) ([]eval.DefenseRow, error) {
+	b.mu.Lock()
+	b.tables = append(b.tables, req)
+	gate := b.defenseGate
+	b.mu.Unlock()
+	var rows []eval.DefenseRow
+	for i, m := range req.Models {
+		progress(eval.DefenseProgress{Row: i, Rows: len(req.Models), Model: m.Name(), Stage: "autoattack", Fraction: float64(i) / float64(len(req.Models))})
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return rows, ctx.Err()
+			}
+		}
+		row := eval.DefenseRow{Model: m.Name(), CleanAccuracy: 1, PatchSuccess: 0.25, UntargetedPatchSuccess: 0.75, CertifiedAccuracy: math.NaN()}
+		if d, ok := m.(DefendedModel); ok {
+			row.Defense, row.RobustAccuracy = d.Defense(), 0.5
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
 }
 
 type fakeExport struct {

@@ -23,6 +23,7 @@ type modelsPanel struct {
 	labels  *widget.List
 	tabs    *container.AppTabs
 	labelsT *container.TabItem
+	defense *defenseSelector
 	content fyne.CanvasObject
 }
 
@@ -48,7 +49,8 @@ func newModelsPanel(wb *Workbench) *modelsPanel {
 			}
 		})
 	header := widget.NewLabelWithStyle("Models", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	top := container.NewBorder(header, nil, nil, nil, mp.list)
+	mp.defense = newDefenseSelector(wb)
+	top := container.NewBorder(header, mp.defense.content, nil, nil, mp.list)
 	// Details and labels share the bottom as tabs, each scrolling on its
 	// own: a long architecture line or a thousand ImageNet labels then
 	// cannot squeeze the list of models.
@@ -115,6 +117,7 @@ func (mp *modelsPanel) selectedLabels() []string {
 func (mp *modelsPanel) Refresh() {
 	mp.list.Refresh()
 	m := mp.wb.selectedModel()
+	mp.defense.show(m)
 	if m == nil {
 		mp.list.UnselectAll()
 		mp.details.SetText("No model loaded.\nOpen an .onnx classifier with File › Open model (Ctrl+O) or drop one on the window.")

@@ -72,6 +72,8 @@ type sessionEval struct {
 type sessionModel struct {
 	Demo bool   `json:"demo,omitempty"`
 	Path string `json:"path,omitempty"`
+	// Defense is the model's defense, NAME[:k=v,…] ("" bare).
+	Defense string `json:"defense,omitempty"`
 }
 
 // sessionImages is the image set: the demo samples, or a folder or file.
@@ -153,7 +155,8 @@ func (wb *Workbench) sessionFields() []sessionField {
 		key string
 		f   *numField
 	}{{"eval.areaMin", ep.areaMin}, {"eval.areaMax", ep.areaMax}, {"eval.points", ep.points}, {"eval.placements", ep.placements},
-		{"eval.maxAngle", ep.maxAngle}, {"eval.seed", ep.seed}} {
+		{"eval.maxAngle", ep.maxAngle}, {"eval.seed", ep.seed},
+		{"defenses.eps", ep.defenses.eps}, {"defenses.patchSteps", ep.defenses.patchSteps}, {"defenses.limit", ep.defenses.limit}} {
 		num(f.key, f.f)
 	}
 	return fs
@@ -185,11 +188,14 @@ func (wb *Workbench) snapshotSession(path string) sessionFile {
 	dir := filepath.Dir(path)
 	s := sessionFile{Version: sessionVersion, Selected: wb.selected, Current: wb.current, Placement: wb.view.Placement(), Params: map[string]string{}}
 	for _, m := range wb.models {
+		sm := sessionModel{Demo: true}
 		if p := m.Details().Path; p != "" {
-			s.Models = append(s.Models, sessionModel{Path: sessionPath(dir, p)})
-		} else {
-			s.Models = append(s.Models, sessionModel{Demo: true})
+			sm = sessionModel{Path: sessionPath(dir, p)}
 		}
+		if d, ok := m.(DefendedModel); ok {
+			sm.Defense = d.Defense()
+		}
+		s.Models = append(s.Models, sm)
 	}
 	s.Images = sessionImages{Demo: wb.imagesPath == "", Path: sessionPath(dir, wb.imagesPath)}
 	if wb.patch != nil {
@@ -370,6 +376,7 @@ func (wb *Workbench) loadSession(path string, then func(read bool)) {
 		ctx := context.Background()
 		var missing []error
 		var models []Model
+		var defenses []string // of models, to apply once the images (a detector's calibration set) are in
 		selected := -1
 		for i, sm := range s.Models {
 			var m Model
@@ -387,6 +394,7 @@ func (wb *Workbench) loadSession(path string, then func(read bool)) {
 				selected = len(models)
 			}
 			models = append(models, m)
+			defenses = append(defenses, sm.Defense)
 		}
 		var set *ImageSet
 		var thumbs []image.Image
@@ -402,6 +410,7 @@ func (wb *Workbench) loadSession(path string, then func(read bool)) {
 		} else {
 			thumbs = makeThumbs(set)
 		}
+		missing = append(missing, wb.defendAll(ctx, models, defenses, set)...)
 		var p *imgops.Patch
 		if s.Patch != nil {
 			if p, err = s.Patch.decode(); err != nil {

@@ -32,14 +32,30 @@ func (m *Matrix) Error(i, j int) (crafted, rounded float64) {
 // set on every model. A cancelled run returns the rows finished with
 // ctx.Err().
 func Transfer(ctx context.Context, attackFor func(src int) attack.Attack, models []Model, targets []int, opts *Options) (*Matrix, error) {
+	return TransferFrom(ctx, attackFor, models, nil, targets, opts)
+}
+
+// TransferFrom is Transfer crafting only on the models sources lists (nil:
+// every model), each set still evaluated on every model: a non-adaptive
+// attacker crafts on the bare models alone and the defended ones only
+// receive.
+func TransferFrom(ctx context.Context, attackFor func(src int) attack.Attack, models []Model, sources []int, targets []int, opts *Options) (*Matrix, error) {
 	if len(models) == 0 {
 		return nil, fmt.Errorf("transfer: no models")
 	}
 	if targets != nil && len(targets) != len(models) {
 		return nil, fmt.Errorf("transfer: %d targets for %d models", len(targets), len(models))
 	}
+	if sources == nil {
+		for i := range models {
+			sources = append(sources, i)
+		}
+	}
 	m := &Matrix{}
-	for i := range models {
+	for _, i := range sources {
+		if i < 0 || i >= len(models) {
+			return nil, fmt.Errorf("transfer: source %d of %d models", i, len(models))
+		}
 		a, target := attackFor(i), -1
 		if targets != nil {
 			target = targets[i]

@@ -42,7 +42,7 @@ func imagesOf(x []float32, n int, s engine.ImageShape) ([]image.Image, error) {
 // evaluates clean, adversarial and 8-bit adversarial images on every model
 // with engine/eval.
 func (b Backend) RunAttack(ctx context.Context, req gui.AttackRequest, progress func(gui.AttackProgress)) (*gui.AttackResult, error) {
-	src, err := asEngine(req.Source)
+	src, err := classifierOf(req.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (b Backend) RunAttack(ctx context.Context, req gui.AttackRequest, progress 
 			progress(gui.AttackProgress{Fraction: p.Fraction, Text: text})
 		}
 	}
-	shape := src.m.InputShape()
+	shape := src.InputShape()
 	var rep *eval.Report
 	var runErr error
 	if req.Method == gui.MethodPatch {
@@ -127,7 +127,7 @@ func (b Backend) RunAttack(ctx context.Context, req gui.AttackRequest, progress 
 func evalModels(ms []gui.Model, samples []gui.Sample) ([]eval.Model, error) {
 	out := make([]eval.Model, len(ms))
 	for j, m := range ms {
-		em, err := asEngine(m)
+		c, err := classifierOf(m)
 		if err != nil {
 			return nil, err
 		}
@@ -135,12 +135,12 @@ func evalModels(ms []gui.Model, samples []gui.Sample) ([]eval.Model, error) {
 		for i, sm := range samples {
 			labels[i] = -1
 			if sm.Class != "" {
-				if k, err := engine.ClassIndex(em.m.Labels(), sm.Class); err == nil {
+				if k, err := engine.ClassIndex(c.Labels(), sm.Class); err == nil {
 					labels[i] = k
 				}
 			}
 		}
-		out[j] = eval.Model{Classifier: locked{em}, Images: tensorOf(samples, em.m.InputShape()), Labels: labels}
+		out[j] = eval.Model{Classifier: c, Images: tensorOf(samples, c.InputShape()), Labels: labels}
 	}
 	return out, nil
 }

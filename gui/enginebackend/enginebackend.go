@@ -83,7 +83,11 @@ func (l locked) Gradient(ctx context.Context, loss engine.LossKind, images []flo
 	return l.em.m.Gradient(ctx, loss, images, targets)
 }
 
+// asEngine is the engine model behind m, bare or defended.
 func asEngine(m gui.Model) (*engineModel, error) {
+	if dm, ok := m.(*defendedModel); ok {
+		return dm.em, nil
+	}
 	em, ok := m.(*engineModel)
 	if !ok {
 		return nil, fmt.Errorf("model %q was not loaded by the engine", m.Name())
@@ -135,15 +139,16 @@ func (Backend) CloseModel(m gui.Model) {
 	}
 }
 
-// Predict resizes img to the model's input and returns its softmax.
+// Predict resizes img to the model's input and returns its softmax (through
+// the model's defense, if any).
 func (Backend) Predict(ctx context.Context, m gui.Model, img image.Image) (gui.Prediction, error) {
-	em, err := asEngine(m)
+	c, err := classifierOf(m)
 	if err != nil {
 		return gui.Prediction{}, err
 	}
-	s := em.m.InputShape()
+	s := c.InputShape()
 	x, _ := imgops.ImageToTensor(img, s.Channels, s.Height, s.Width)
-	z, err := locked{em}.Logits(ctx, x, 1)
+	z, err := c.Logits(ctx, x, 1)
 	if err != nil {
 		return gui.Prediction{}, err
 	}

@@ -30,15 +30,16 @@ func datasetOf(samples []gui.Sample) *engine.Dataset {
 	return ds
 }
 
-// classifiers returns the models as engine classifiers, each behind its lock.
+// classifiers returns the models as engine classifiers, each behind its
+// lock and in its defense, if any.
 func classifiers(ms []gui.Model) ([]engine.Classifier, error) {
 	out := make([]engine.Classifier, len(ms))
 	for i, m := range ms {
-		em, err := asEngine(m)
+		c, err := classifierOf(m)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = locked{em}
+		out[i] = c
 	}
 	return out, nil
 }
