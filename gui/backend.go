@@ -22,6 +22,7 @@ type Backend interface {
 	Attacker
 	PatchTrainer
 	PatchEvaluator
+	PatchSweeper
 	Exporter
 }
 

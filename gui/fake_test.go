@@ -68,10 +68,14 @@ type fakeBackend struct {
 	trainReqs  []TrainRequest
 	attacks    []AttackRequest
 	evals      []EvalRequest
-	exports    []fakeExport
-	saved      []string
-	loaded     []string
-	predicts   int
+	sweeps     []SweepRequest
+	// sweepGate, when set, holds SweepPatch before each value until a
+	// value arrives (or the context ends).
+	sweepGate chan struct{}
+	exports   []fakeExport
+	saved     []string
+	loaded    []string
+	predicts  int
 }
 
 type fakeExport struct {
@@ -240,6 +244,36 @@ func (b *fakeBackend) EvaluatePatch(ctx context.Context, req EvalRequest, progre
 		progress(float64(i+1) / float64(len(req.Models)))
 	}
 	return out, nil
+}
+
+// SweepPatch reports, for model i, success 1 − |v|/(100·(i+1)) at value v
+// and a control of a tenth of that, one point per value.
+func (b *fakeBackend) SweepPatch(ctx context.Context, req SweepRequest, progress func(float64)) (*patch.EvalReport, error) {
+	b.mu.Lock()
+	b.sweeps = append(b.sweeps, req)
+	b.mu.Unlock()
+	rep := &patch.EvalReport{Target: req.Target, ScaleMode: "area", Images: len(req.Samples), Placements: req.Placements,
+		Control: "noise", Sweep: req.Sweep.Kind}
+	for i, m := range req.Models {
+		c := patch.EvalCurve{Model: m.Name(), Target: req.Target}
+		for k, v := range req.Sweep.Values {
+			if b.sweepGate != nil {
+				select {
+				case <-b.sweepGate:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			s := 1 - math.Abs(v)/(100*float64(i+1))
+			val := v
+			c.Points = append(c.Points, patch.EvalPoint{Scale: req.Area, AreaFraction: req.Area, SuccessRate: s, ControlSuccessRate: s / 10,
+				Error: s, ControlError: s / 10, Trials: len(req.Samples) * req.Placements, Placements: len(req.Samples) * req.Placements,
+				Value: &val, DistractorSuccessRate: math.NaN(), DistractorNamed: math.NaN(), ControlDistractorNamed: math.NaN()})
+			progress(float64(i*len(req.Sweep.Values)+k+1) / float64(len(req.Models)*len(req.Sweep.Values)))
+		}
+		rep.Curves = append(rep.Curves, c)
+	}
+	return rep, nil
 }
 
 func (b *fakeBackend) LoadPatch(path string) (*imgops.Patch, imgops.PatchMeta, error) {

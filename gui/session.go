@@ -156,7 +156,7 @@ func (wb *Workbench) sessionFields() []sessionField {
 		{"eval.maxAngle", ep.maxAngle}, {"eval.seed", ep.seed}} {
 		num(f.key, f.f)
 	}
-	return fs
+	return append(fs, ep.sweeps.sessionFields()...)
 }
 
 // sessionPath stores p relative to dir when it lies inside it.
