@@ -23,6 +23,7 @@ type Backend interface {
 	PatchTrainer
 	PatchEvaluator
 	PatchSweeper
+	Explainer
 	Exporter
 }
 

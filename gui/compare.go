@@ -307,6 +307,7 @@ func (cv *compareView) showItem() {
 	it := cv.res.Items[cv.item]
 	cv.clean.SetImage(it.Clean)
 	cv.adv.SetImage(it.Adversarial)
+	cv.refreshOverlay()
 	cv.pert.SetImage(heatMap(it.Clean, it.Adversarial, amp))
 	cv.cleanCap.SetText(cleanCaption(cv.res, it, cv.sampleOf(it)))
 	cv.advCap.SetText(advCaption(cv.res, it))

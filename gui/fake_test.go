@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/advlab/advlab/engine/patch"
+	"github.com/advlab/advlab/engine/saliency"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -72,6 +73,10 @@ type fakeBackend struct {
 	// sweepGate, when set, holds SweepPatch before each value until a
 	// value arrives (or the context ends).
 	sweepGate chan struct{}
+	// explains are the saliency requests; explainGate, when set, holds
+	// Explain until a value arrives.
+	explains    []SaliencyRequest
+	explainGate chan struct{}
 	exports   []fakeExport
 	saved     []string
 	loaded    []string
@@ -274,6 +279,30 @@ func (b *fakeBackend) SweepPatch(ctx context.Context, req SweepRequest, progress
 		rep.Curves = append(rep.Curves, c)
 	}
 	return rep, nil
+}
+
+// Explain returns each pixel's brightness (the mean of its channels) as
+// the map, and, with a patch, a share of mass 0.5 over the placement's area.
+func (b *fakeBackend) Explain(ctx context.Context, req SaliencyRequest) (*SaliencyResult, error) {
+	b.mu.Lock()
+	b.explains = append(b.explains, req)
+	gate := b.explainGate
+	b.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	bd := req.Image.Bounds()
+	res := &SaliencyResult{Method: req.Method, Class: 0, Width: bd.Dx(), Height: bd.Dy(), Map: make([]float32, bd.Dx()*bd.Dy())}
+	for y := 0; y < bd.Dy(); y++ {
+		for x := 0; x < bd.Dx(); x++ {
+			r, g, bl, _ := req.Image.At(bd.Min.X+x, bd.Min.Y+y).RGBA()
+			res.Map[y*bd.Dx()+x] = float32(r+g+bl) / (3 * 65535)
+		}
+	}
+	if req.Patch != nil {
+		res.Share = &saliency.Share{Mass: 0.5, Area: req.Placement.Area}
+	}
+	return res, nil
 }
 
 func (b *fakeBackend) LoadPatch(path string) (*imgops.Patch, imgops.PatchMeta, error) {
