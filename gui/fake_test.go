@@ -77,10 +77,10 @@ type fakeBackend struct {
 	// Explain until a value arrives.
 	explains    []SaliencyRequest
 	explainGate chan struct{}
-	exports   []fakeExport
-	saved     []string
-	loaded    []string
-	predicts  int
+	exports     []fakeExport
+	saved       []string
+	loaded      []string
+	predicts    int
 }
 
 type fakeExport struct {
