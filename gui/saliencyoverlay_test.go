@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 
 	"github.com/advlab/advlab/engine/saliency"
 	"github.com/advlab/advlab/imgops"
@@ -127,5 +128,59 @@ func TestSaliencyMethodSelected(t *testing.T) {
 			wb.overlay.check.SetChecked(false)
 			wb.tasks.Wait()
 		})
+	}
+}
+
+// TestSaliencyOverlayInComparison: with the overlay on, the comparison's
+// adversarial image is the source model's map blended over it, explained
+// from the adversarial image itself; off, the adversarial image as it is.
+func TestSaliencyOverlayInComparison(t *testing.T) {
+	be := newFakeBackend()
+	wb, _ := newTestWorkbench(t, be)
+	wb.rightTabs.Select(wb.attackTab)
+	wb.attackPanel.method.SetSelected(methodName(MethodPGD))
+	wb.attackPanel.scope.SetSelected(scopeAll)
+	test.Tap(wb.attackPanel.run)
+	wb.tasks.Wait()
+	cv := wb.compare
+	it := cv.res.Items[cv.item]
+	if cv.adv.Image() != it.Adversarial {
+		t.Fatal("the comparison does not show the adversarial image")
+	}
+	wb.overlay.check.SetChecked(true)
+	wb.tasks.Wait()
+	be.mu.Lock()
+	var fromAdv bool
+	for _, r := range be.explains {
+		fromAdv = fromAdv || (r.Image == it.Adversarial && r.Model == cv.res.Models[cv.res.Source] && r.Patch == nil)
+	}
+	be.mu.Unlock()
+	if !fromAdv {
+		t.Fatal("no map of the adversarial image was asked for")
+	}
+	shown := cv.adv.Image()
+	if shown == it.Adversarial {
+		t.Fatal("the overlay is not drawn in the comparison")
+	}
+	// The fake's map is the brightness: the brightest pixel blends 0.7
+	// towards yellow, a black one stays as it is.
+	b := it.Adversarial.Bounds()
+	var bx, by int
+	best := -1.0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := it.Adversarial.At(x, y).RGBA()
+			if v := float64(r+g+bl) / 3; v > best {
+				best, bx, by = v, x, y
+			}
+		}
+	}
+	if c := color.NRGBAModel.Convert(shown.At(bx-b.Min.X, by-b.Min.Y)).(color.NRGBA); c.R < 250 || c.G < 250 || c.B > 80 {
+		t.Errorf("the brightest pixel is drawn %v; want about (255, 255, ≤77)", c)
+	}
+	wb.overlay.check.SetChecked(false)
+	wb.tasks.Wait()
+	if cv.adv.Image() != it.Adversarial {
+		t.Error("turning the overlay off did not bring back the adversarial image")
 	}
 }
