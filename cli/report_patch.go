@@ -142,7 +142,7 @@ func (r *reportRun) attention() error {
 		return err
 	}
 	r.printf("![Attribution mass inside the patch and inside the noise control against the area they cover](%s)\n\n", r.rel(png))
-	r.printf("| method | side | area share | mass in the patch | mass in the noise control | success | trials |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+	r.printf("| method | side | area share | mass in the patch | mass in the noise control | success | placements |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, rep := range reps {
 		for _, pt := range rep.Curves[0].Points {
 			r.printf("| %s | %g | %s | %s | %s | %s | %d |\n", rep.Attention, pt.Scale, pct(pt.Attention.Area),

@@ -61,7 +61,7 @@ func (r *reportRun) defenses() error {
 	r.printf("## Defenses\n\n")
 	args := []string{"defenses", "--model", r.models[0], "--limit", strconv.Itoa(r.n.defensesLimit), "--area", "0.05",
 		"--steps", strconv.Itoa(r.n.defensesSteps), "--queries", strconv.Itoa(r.n.defensesQueries),
-		"--patch-steps", strconv.Itoa(r.n.defensesPatch), "--seed", r.seedArg()}
+		"--patch-steps", strconv.Itoa(r.n.defensesPatch), "--placements", strconv.Itoa(r.n.placements), "--seed", r.seedArg()}
 	for _, d := range r.n.defenses {
 		args = append(args, "--defense", d)
 	}
@@ -75,7 +75,8 @@ func (r *reportRun) defenses() error {
 	}
 	r.printf("%d demo images; robust accuracy under adaptive AutoAttack L∞ %.4g; a patch of %.3g of the area targeting %q,\n",
 		rep.Images, float64(rep.Eps), float64(rep.Area), rep.Target)
-	r.printf("trained against each model and measured on it; PatchCleanser's certified accuracy where it applies.\n\n")
+	r.printf("trained against each model and measured on it (%d placements per image not of the target); PatchCleanser's certified\n", r.n.placements)
+	r.printf("accuracy where it applies.\n\n")
 	r.printf("| %s |\n|%s\n", strings.Join(defensesColumns, " | "), strings.Repeat(" --- |", len(defensesColumns)))
 	for _, row := range rep.Rows {
 		r.printf("| %s |\n", strings.Join(row.cells(pct), " | "))
