@@ -88,7 +88,7 @@ type reportRun struct {
 
 func runReport(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "report", reportUsage)
-	dir := fs.String("o", "", "write report.md and its figures into DIR (created if missing)")
+	dir := fs.String("o", "", "write report.md and its figures into DIR (created if missing; DIR/split, the image split, is replaced)")
 	zoo := fs.String("zoo", "zoo", "the zoo: ZOO/signs (resnet, mobilenet, vgg and samples) and ZOO/digits (Szegedy's networks)")
 	seed := fs.Uint64("seed", 1, "seed of every run: the same seed gives the same figures")
 	quick := fs.Bool("quick", false, "tiny counts, for a test: the figures are drawn but measure little")
