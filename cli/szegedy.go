@@ -48,6 +48,26 @@ type szegedyRun struct {
 }
 
 func runSzegedy(ctx context.Context, env *Env, args []string) error {
+	r, out, err := measureSzegedy(ctx, env, args)
+	if err != nil {
+		return err
+	}
+	var doc bytes.Buffer
+	r.render(&doc)
+	if out == "" || out == "-" {
+		_, err := env.Stdout.Write(doc.Bytes())
+		return err
+	}
+	if err := fsutil.WriteBytesAtomic(out, doc.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (%d images, %s)\n", out, r.imagesPerNet, r.elapsed.Round(time.Second))
+	return nil
+}
+
+// measureSzegedy parses szegedy's arguments and runs its measurements; it
+// returns them with the -o file, for runSzegedy and report to render.
+func measureSzegedy(ctx context.Context, env *Env, args []string) (*szegedyRun, string, error) {
 	fs := newFlagSet(env, "szegedy", szegedyUsage)
 	zoo := fs.String("zoo", "zoo/digits", "folder of the MNIST networks (<name>.onnx with sidecars)")
 	images := fs.String("images", "", "image folder (default ZOO/samples)")
@@ -59,19 +79,19 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 	out := fs.String("o", "", "write the Markdown report to FILE (default or -: stdout)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
+		return nil, "", usagef("unexpected argument %q", pos[0])
 	}
 	if *batch <= 0 {
-		return usagef("--batch %d must be positive", *batch)
+		return nil, "", usagef("--batch %d must be positive", *batch)
 	}
 	opts := attack.DefaultLBFGSOptions()
 	opts.MaxIterations, opts.SearchSteps, opts.Seed, opts.Untargeted = *steps, *search, *seed, attack.RandomWrongLabel
 	lbfgs, err := attack.NewLBFGS(&opts)
 	if err != nil {
-		return usagef("%v", err)
+		return nil, "", usagef("%v", err)
 	}
 	var files, missing []string
 	for _, n := range szegedyNets {
@@ -88,7 +108,7 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 		ins = append(ins, fsutil.Path{Flag: "the network", Path: filepath.Join(*zoo, f+".onnx")})
 	}
 	if err := checkOutputs(fsutil.Outputs{Inputs: ins, Files: []fsutil.Path{{Flag: "-o", Path: *out}}, Stdout: true}); err != nil {
-		return err
+		return nil, "", err
 	}
 	for _, f := range files {
 		if _, err := os.Stat(filepath.Join(*zoo, f+".onnx")); err != nil {
@@ -96,11 +116,11 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("the zoo at %s lacks %s; build it with tools/zoo (see README; --only table3 builds Table 3's networks) or point --zoo at it", *zoo, strings.Join(missing, ", "))
+		return nil, "", fmt.Errorf("the zoo at %s lacks %s; build it with tools/zoo (see README; --only table3 builds Table 3's networks) or point --zoo at it", *zoo, strings.Join(missing, ", "))
 	}
 	ds, err := loadImageSet(ctx, env, imageSetFlags{dir: *images}, *limit)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	r := &szegedyRun{zoo: *zoo, images: *images, limit: *limit, seed: *seed, opts: opts, args: strings.Join(args, " ")}
 	var models []attackModel
@@ -113,7 +133,7 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 	for i, f := range files {
 		m, err := openAttackModel(filepath.Join(*zoo, f+".onnx"))
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		models = append(models, m)
 		cs = append(cs, m)
@@ -124,34 +144,24 @@ func runSzegedy(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	if r.models, err = prepareModels(env, cs[:len(szegedyNets)], ds); err != nil {
-		return err
+		return nil, "", err
 	}
 	if r.t3models, err = prepareModels(env, cs[len(szegedyNets):], ds); err != nil {
-		return err
+		return nil, "", err
 	}
 	start := time.Now()
 	if r.tab, err = transferMatrix(ctx, env, r.models, func(int) attack.Attack { return lbfgs }, nil, *batch); err != nil {
-		return err
+		return nil, "", err
 	}
 	if err := r.addNoiseRows(ctx, *batch); err != nil {
-		return err
+		return nil, "", err
 	}
 	if r.t3tab, err = transferMatrix(ctx, env, r.t3models, func(int) attack.Attack { return lbfgs }, nil, *batch); err != nil {
-		return err
+		return nil, "", err
 	}
 	r.elapsed = time.Since(start)
 	r.imagesPerNet = ds.Len()
-	var doc bytes.Buffer
-	r.render(&doc)
-	if *out == "" || *out == "-" {
-		_, err := env.Stdout.Write(doc.Bytes())
-		return err
-	}
-	if err := fsutil.WriteBytesAtomic(*out, doc.Bytes()); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "wrote %s (%d images, %s)\n", *out, r.imagesPerNet, r.elapsed.Round(time.Second))
-	return nil
+	return r, *out, nil
 }
 
 // addNoiseRows evaluates every network on the clean images plus Gaussian

@@ -24,6 +24,8 @@ type Backend interface {
 	PatchTrainer
 	PatchEvaluator
 	Defender
+	PatchSweeper
+	Explainer
 	Exporter
 }
 

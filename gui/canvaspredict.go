@@ -14,6 +14,7 @@ func (wb *Workbench) schedulePredict() {
 		return // nothing to classify with (as while the window is built)
 	}
 	wb.predictThrottle.Do(wb.predictNow)
+	wb.overlay.schedule()
 }
 
 // predictNow classifies the canvas's composite with every model off the UI

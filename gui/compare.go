@@ -312,6 +312,7 @@ func (cv *compareView) showItem() {
 	cv.setViewport(cv.vp) // kept on these images
 	cv.clean.SetImage(it.Clean)
 	cv.adv.SetImage(it.Adversarial)
+	cv.refreshOverlay()
 	cv.pert.SetImage(heatMap(it.Clean, it.Adversarial, amp))
 	cv.cleanCap.SetText(cleanCaption(cv.res, it, cv.sampleOf(it)))
 	cv.advCap.SetText(advCaption(cv.res, it))

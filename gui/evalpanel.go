@@ -38,6 +38,7 @@ type evalPanel struct {
 	plot        *plotView
 	table       *widget.Label
 	plotContent fyne.CanvasObject
+	sweeps      *evalSweeps
 
 	running bool
 	cancel  context.CancelFunc
@@ -79,7 +80,8 @@ func newEvalPanel(wb *Workbench) *evalPanel {
 		widget.NewFormItem("Seed", ep.seed.Entry),
 	)
 	ep.defenses = newEvalDefenses(wb)
-	ep.content = container.NewVScroll(container.NewVBox(form, ep.run, ep.progress, info, ep.defenses.content))
+	ep.sweeps = newEvalSweeps(wb)
+	ep.content = container.NewVScroll(container.NewVBox(form, ep.run, ep.progress, info, ep.sweeps.controls, ep.defenses.content))
 
 	ep.plot = newPlotView("Success rate vs patch scale", fyne.NewSize(320, 240))
 	ep.plot.XLabel = "patch scale (% of the image's area)"
@@ -92,7 +94,7 @@ func newEvalPanel(wb *Workbench) *evalPanel {
 	saveCSV := widget.NewButtonWithIcon("Save CSV…", theme.DocumentSaveIcon(), wb.saveEvalCSVDialog)
 	savePNG := widget.NewButtonWithIcon("Save PNG…", theme.FileImageIcon(), wb.saveEvalPNGDialog)
 	bar := container.NewHBox(layout.NewSpacer(), saveCSV, savePNG)
-	ep.plotContent = container.NewBorder(bar, ep.table, nil, nil, ep.plot)
+	ep.plotContent = container.NewVSplit(container.NewBorder(bar, ep.table, nil, nil, ep.plot), ep.sweeps.view)
 	return ep
 }
 
@@ -265,4 +267,5 @@ func (ep *evalPanel) stopIfRunning() {
 	if ep.cancel != nil {
 		ep.cancel()
 	}
+	ep.sweeps.stopIfRunning()
 }

@@ -5,6 +5,7 @@ import (
 	"image"
 	"io"
 	"math"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -47,24 +48,29 @@ func (ep *evalPanel) report() (*patch.EvalReport, error) {
 }
 
 // renderPlot draws the evaluation's plot and table into an image for
-// export, laid out at a fixed size by Fyne's software renderer, so that the
-// PNG does not depend on the window's size.
+// export.
 func (ep *evalPanel) renderPlot() (image.Image, error) {
 	if len(ep.curves) == 0 {
 		return nil, errNoEvaluation
 	}
-	src := ep.plot
+	return renderPlotImage(ep.plot, ep.table.Text), nil
+}
+
+// renderPlotImage draws a copy of plot src above text, laid out at a fixed
+// size by Fyne's software renderer, so that the PNG does not depend on the
+// window's size.
+func renderPlotImage(src *plotView, text string) image.Image {
 	p := newPlotView(src.Title, fyne.NewSize(900, 560))
 	p.XLabel, p.XMin, p.XMax, p.YMin, p.YMax = src.XLabel, src.XMin, src.XMax, src.YMin, src.YMax
 	p.XFormat, p.YFormat, p.Series, p.markers = src.XFormat, src.YFormat, src.Series, src.markers
-	table := widget.NewLabel(ep.table.Text)
+	table := widget.NewLabel(text)
 	table.Wrapping = fyne.TextWrapWord
 	obj := container.NewPadded(container.NewBorder(nil, table, nil, nil, p))
 	c := software.NewCanvas()
 	c.SetPadded(false)
 	c.SetContent(obj)
 	c.Resize(obj.MinSize().Max(fyne.NewSize(960, 0)))
-	return c.Capture(), nil
+	return c.Capture()
 }
 
 // saveEvalCSVDialog asks where to save the evaluation as CSV.
@@ -74,17 +80,23 @@ func (wb *Workbench) saveEvalCSVDialog() {
 		wb.showError("Saving the evaluation", err)
 		return
 	}
-	wb.files.SaveFile("Save the evaluation as CSV", "evaluation.csv", func(path string) {
-		end := wb.begin("Saving the evaluation…")
+	wb.saveCSVDialog("Saving the evaluation", "evaluation.csv", rep.WriteCSV)
+}
+
+// saveCSVDialog asks where to save a CSV named name by default and writes
+// it off the UI goroutine; what names the job in the status and errors.
+func (wb *Workbench) saveCSVDialog(what, name string, write func(io.Writer) error) {
+	wb.files.SaveFile("Save "+strings.TrimPrefix(what, "Saving ")+" as CSV", name, func(path string) {
+		end := wb.begin(what + "…")
 		wb.tasks.Go(func() {
-			err := fsutil.WriteFileAtomic(path, func(w io.Writer) error { return rep.WriteCSV(w) })
+			err := fsutil.WriteFileAtomic(path, write)
 			wb.tasks.ui(func() {
 				end()
 				if err != nil {
-					wb.showError("Saving the evaluation", err)
+					wb.showError(what, err)
 					return
 				}
-				wb.setStatus("Saved the evaluation to " + path)
+				wb.setStatus(strings.Replace(what, "Saving", "Saved", 1) + " to " + path)
 			})
 		})
 	})

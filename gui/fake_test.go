@@ -17,6 +17,7 @@ import (
 	"github.com/advlab/advlab/engine/defense"
 	"github.com/advlab/advlab/engine/eval"
 	"github.com/advlab/advlab/engine/patch"
+	"github.com/advlab/advlab/engine/saliency"
 	"github.com/advlab/advlab/imgops"
 )
 
@@ -80,6 +81,14 @@ type fakeBackend struct {
 	defenseGate chan struct{}
 	defends     []string // every spec DefendModel was asked for
 	tables      []DefenseTableRequest
+	sweeps      []SweepRequest
+	// sweepGate, when set, holds SweepPatch before each value until a
+	// value arrives (or the context ends).
+	sweepGate chan struct{}
+	// explains are the saliency requests; explainGate, when set, holds
+	// Explain until a value arrives.
+	explains    []SaliencyRequest
+	explainGate chan struct{}
 }
 
 // fakeDefended is a fake model in a defense; it predicts as its bare model.
@@ -306,6 +315,60 @@ func (b *fakeBackend) EvaluatePatch(ctx context.Context, req EvalRequest, progre
 		progress(float64(i+1) / float64(len(req.Models)))
 	}
 	return out, nil
+}
+
+// SweepPatch reports, for model i, success 1 − |v|/(100·(i+1)) at value v
+// and a control of a tenth of that, one point per value.
+func (b *fakeBackend) SweepPatch(ctx context.Context, req SweepRequest, progress func(float64)) (*patch.EvalReport, error) {
+	b.mu.Lock()
+	b.sweeps = append(b.sweeps, req)
+	b.mu.Unlock()
+	rep := &patch.EvalReport{Target: req.Target, ScaleMode: "area", Images: len(req.Samples), Placements: req.Placements,
+		Control: "noise", Sweep: req.Sweep.Kind}
+	for i, m := range req.Models {
+		c := patch.EvalCurve{Model: m.Name(), Target: req.Target}
+		for k, v := range req.Sweep.Values {
+			if b.sweepGate != nil {
+				select {
+				case <-b.sweepGate:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			s := 1 - math.Abs(v)/(100*float64(i+1))
+			val := v
+			c.Points = append(c.Points, patch.EvalPoint{Scale: req.Area, AreaFraction: req.Area, SuccessRate: s, ControlSuccessRate: s / 10,
+				Error: s, ControlError: s / 10, Trials: len(req.Samples) * req.Placements, Placements: len(req.Samples) * req.Placements,
+				Value: &val, DistractorSuccessRate: math.NaN(), DistractorNamed: math.NaN(), ControlDistractorNamed: math.NaN()})
+			progress(float64(i*len(req.Sweep.Values)+k+1) / float64(len(req.Models)*len(req.Sweep.Values)))
+		}
+		rep.Curves = append(rep.Curves, c)
+	}
+	return rep, nil
+}
+
+// Explain returns each pixel's brightness (the mean of its channels) as
+// the map, and, with a patch, a share of mass 0.5 over the placement's area.
+func (b *fakeBackend) Explain(ctx context.Context, req SaliencyRequest) (*SaliencyResult, error) {
+	b.mu.Lock()
+	b.explains = append(b.explains, req)
+	gate := b.explainGate
+	b.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	bd := req.Image.Bounds()
+	res := &SaliencyResult{Method: req.Method, Class: 0, Width: bd.Dx(), Height: bd.Dy(), Map: make([]float32, bd.Dx()*bd.Dy())}
+	for y := 0; y < bd.Dy(); y++ {
+		for x := 0; x < bd.Dx(); x++ {
+			r, g, bl, _ := req.Image.At(bd.Min.X+x, bd.Min.Y+y).RGBA()
+			res.Map[y*bd.Dx()+x] = float32(r+g+bl) / (3 * 65535)
+		}
+	}
+	if req.Patch != nil {
+		res.Share = &saliency.Share{Mass: 0.5, Area: req.Placement.Area}
+	}
+	return res, nil
 }
 
 func (b *fakeBackend) LoadPatch(path string) (*imgops.Patch, imgops.PatchMeta, error) {

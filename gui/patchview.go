@@ -73,6 +73,9 @@ type patchView struct {
 	press       *fyne.Position
 	pressButton desktop.MouseButton
 
+	// heat is the saliency map drawn over the composite, or nil.
+	heat *SaliencyResult
+
 	mu      sync.Mutex // guards shown for the raster's generator
 	shown   image.Image
 	shownVP viewport
@@ -175,7 +178,7 @@ func (v *patchView) recompose() {
 		}
 	}
 	v.mu.Lock()
-	v.shown = v.Composite()
+	v.shown = v.shownImage()
 	v.mu.Unlock()
 	v.Refresh()
 }

@@ -159,7 +159,7 @@ func (wb *Workbench) sessionFields() []sessionField {
 		{"defenses.eps", ep.defenses.eps}, {"defenses.patchSteps", ep.defenses.patchSteps}, {"defenses.limit", ep.defenses.limit}} {
 		num(f.key, f.f)
 	}
-	return fs
+	return append(fs, ep.sweeps.sessionFields()...)
 }
 
 // sessionPath stores p relative to dir when it lies inside it.

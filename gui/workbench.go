@@ -59,6 +59,7 @@ type Workbench struct {
 	attackPanel *attackPanel
 	compare     *compareView
 	eval        *evalPanel
+	overlay     *saliencyOverlay
 
 	centerTabs, rightTabs      *container.AppTabs
 	canvasTab, compareTab      *container.TabItem
@@ -116,8 +117,9 @@ func (wb *Workbench) build() {
 	wb.attackPanel = newAttackPanel(wb)
 	wb.compare = newCompareView(wb)
 	wb.eval = newEvalPanel(wb)
+	wb.overlay = newSaliencyOverlay(wb)
 
-	canvasArea := container.NewBorder(nil, wb.placeBar.content, nil, nil, wb.view)
+	canvasArea := container.NewBorder(wb.overlay.bar, wb.placeBar.content, nil, nil, wb.view)
 	canvasSplit := container.NewHSplit(canvasArea, wb.preds.content)
 	canvasSplit.Offset = 0.68
 	wb.canvasTab = container.NewTabItem("Canvas", canvasSplit)

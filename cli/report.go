@@ -1,0 +1,267 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/advlab/advlab/internal/fsutil"
+)
+
+func init() {
+	register(&command{
+		name:    "report",
+		summary: "regenerate the README's figures and tables (patch curves, attention, distractors, sweeps, transfer, defenses) as PNGs and report.md",
+		run:     runReport,
+	})
+}
+
+const reportUsage = "-o DIR [--zoo DIR] [--seed N] [--quick]"
+
+// reportCounts are the sizes of a report's runs: the full report's or
+// --quick's.
+type reportCounts struct {
+	perClass        int    // images of each class in each half of the split (0: all)
+	patchSteps      int    // training steps of the patch
+	placements      int    // placements per image and point
+	scales          string // the curve's sides
+	attentionScales []float64
+	overlays        int      // images explained clean and patched
+	sweeps          []string // sweep kinds, each over its own range (--quick: its first two values)
+	transferLimit   int
+	transferSteps   int
+	szegedyLimit    int
+	szegedySteps    int
+	szegedySearch   int
+	defensesLimit   int
+	defensesSteps   int // AutoAttack's APGD iterations
+	defensesQueries int
+	defensesPatch   int // patch steps per defense
+	defenses        []string
+}
+
+var (
+	fullReport = reportCounts{
+		patchSteps: 800, placements: 4, scales: "0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.5",
+		attentionScales: []float64{0.2, 0.3, 0.4}, overlays: 4,
+		sweeps:        []string{"rotation", "brightness", "contrast", "tilt", "blur", "noise", "jpeg"},
+		transferLimit: 96, transferSteps: 40,
+		szegedyLimit: 100, szegedySteps: 100, szegedySearch: 10,
+		defensesLimit: 64, defensesSteps: 20, defensesQueries: 200, defensesPatch: 100,
+		defenses: []string{"jpeg:quality=75", "bits:bits=3", "cleanser:size=0.3,masks=3"},
+	}
+	quickReport = reportCounts{
+		perClass: 2, patchSteps: 5, placements: 1, scales: "0.2,0.4",
+		attentionScales: []float64{0.3}, overlays: 2,
+		sweeps:        []string{"rotation", "jpeg"},
+		transferLimit: 16, transferSteps: 2,
+		szegedyLimit: 10, szegedySteps: 5, szegedySearch: 2,
+		defensesLimit: 8, defensesSteps: 2, defensesQueries: 5, defensesPatch: 5,
+		defenses: []string{"bits:bits=3"},
+	}
+)
+
+// reportTarget is the class of the report's patch, the README's "general caution".
+const reportTarget = "general_caution"
+
+// reportRun is one report being written.
+type reportRun struct {
+	ctx    context.Context
+	env    *Env
+	dir    string // -o
+	zoo    string
+	seed   uint64
+	quick  bool
+	n      reportCounts
+	models [3]string // the trained model, then the others
+	train  string    // the split's halves
+	test   string
+	md     bytes.Buffer
+	step   int
+}
+
+func runReport(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "report", reportUsage)
+	dir := fs.String("o", "", "write report.md and its figures into DIR (created if missing; DIR/split, the image split, is replaced)")
+	zoo := fs.String("zoo", "zoo", "the zoo: ZOO/signs (resnet, mobilenet, vgg and samples) and ZOO/digits (Szegedy's networks)")
+	seed := fs.Uint64("seed", 1, "seed of every run: the same seed gives the same figures")
+	quick := fs.Bool("quick", false, "tiny counts, for a test: the figures are drawn but measure little")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usagef("unexpected argument %q", pos[0])
+	case *dir == "":
+		return usagef("-o DIR is required")
+	}
+	signs := filepath.Join(*zoo, "signs")
+	r := &reportRun{ctx: ctx, env: env, dir: *dir, zoo: *zoo, seed: *seed, quick: *quick, n: fullReport,
+		models: [3]string{filepath.Join(signs, "resnet.onnx"), filepath.Join(signs, "mobilenet.onnx"), filepath.Join(signs, "vgg.onnx")}}
+	if *quick {
+		r.n = quickReport
+	}
+	ins := []fsutil.Path{{Flag: "--zoo", Path: *zoo}}
+	if err := checkOutputs(fsutil.Outputs{Inputs: ins, Dirs: []fsutil.Path{{Flag: "-o", Path: *dir}}}); err != nil {
+		return err
+	}
+	for _, m := range r.models {
+		if _, err := os.Stat(m); err != nil {
+			return usagef("--zoo %s lacks %s: point --zoo at the repository's zoo folder", *zoo, m)
+		}
+	}
+	counts, err := r.split(filepath.Join(signs, "samples"))
+	if err != nil {
+		return err
+	}
+	r.header(counts)
+	for _, section := range []func() error{r.curve, r.attention, r.distractors, r.sweeps, r.transfer, r.szegedy, r.defenses} {
+		if err := section(); err != nil {
+			return err
+		}
+	}
+	out := filepath.Join(*dir, "report.md")
+	if err := fsutil.WriteBytesAtomic(out, r.md.Bytes()); err != nil {
+		return fmt.Errorf("writing %s: %w", out, err)
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s and its figures (%d commands)\n", out, r.step)
+	return nil
+}
+
+// header starts report.md.
+func (r *reportRun) header(counts [2]int) {
+	how := "advlab report -o " + r.dir + " --seed " + strconv.FormatUint(r.seed, 10)
+	if r.quick {
+		how += " --quick"
+	}
+	r.printf("# advlab report\n\n")
+	r.printf("Regenerated by `%s` from the zoo at `%s`. Every figure names the commands that produced it: run\n", how, r.zoo)
+	r.printf("them again (from the same folder) and they print the same numbers. Rates are shares of trials; a trial is one\n")
+	r.printf("placement of a patch on one image.\n\n")
+	r.printf("The patch is trained on one half of the demo samples (`%s`, %d images: every other image of each class in\n", r.train, counts[0])
+	r.printf("name order, from the first) and measured on the other (`%s`, %d images), so the curves are on held-out\n", r.test, counts[1])
+	r.printf("images. The report writes the split itself before it runs any command.\n")
+	if r.quick {
+		r.printf("\n**Quick run**: tiny counts that exercise every figure; the numbers measure almost nothing.\n")
+	}
+	r.printf("\n")
+}
+
+func (r *reportRun) printf(format string, a ...any) { fmt.Fprintf(&r.md, format, a...) }
+
+// path is a file of the report, as the commands name it.
+func (r *reportRun) path(name ...string) string {
+	return filepath.Join(append([]string{r.dir}, name...)...)
+}
+
+// rel is a report file's link from report.md.
+func (r *reportRun) rel(p string) string {
+	rel, err := filepath.Rel(r.dir, p)
+	if err != nil {
+		return filepath.ToSlash(p)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// run runs one advlab command, as `advlab args...` would, and returns its
+// standard output; it writes the command line into report.md.
+func (r *reportRun) run(args ...string) ([]byte, error) {
+	line := commandLine(args)
+	r.printf("```sh\n%s\n```\n\n", line)
+	return r.runQuiet(args...)
+}
+
+// runQuiet is run without the command line in report.md.
+func (r *reportRun) runQuiet(args ...string) ([]byte, error) {
+	r.step++
+	line := commandLine(args)
+	fmt.Fprintf(r.env.Stderr, "report: [%d] %s\n", r.step, line)
+	c, ok := commands[args[0]]
+	if !ok {
+		return nil, fmt.Errorf("report: no command %q", args[0])
+	}
+	var out bytes.Buffer
+	if err := c.run(r.ctx, &Env{Stdout: &out, Stderr: r.env.Stderr}, args[1:]); err != nil {
+		return nil, fmt.Errorf("report: `%s` failed: %w", line, err)
+	}
+	return out.Bytes(), nil
+}
+
+// commandLine is args as a shell command line.
+func commandLine(args []string) string {
+	parts := []string{"advlab"}
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"$`\\*?;&|<>()[]{}#~!") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
+}
+
+// split copies the samples' images, class by class in name order,
+// alternately into DIR/split/train and DIR/split/test (perClass images of
+// each class in each when not 0), replacing what was there, and returns
+// the halves' sizes.
+func (r *reportRun) split(samples string) ([2]int, error) {
+	var counts [2]int
+	root := r.path("split")
+	if err := os.RemoveAll(root); err != nil {
+		return counts, fmt.Errorf("report: clearing %s: %w", root, err)
+	}
+	r.train, r.test = filepath.Join(root, "train"), filepath.Join(root, "test")
+	classes, err := os.ReadDir(samples)
+	if err != nil {
+		return counts, fmt.Errorf("report: reading the samples: %w; point --zoo at the repository's zoo folder", err)
+	}
+	for _, cl := range classes {
+		if !cl.IsDir() {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(samples, cl.Name()))
+		if err != nil {
+			return counts, fmt.Errorf("report: reading the samples: %w", err)
+		}
+		var names []string
+		for _, f := range files {
+			if f.Type().IsRegular() {
+				names = append(names, f.Name())
+			}
+		}
+		sort.Strings(names)
+		if r.n.perClass > 0 {
+			names = names[:min(len(names), 2*r.n.perClass)]
+		}
+		for i, name := range names {
+			half := []string{r.train, r.test}[i%2]
+			if err := copyFile(filepath.Join(samples, cl.Name(), name), filepath.Join(half, cl.Name(), name)); err != nil {
+				return counts, fmt.Errorf("report: splitting the samples: %w", err)
+			}
+			counts[i%2]++
+		}
+	}
+	return counts, nil
+}
+
+// copyFile copies src to dst, creating dst's folder.
+func copyFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return fsutil.WriteFileAtomic(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+}
