@@ -55,8 +55,8 @@ func TrainParams() []Param {
 		{Name: "batch", Label: "Batch", Unit: "images per step", Help: "images drawn (with replacement) for each step, each with its own random transformation", Default: num(float64(o.BatchSize))},
 		{Name: "lr", Label: "Learning rate", Unit: "[0,1] colour units", Help: "the optimiser's step size (" + string(o.Optimizer) + ")", Default: num(o.LearningRate)},
 		{Name: "optimizer", Label: "Optimiser", Help: "adam, or sign (signed gradient steps)", Default: string(o.Optimizer)},
-		{Name: "tv", Label: "TV weight", Unit: "per patch pixel", Help: "weight of the total variation, which smooths the patch for printing", Default: num(o.TVWeight)},
-		{Name: "nps", Label: "NPS weight", Unit: "per patch pixel", Help: "weight of the non-printability score (Sharif et al.), which pulls colours to printable ones; try 1e3 to 1e4", Default: num(o.NPSWeight)},
+		{Name: "tv", Label: "TV weight", Help: "weight of the total variation per patch pixel, which smooths the patch for printing", Default: num(o.TVWeight)},
+		{Name: "nps", Label: "NPS weight", Help: "weight of the non-printability score (Sharif et al.) per patch pixel, which pulls colours to printable ones; try 1e3 to 1e4", Default: num(o.NPSWeight)},
 		{Name: "seed", Label: "Seed", Help: "fixes batches and transformations: the same seed and options give the same patch", Default: strconv.FormatUint(o.Seed, 10)},
 	}
 }
@@ -72,7 +72,7 @@ func EvalParams() []Param {
 		{Name: "scale-min", Label: "Smallest scale", Unit: "fraction of the image's area", Help: "the smallest patch size measured", Default: num(lo), Fraction: true},
 		{Name: "scale-max", Label: "Largest scale", Unit: "fraction of the image's area", Help: "the largest patch size measured", Default: num(hi), Fraction: true},
 		{Name: "scales", Label: "Scales", Unit: "points", Help: "how many patch sizes are measured between the smallest and the largest", Default: num(float64(len(o.Scales)))},
-		{Name: "placements", Label: "Placements", Unit: "per image and scale", Help: "random placements (location and rotation) of the patch on every image at every scale", Default: num(float64(o.Placements))},
+		{Name: "placements", Label: "Placements", Unit: "placements per image and scale", Help: "random placements (location and rotation) of the patch on every image at every scale", Default: num(float64(o.Placements))},
 		{Name: "rotation", Label: "Rotation range", Unit: "degrees", Help: "every placement rotates the patch by an angle drawn uniformly in ±this", Default: num(o.Transforms.MaxAngleDeg)},
 		{Name: "seed", Label: "Seed", Help: "fixes the placements; the patch and its noise control see the same ones", Default: strconv.FormatUint(o.Seed, 10)},
 		{Name: "distractor-scale", Label: "Distractor scale", Unit: "fraction of the image's shorter side", Help: "the side of the real object pasted beside the patch", Default: num(o.DistractorScale)},
