@@ -47,6 +47,9 @@ type compareView struct {
 	position   *widget.Label
 	ampRow     fyne.CanvasObject // hidden in grid mode, which shows no heat map
 	summary    *widget.Label
+	// attackSummary and attackMethod are the last results' summary and
+	// attack, kept by a session when their images are not.
+	attackSummary, attackMethod string
 
 	clean, adv, pert          *compareImage
 	vp                        viewport // their zoom and pan, shared
@@ -86,7 +89,7 @@ func newCompareView(wb *Workbench) *compareView {
 	cv.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { cv.step(-1) })
 	cv.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { cv.step(1) })
 	cv.position = widget.NewLabel("")
-	cv.summary = widget.NewLabel("Run an attack in the Attack tab to compare clean and adversarial images.")
+	cv.summary = widget.NewLabel(compareHint)
 	cv.summary.Wrapping = fyne.TextWrapWord
 
 	imgMin := fyne.NewSize(160, 160)
@@ -248,6 +251,9 @@ func (cv *compareView) heatScaleText(it AttackItem) string {
 	return s
 }
 
+// compareHint is the Compare view's summary while it has no results.
+const compareHint = "Run an attack in the Attack tab to compare clean and adversarial images."
+
 // SetResult shows res, side by side at the canvas's image when it was
 // attacked.
 func (cv *compareView) SetResult(res *AttackResult) {
@@ -259,6 +265,7 @@ func (cv *compareView) SetResult(res *AttackResult) {
 		}
 	}
 	text := summaryText(res)
+	cv.attackSummary, cv.attackMethod = text, res.Method
 	if w := cv.wb.fitWarning(res.Models...); w != "" {
 		text = w + "\n" + text // the figures of an unfit pair are artefacts
 	}

@@ -85,6 +85,8 @@ type trainPanel struct {
 	lossY   []float64
 	rateY   []float64
 	lastRun *trainRun
+	// runSteps are the steps of the run going (for a session saved meanwhile).
+	runSteps int
 }
 
 // trainRun is what a finished (or stopped) training left.
@@ -416,6 +418,7 @@ func (tp *trainPanel) startTraining() {
 	tp.mu.Lock()
 	tp.lossX, tp.lossY, tp.rateY = nil, nil, nil
 	tp.mu.Unlock()
+	tp.runSteps = req.Steps
 	tp.fraction.Set(0)
 	tp.eta.SetText("Starting…")
 	tp.redrawPlots()
@@ -465,16 +468,14 @@ func (tp *trainPanel) startTraining() {
 			if p != nil {
 				wb.setPatch(p, meta)
 			}
+			tp.eta.SetText(run.text())
 			switch {
 			case errors.Is(err, context.Canceled):
-				tp.eta.SetText(fmt.Sprintf("Stopped at step %d of %d; the patch is kept", done, req.Steps))
 				wb.setStatus("Training stopped; the last patch is kept")
 			case err != nil:
-				tp.eta.SetText("Failed")
 				wb.showError("Training the patch", err)
 			default:
-				tp.fraction.Set(1)
-				tp.eta.SetText(fmt.Sprintf("Done: %d steps", req.Steps))
+				tp.fraction.Set(run.fraction())
 				wb.setStatus(fmt.Sprintf("Trained a patch for %q; drag it on the canvas, or compare in the Attack tab", req.Target))
 			}
 			if tp.onFinished != nil {
