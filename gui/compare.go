@@ -60,6 +60,7 @@ type compareView struct {
 	side                      fyne.CanvasObject
 
 	grid    *widget.GridWrap
+	cells   []*gridImage // the grid's images, which share the zoom
 	body    *fyne.Container
 	content fyne.CanvasObject
 
@@ -104,13 +105,8 @@ func newCompareView(wb *Workbench) *compareView {
 
 	cv.grid = widget.NewGridWrap(cv.gridLen, cv.gridCreate, cv.gridUpdate)
 	cv.grid.OnSelected = func(id widget.GridWrapItemID) {
-		if cv.res == nil || id >= len(cv.res.Items) {
-			return
-		}
 		cv.grid.UnselectAll()
-		cv.wb.selectImage(cv.res.Items[id].Sample)
-		cv.item = id
-		cv.mode.SetSelected(modeSide)
+		cv.openItem(id)
 	}
 
 	saveCmp := widget.NewButtonWithIcon("Save PNG…", theme.DocumentSaveIcon(), wb.saveComparisonDialog)
@@ -356,6 +352,16 @@ func perturbationNorms(clean, adv image.Image) (l2, linf float64) {
 	return math.Sqrt(s), linf
 }
 
+// openItem shows the result's item id side by side.
+func (cv *compareView) openItem(id int) {
+	if cv.res == nil || id < 0 || id >= len(cv.res.Items) {
+		return
+	}
+	cv.wb.selectImage(cv.res.Items[id].Sample)
+	cv.item = id
+	cv.mode.SetSelected(modeSide)
+}
+
 func (cv *compareView) gridLen() int {
 	if cv.res == nil {
 		return 0
@@ -364,7 +370,7 @@ func (cv *compareView) gridLen() int {
 }
 
 func (cv *compareView) gridCreate() fyne.CanvasObject {
-	img := newImageView(nil, fyne.NewSize(gridCellSide, gridCellSide))
+	img := newGridImage(cv)
 	frame := canvas.NewRectangle(color.Transparent)
 	frame.StrokeWidth = 3
 	// Three lines (gridCaption), each truncated on its own; the cell is
@@ -386,7 +392,9 @@ func (cv *compareView) gridUpdate(id widget.GridWrapItemID, o fyne.CanvasObject)
 	c := o.(*fyne.Container)
 	stack := c.Objects[0].(*fyne.Container)
 	label := c.Objects[1].(*widget.Label)
-	stack.Objects[0].(*imageView).SetImage(it.Adversarial)
+	img := stack.Objects[0].(*gridImage)
+	img.id = id
+	img.SetImage(it.Adversarial)
 	frame := stack.Objects[1].(*canvas.Rectangle)
 	src := cv.res.Source
 	label.SetText(gridCaption(cv.res, it))
