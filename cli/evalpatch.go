@@ -26,6 +26,15 @@ const evalPatchUsage = "--patch PATCH.png [--patch OTHER.png ...] [--model M ...
 	"[--rotation DEG] [--placements N] [--control noise|PHOTO.png] [--seed N] [--distractors DIR] [--distractor-scale F] " +
 	"[--sweep rotation|brightness|contrast|tilt|blur|noise|jpeg] [--sweep-values V,...] [--attention gradient|smoothgrad|ig|gradcam] [--defense NAME[:k=v,…]]... [--json] [--csv F] [--plot F.png]"
 
+// joinFloats writes vs as --scales takes them.
+func joinFloats(vs []float64) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strings.Join(s, ",")
+}
+
 func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "evalpatch", evalPatchUsage)
 	var patchPaths listFlag
@@ -37,14 +46,15 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	target := fs.String("target", "", "target label (default: the patch file's target; none: only the untargeted error)")
 	var images imageSetFlags
 	images.register(fs, "held-out images, DIR/<class>/<image>, or a folder of images without true labels (default: the embedded demo samples)")
-	scales := fs.String("scales", "0.1,0.2,0.3,0.4,0.5", "patch sizes to measure, comma-separated fractions in (0,1] of --scale-mode's quantity")
+	scales := fs.String("scales", joinFloats(patch.DefaultEvalOptions().Scales), "patch sizes to measure, comma-separated fractions in (0,1] of --scale-mode's quantity")
 	scaleMode := fs.String("scale-mode", "area", "what scales measure: area (share of the image the patch covers) or side (patch side over image side)")
-	rotation := fs.Float64("rotation", 22.5, "rotation range: uniform in ±DEG degrees")
-	placements := fs.Int("placements", 4, "random placements per image and scale")
+	pf := paramFlags{fs, patch.EvalParams()}
+	rotation := pf.Float64("rotation")
+	placements := pf.Int("placements")
 	control := fs.String("control", "noise", "comparison patch of the same size: noise, or a photo (e.g. of the target class)")
-	seed := fs.Uint64("seed", 0, "random seed of the placements")
+	seed := pf.Uint64("seed")
 	distractors := fs.String("distractors", "", "also paste a real object from DIR/<label>/<image> beside the patch in every placement")
-	distractorScale := fs.Float64("distractor-scale", 0.3, "the distractor's side as a fraction of the image's shorter side")
+	distractorScale := pf.Float64("distractor-scale")
 	sweep := fs.String("sweep", "", "vary one transformation at one scale (--scales, default 0.2): rotation (deg), brightness, contrast, tilt (deg), blur (px), noise (std), jpeg (quality)")
 	sweepValues := fs.String("sweep-values", "", "comma-separated values of --sweep (default: the sweep's own range)")
 	attention := fs.String("attention", "", "also measure where each model looks: the share of the attribution map (gradient, smoothgrad, ig or gradcam) inside the patch and the control, against their share of the image")

@@ -64,19 +64,20 @@ func runPatch(ctx context.Context, env *Env, args []string) error {
 	var images imageSetFlags
 	images.register(fs, "training images, DIR/<class>/<image>, or a folder of images for a targeted patch (default: the embedded demo samples)")
 	out := fs.String("out", "", "patch file to write (PNG with the mask in alpha and the training options in a text chunk)")
-	size := fs.String("size", "32", "patch size in pixels: N (square) or WxH")
-	mask := fs.String("mask", "circle", "patch shape: circle, ellipse, rect, or a PNG whose alpha is the outline")
+	pf := paramFlags{fs, patch.TrainParams()}
+	size := pf.String("size", "patch size in pixels: N (square) or WxH")
+	mask := pf.String("mask", "")
 	var tf transformFlags
-	tf.register(fs)
+	tf.register(pf)
 	placement := fs.String("placement", "", "image (white or opaque = allowed) restricting where the patch's centre may land, sized to the first model's input")
-	steps := fs.Int("steps", 500, "optimiser steps")
-	batch := fs.Int("batch", 16, "images per step, each with its own random transformation")
-	lr := fs.Float64("lr", 0.01, "learning rate, in [0,1] colour units")
-	optimizer := fs.String("optimizer", "adam", "adam or sign (signed gradient steps)")
-	tv := fs.Float64("tv", 0, "weight of the total variation, per patch pixel")
-	nps := fs.Float64("nps", 0, "weight of the non-printability score, per patch pixel (the product over 30 palette colours is small: try 1e3 to 1e4)")
+	steps := pf.Int("steps")
+	batch := pf.Int("batch")
+	lr := pf.Float64("lr")
+	optimizer := pf.String("optimizer", "")
+	tv := pf.Float64("tv")
+	nps := pf.Float64("nps")
 	palette := fs.String("palette", "", "printable colours for --nps (text of R,G,B lines 0-255, or a PNG of swatches); default: advlab's 30 colours")
-	seed := fs.Uint64("seed", 0, "random seed: the same seed and options give the same patch")
+	seed := pf.Uint64("seed")
 	checkpoint := fs.String("checkpoint", "", "checkpoint file, written atomically every --checkpoint-every steps, at the end and on Ctrl-C")
 	every := fs.Int("checkpoint-every", 50, "steps between checkpoints")
 	resume := fs.Bool("resume", false, "continue from --checkpoint (same options; --steps may grow)")
@@ -339,11 +340,12 @@ type transformFlags struct {
 	brightness, contrast, noise, blur float64
 }
 
-func (f *transformFlags) register(fs *flag.FlagSet) {
+func (f *transformFlags) register(pf paramFlags) {
+	fs := pf.fs
 	fs.StringVar(&f.scaleMode, "scale-mode", "area", "what scales measure: area (share of the image the patch covers, Brown et al.'s axis) or side (patch side over image side)")
 	fs.Float64Var(&f.scaleMin, "scale-min", 0, "smallest scale drawn (default 0.05 area, 0.2 side)")
 	fs.Float64Var(&f.scaleMax, "scale-max", 0, "largest scale drawn (default 0.25 area, 0.4 side)")
-	fs.Float64Var(&f.rotation, "rotation", 22.5, "rotation range: uniform in ±DEG degrees")
+	pf.Float64Var(&f.rotation, "rotation")
 	fs.Float64Var(&f.perspective, "perspective", 0, "largest corner displacement, a fraction of the half size in [0,1)")
 	fs.Float64Var(&f.brightness, "brightness", 0, "brightness jitter: ±B added to the patch's colours")
 	fs.Float64Var(&f.contrast, "contrast", 0, "contrast jitter: colours scaled by 1±C")

@@ -188,18 +188,11 @@ func (f *paramField) row() *fieldRow {
 // registry has them.
 func (f *paramField) tip() string {
 	p := f.param
-	s := p.Label + ": " + p.Help
-	if p.Unit != "" {
-		s += "\nIn " + p.Unit + "."
-	}
 	def := p.Default
 	if p.IsAuto(def) {
 		def += " = " + p.Auto
 	}
-	if def != "" {
-		s += "\nDefault: " + def + "."
-	}
-	return s
+	return paramTip(p.Label, p.Help, p.Unit, def)
 }
 
 // methodForm is one method's parameters: a field each, in rows.

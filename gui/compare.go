@@ -47,6 +47,9 @@ type compareView struct {
 	position   *widget.Label
 	ampRow     fyne.CanvasObject // hidden in grid mode, which shows no heat map
 	summary    *widget.Label
+	// attackSummary and attackMethod are the last results' summary and
+	// attack, kept by a session when their images are not.
+	attackSummary, attackMethod string
 
 	clean, adv, pert          *compareImage
 	vp                        viewport // their zoom and pan, shared
@@ -57,6 +60,7 @@ type compareView struct {
 	side                      fyne.CanvasObject
 
 	grid    *widget.GridWrap
+	cells   []*gridImage // the grid's images, which share the zoom
 	body    *fyne.Container
 	content fyne.CanvasObject
 
@@ -86,7 +90,7 @@ func newCompareView(wb *Workbench) *compareView {
 	cv.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { cv.step(-1) })
 	cv.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { cv.step(1) })
 	cv.position = widget.NewLabel("")
-	cv.summary = widget.NewLabel("Run an attack in the Attack tab to compare clean and adversarial images.")
+	cv.summary = widget.NewLabel(compareHint)
 	cv.summary.Wrapping = fyne.TextWrapWord
 
 	imgMin := fyne.NewSize(160, 160)
@@ -101,13 +105,8 @@ func newCompareView(wb *Workbench) *compareView {
 
 	cv.grid = widget.NewGridWrap(cv.gridLen, cv.gridCreate, cv.gridUpdate)
 	cv.grid.OnSelected = func(id widget.GridWrapItemID) {
-		if cv.res == nil || id >= len(cv.res.Items) {
-			return
-		}
 		cv.grid.UnselectAll()
-		cv.wb.selectImage(cv.res.Items[id].Sample)
-		cv.item = id
-		cv.mode.SetSelected(modeSide)
+		cv.openItem(id)
 	}
 
 	saveCmp := widget.NewButtonWithIcon("Save PNG…", theme.DocumentSaveIcon(), wb.saveComparisonDialog)
@@ -248,6 +247,9 @@ func (cv *compareView) heatScaleText(it AttackItem) string {
 	return s
 }
 
+// compareHint is the Compare view's summary while it has no results.
+const compareHint = "Run an attack in the Attack tab to compare clean and adversarial images."
+
 // SetResult shows res, side by side at the canvas's image when it was
 // attacked.
 func (cv *compareView) SetResult(res *AttackResult) {
@@ -259,6 +261,7 @@ func (cv *compareView) SetResult(res *AttackResult) {
 		}
 	}
 	text := summaryText(res)
+	cv.attackSummary, cv.attackMethod = text, res.Method
 	if w := cv.wb.fitWarning(res.Models...); w != "" {
 		text = w + "\n" + text // the figures of an unfit pair are artefacts
 	}
@@ -350,6 +353,16 @@ func perturbationNorms(clean, adv image.Image) (l2, linf float64) {
 	return math.Sqrt(s), linf
 }
 
+// openItem shows the result's item id side by side.
+func (cv *compareView) openItem(id int) {
+	if cv.res == nil || id < 0 || id >= len(cv.res.Items) {
+		return
+	}
+	cv.wb.selectImage(cv.res.Items[id].Sample)
+	cv.item = id
+	cv.mode.SetSelected(modeSide)
+}
+
 func (cv *compareView) gridLen() int {
 	if cv.res == nil {
 		return 0
@@ -358,7 +371,7 @@ func (cv *compareView) gridLen() int {
 }
 
 func (cv *compareView) gridCreate() fyne.CanvasObject {
-	img := newImageView(nil, fyne.NewSize(gridCellSide, gridCellSide))
+	img := newGridImage(cv)
 	frame := canvas.NewRectangle(color.Transparent)
 	frame.StrokeWidth = 3
 	// Three lines (gridCaption), each truncated on its own; the cell is
@@ -380,7 +393,9 @@ func (cv *compareView) gridUpdate(id widget.GridWrapItemID, o fyne.CanvasObject)
 	c := o.(*fyne.Container)
 	stack := c.Objects[0].(*fyne.Container)
 	label := c.Objects[1].(*widget.Label)
-	stack.Objects[0].(*imageView).SetImage(it.Adversarial)
+	img := stack.Objects[0].(*gridImage)
+	img.id = id
+	img.SetImage(it.Adversarial)
 	frame := stack.Objects[1].(*canvas.Rectangle)
 	src := cv.res.Source
 	label.SetText(gridCaption(cv.res, it))

@@ -2,7 +2,6 @@ package gui
 
 import (
 	"fmt"
-	"math"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -38,13 +37,14 @@ func (c *compareImage) Scrolled(ev *fyne.ScrollEvent) {
 	if !c.ctrlHeld() {
 		return
 	}
-	c.cv.zoomAt(c.Size(), ev.Position, math.Pow(zoomStep, float64(ev.Scrolled.DY)/wheelNotch))
+	w, h := c.ownSize()
+	c.cv.zoomAt(c.Size(), ev.Position, zoomOf(ev), w, h)
 }
 
 // Dragged pans the three images.
 func (c *compareImage) Dragged(ev *fyne.DragEvent) {
 	s := c.Size()
-	iw, ih := c.cv.imageSize()
+	iw, ih := c.ownSize()
 	g := viewGeom(float64(s.Width), float64(s.Height), iw, ih, c.cv.vp)
 	if g.f == 0 {
 		return
@@ -52,7 +52,7 @@ func (c *compareImage) Dragged(ev *fyne.DragEvent) {
 	vp := c.cv.vp
 	vp.DX -= float64(ev.Dragged.DX) / g.f
 	vp.DY -= float64(ev.Dragged.DY) / g.f
-	c.cv.setViewport(vp)
+	c.cv.setViewportOn(vp, iw, ih)
 }
 
 // DragEnd is part of fyne.Draggable.
@@ -132,7 +132,15 @@ func (cv *compareView) imageSize() (w, h int) {
 
 // setViewport shows the three images through vp, kept on the images.
 func (cv *compareView) setViewport(vp viewport) {
-	if w, h := cv.imageSize(); w > 0 {
+	w, h := cv.imageSize()
+	cv.setViewportOn(vp, w, h)
+}
+
+// setViewportOn shows every image through vp, kept on a w×h image: the one
+// the pointer zoomed or panned (a grid cell's may be of another sample's
+// size than the current item's).
+func (cv *compareView) setViewportOn(vp viewport, w, h int) {
+	if w > 0 {
 		vp = vp.clamp(w, h)
 	}
 	if vp.Zoom == 1 && vp.DX == 0 && vp.DY == 0 {
@@ -142,22 +150,31 @@ func (cv *compareView) setViewport(vp viewport) {
 	for _, v := range []*compareImage{cv.clean, cv.adv, cv.pert} {
 		v.setViewport(vp)
 	}
+	for _, g := range cv.cells {
+		g.setViewport(vp)
+	}
 	cv.showZoom()
 }
 
-// zoomAt zooms by k around the point p of a side-by-side image of size s.
-func (cv *compareView) zoomAt(s fyne.Size, p fyne.Position, k float64) {
-	w, h := cv.imageSize()
+// zoomAt zooms by k around the point p of a view of size s that shows a
+// w×h image (a side-by-side image, or a grid cell's).
+func (cv *compareView) zoomAt(s fyne.Size, p fyne.Position, k float64, w, h int) {
 	if w == 0 {
 		return
 	}
-	cv.setViewport(cv.vp.zoomAt(float64(s.Width), float64(s.Height), w, h, float64(p.X), float64(p.Y), k))
+	cv.setViewportOn(cv.vp.zoomAt(float64(s.Width), float64(s.Height), w, h, float64(p.X), float64(p.Y), k), w, h)
 }
 
-// zoomBy zooms by k about the images' centre.
+// zoomBy zooms by k about the images' centre. The view's size does not
+// change where the centre's image point goes, but one must be there: the
+// side-by-side images have none before the grid was ever left.
 func (cv *compareView) zoomBy(k float64) {
 	s := cv.clean.Size()
-	cv.zoomAt(s, fyne.NewPos(s.Width/2, s.Height/2), k)
+	if s.IsZero() {
+		s = fyne.NewSize(gridCellSide, gridCellSide)
+	}
+	w, h := cv.imageSize()
+	cv.zoomAt(s, fyne.NewPos(s.Width/2, s.Height/2), k, w, h)
 }
 
 // Fit shows the whole images again.

@@ -13,6 +13,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/advlab/advlab/engine/patch"
 )
 
 // evalPanel is the Evaluate tab (scales, placements, Start/Stop) and the
@@ -28,6 +30,7 @@ type evalPanel struct {
 	placements *numField
 	maxAngle   *numField
 	seed       *numField
+	form       *paramForm // the parameters' rows and their tooltips
 
 	run      *widget.Button
 	progress *widget.ProgressBar
@@ -57,12 +60,17 @@ func newEvalPanel(wb *Workbench) *evalPanel {
 			p.setText("eval.target", s)
 		}
 	})
-	ep.areaMin = newNumField(p, "eval.areaMin", "Smallest scale", "2", 0.1, 100, false)
-	ep.areaMax = newNumField(p, "eval.areaMax", "Largest scale", "30", 0.1, 100, false)
-	ep.points = newNumField(p, "eval.points", "Scales", "8", 2, 100, true)
-	ep.placements = newNumField(p, "eval.placements", "Placements", "4", 1, 1000, true)
-	ep.maxAngle = newNumField(p, "eval.maxAngle", "Rotation range", "22.5", 0, 180, false)
-	ep.seed = newNumField(p, "eval.seed", "Seed", "7", 0, 1<<53, true)
+	ps := patch.EvalParams()
+	num := func(key, name string, min, max float64, integer bool) *numField {
+		sp := showParam(ps, name)
+		return newNumField(p, "eval."+key, sp.Label, sp.value, min, max, integer)
+	}
+	ep.areaMin = num("areaMin", "scale-min", 0.1, 100, false)
+	ep.areaMax = num("areaMax", "scale-max", 0.1, 100, false)
+	ep.points = num("points", "scales", 2, 100, true)
+	ep.placements = num("placements", "placements", 1, 1000, true)
+	ep.maxAngle = num("maxAngle", "rotation", 0, 180, false)
+	ep.seed = num("seed", "seed", 0, 1<<53, true)
 	ep.run = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), ep.toggle)
 	ep.run.Importance = widget.HighImportance
 	ep.fraction = binding.NewFloat()
@@ -70,18 +78,21 @@ func newEvalPanel(wb *Workbench) *evalPanel {
 	info := widget.NewLabel("Pastes the current patch at random places and rotations, at each scale, on every image, and counts how often each model then sees the target.")
 	info.Wrapping = fyne.TextWrapWord
 	info.SizeName = theme.SizeNameCaptionText
-	form := widget.NewForm(
-		widget.NewFormItem("Target", ep.target),
-		widget.NewFormItem("Scale min (% area)", ep.areaMin.Entry),
-		widget.NewFormItem("Scale max (% area)", ep.areaMax.Entry),
-		widget.NewFormItem("Scales", ep.points.Entry),
-		widget.NewFormItem("Placements", ep.placements.Entry),
-		widget.NewFormItem("Rotation ± (°)", ep.maxAngle.Entry),
-		widget.NewFormItem("Seed", ep.seed.Entry),
-	)
+	ep.form = newParamForm()
+	tip := func(name, def string) string { return showParam(ps, name).tip(def) }
+	ep.form.add("target", "Target", tip("target", "the patch's target"), ep.target)
+	ep.form.add("scale-min", "Scale min (% area)", tip("scale-min", ""), ep.areaMin.Entry)
+	ep.form.add("scale-max", "Scale max (% area)", tip("scale-max", ""), ep.areaMax.Entry)
+	ep.form.add("scales", "Scales", tip("scales", ""), ep.points.Entry)
+	ep.form.add("placements", "Placements", tip("placements", ""), ep.placements.Entry)
+	ep.form.add("rotation", "Rotation ± (°)", tip("rotation", ""), ep.maxAngle.Entry)
+	ep.form.add("seed", "Seed", tip("seed", ""), ep.seed.Entry)
+	for _, l := range ep.form.labels {
+		l.tips = wb.tips
+	}
 	ep.defenses = newEvalDefenses(wb)
 	ep.sweeps = newEvalSweeps(wb)
-	ep.content = container.NewVScroll(container.NewVBox(form, ep.run, ep.progress, info, ep.sweeps.controls, ep.defenses.content))
+	ep.content = container.NewVScroll(container.NewVBox(ep.form.box, ep.run, ep.progress, info, ep.sweeps.controls, ep.defenses.content))
 
 	ep.plot = newPlotView("Success rate vs patch scale", fyne.NewSize(320, 240))
 	ep.plot.XLabel = "patch scale (% of the image's area)"

@@ -20,6 +20,8 @@ func TestEvaluationPlotsEveryModel(t *testing.T) {
 		t.Error("the Evaluate tab did not bring up the evaluation view")
 	}
 	wb.eval.points.Entry.SetText("5")
+	wb.eval.areaMin.Entry.SetText("2")
+	wb.eval.areaMax.Entry.SetText("30")
 	test.Tap(wb.eval.run)
 	wb.tasks.Wait()
 

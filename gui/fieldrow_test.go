@@ -1,12 +1,15 @@
 package gui
 
 import (
+	"strconv"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/advlab/advlab/engine/patch"
 )
 
 // inView reports whether obj lies wholly inside the viewport of s.
@@ -68,8 +71,8 @@ func TestF5InAFieldStartsTheTask(t *testing.T) {
 	if tp.running || len(be.trainReqs) != 1 {
 		t.Errorf("after a second F5: running %v, %d runs", tp.running, len(be.trainReqs))
 	}
-	if tp.lr.Entry.Text != "0.05" {
-		t.Errorf("the field took the key: %q", tp.lr.Entry.Text)
+	if want := strconv.FormatFloat(patch.DefaultOptions().LearningRate, 'g', -1, 64); tp.lr.Entry.Text != want {
+		t.Errorf("the field took the key: %q, not the default %s", tp.lr.Entry.Text, want)
 	}
 }
 

@@ -2,9 +2,10 @@ package gui
 
 // Sessions: File › Save session writes what the workbench holds (the models,
 // the image set, the patch and its placement, the parameters of the right
-// tabs, the evaluation's curves) as one JSON project file, and File › Open
-// session puts it all back. Attack results hold images and are not saved:
-// run the attack again to see them.
+// tabs, the evaluation's curves, the last training's curves and the last
+// attack's summary) as one JSON project file, and File › Open session puts
+// it all back. Attack results hold images and are not saved: run the attack
+// again to see them.
 
 import (
 	"bytes"
@@ -26,8 +27,9 @@ import (
 
 const (
 	// sessionVersion is the version of the session files this advlab
-	// writes and the only one it reads.
-	sessionVersion = 1
+	// writes; it reads every version from 1 (which has no training curves
+	// and no attack summary) to this one.
+	sessionVersion = 2
 	// sessionExt is the session files' extension.
 	sessionExt = ".advlab"
 	// maxSessionBytes bounds the session files read (a 1024×1024 patch
@@ -54,6 +56,10 @@ type sessionFile struct {
 	Params map[string]string `json:"params"`
 	// Eval is the last evaluation, when one ran.
 	Eval *sessionEval `json:"eval,omitempty"`
+	// Training and Attack are the last training's curves and the last
+	// attack's summary (version 2).
+	Training *sessionTraining `json:"training,omitempty"`
+	Attack   *sessionAttack   `json:"attack,omitempty"`
 }
 
 // sessionEval is the last evaluation: its curves as measured and what of
@@ -214,6 +220,7 @@ func (wb *Workbench) snapshotSession(path string) sessionFile {
 		s.Eval = &sessionEval{Curves: ep.curves, Target: r.Target, Areas: r.Areas, Images: len(r.Samples),
 			Placements: r.Placements, MaxAngleDeg: r.MaxAngleDeg, Seed: r.Seed}
 	}
+	s.Training, s.Attack = wb.train.snapshotTraining(), wb.compare.snapshotAttack()
 	return s
 }
 
@@ -269,8 +276,8 @@ func writeSession(path string, s sessionFile) error {
 	return fsutil.WriteBytesAtomic(path, append(data, '\n'))
 }
 
-// readSession reads the session file at path strictly: a version other than
-// sessionVersion, an unknown field or trailing data (which json.Unmarshal
+// readSession reads the session file at path strictly: a version outside 1
+// to sessionVersion, an unknown field or trailing data (which json.Unmarshal
 // of the version refuses) is an error.
 func readSession(path string) (sessionFile, error) {
 	var s sessionFile
@@ -284,12 +291,12 @@ func readSession(path string) (sessionFile, error) {
 	if err := json.Unmarshal(data, &head); err != nil {
 		return s, fmt.Errorf("%s is not a session file (%v); open a %s file that advlab saved", filepath.Base(path), err, sessionExt)
 	}
-	if head.Version == nil || *head.Version != sessionVersion {
+	if head.Version == nil || *head.Version < 1 || *head.Version > sessionVersion {
 		v := "no version"
 		if head.Version != nil {
 			v = fmt.Sprintf("version %d", *head.Version)
 		}
-		return s, fmt.Errorf("%s has %s; this advlab reads session version %d: open it with the advlab that saved it", filepath.Base(path), v, sessionVersion)
+		return s, fmt.Errorf("%s has %s; this advlab reads session versions 1 to %d: open it with the advlab that saved it", filepath.Base(path), v, sessionVersion)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -309,6 +316,11 @@ func readSession(path string) (sessionFile, error) {
 			if len(c.Areas) == 0 || len(c.SuccessRate) != len(c.Areas) || (c.Control != nil && len(c.Control) != len(c.Areas)) {
 				return s, fmt.Errorf("%s has an evaluation curve of %s whose scales and rates differ in number; save the session again", filepath.Base(path), c.Model)
 			}
+		}
+	}
+	if t := s.Training; t != nil {
+		if err := t.check(); err != nil {
+			return s, fmt.Errorf("%s has %v; save the session again", filepath.Base(path), err)
 		}
 	}
 	if s.Images.Demo == (s.Images.Path != "") {
@@ -479,6 +491,8 @@ func (wb *Workbench) applySession(s sessionFile, dir string, models []Model, sel
 			Placements: e.Placements, MaxAngleDeg: e.MaxAngleDeg, Seed: e.Seed}
 	}
 	wb.eval.SetCurves(evalCurvesOf(s.Eval))
+	wb.train.restoreTraining(s.Training)
+	wb.compare.restoreAttack(s.Attack)
 	wb.refreshFit()
 }
 

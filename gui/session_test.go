@@ -31,6 +31,13 @@ type sessionState struct {
 	Params     map[string]string
 	EvalCurves []EvalCurve
 	Measured   EvalRequest
+	// The training history: curves, progress and the text under the bar;
+	// the last attack's summary.
+	LossX, Loss, Rate []float64
+	Progress          float64
+	ETA               string
+	AttackSummary     string
+	AttackMethod      string
 }
 
 func stateOf(wb *Workbench) sessionState {
@@ -51,6 +58,20 @@ func stateOf(wb *Workbench) sessionState {
 	st.EvalCurves = wb.eval.curves
 	st.Measured = wb.eval.measured
 	st.Measured.Samples = make([]Sample, len(st.Measured.Samples)) // counted, not kept
+	tp := wb.train
+	tp.mu.Lock()
+	st.LossX, st.Loss, st.Rate = append([]float64(nil), tp.lossX...), append([]float64(nil), tp.lossY...), append([]float64(nil), tp.rateY...)
+	tp.mu.Unlock()
+	// What the plots draw, which must be the series.
+	if s := tp.lossPlot.Series; len(s) != 1 || !reflect.DeepEqual(s[0].Y, st.Loss) || !reflect.DeepEqual(tp.ratePlot.Series[0].Y, st.Rate) {
+		st.Loss = append(st.Loss, -1) // marks a plot that is not the series
+	}
+	st.Progress, _ = tp.fraction.Get()
+	st.ETA = tp.eta.Text
+	st.AttackSummary, st.AttackMethod = wb.compare.attackSummary, wb.compare.attackMethod
+	if st.AttackSummary != "" && !strings.Contains(wb.compare.summary.Text, st.AttackSummary) {
+		st.AttackSummary += " (not shown)"
+	}
 	return st
 }
 
@@ -153,6 +174,7 @@ func TestSessionRoundTrip(t *testing.T) {
 	wb.tasks.Wait()
 	wb.openImages("/elsewhere/signs") // outside the session's folder
 	wb.tasks.Wait()
+	trainAndAttack(t, wb, "12", MethodFGSM)
 	p := imgops.NewNoisePatch(imgops.RectMask(20, 10), 5)
 	p.Pix[7] = 0.123456789 // not on any 8- or 16-bit grid
 	wb.setPatch(p, imgops.PatchMeta{Target: "yield"})
@@ -188,6 +210,7 @@ func TestSessionRoundTrip(t *testing.T) {
 	wb.setPatch(imgops.NewGreyPatch(imgops.CircleMask(9)), imgops.PatchMeta{Target: "stop"})
 	wb.view.SetPlacement(DefaultPlacement)
 	changeEveryField(t, wb, 1)
+	trainAndAttack(t, wb, "5", MethodDeepFool)
 	wb.eval.SetCurves(nil)
 	wb.eval.measured = EvalRequest{}
 	if reflect.DeepEqual(stateOf(wb), want) {
@@ -218,6 +241,14 @@ func TestSessionRoundTrip(t *testing.T) {
 			t.Errorf("parameter %s = %q, want %q", k, got.Params[k], v)
 		}
 	}
+	if !reflect.DeepEqual(got.LossX, want.LossX) || !reflect.DeepEqual(got.Loss, want.Loss) || !reflect.DeepEqual(got.Rate, want.Rate) ||
+		got.Progress != want.Progress || got.ETA != want.ETA || len(want.LossX) != 12 {
+		t.Errorf("training history %v/%v/%v at %v (%q), want %v/%v/%v at %v (%q)", got.LossX, got.Loss, got.Rate, got.Progress, got.ETA,
+			want.LossX, want.Loss, want.Rate, want.Progress, want.ETA)
+	}
+	if got.AttackSummary != want.AttackSummary || got.AttackMethod != want.AttackMethod || want.AttackSummary == "" || wb.compare.res != nil {
+		t.Errorf("attack summary %q of %s, want %q of %s, and no results of the earlier models", got.AttackSummary, got.AttackMethod, want.AttackSummary, want.AttackMethod)
+	}
 	if !reflect.DeepEqual(got.EvalCurves, want.EvalCurves) || !reflect.DeepEqual(got.Measured, want.Measured) {
 		t.Errorf("evaluation %+v of %+v, want %+v of %+v", got.EvalCurves, got.Measured, want.EvalCurves, want.Measured)
 	}
@@ -226,6 +257,23 @@ func TestSessionRoundTrip(t *testing.T) {
 	}
 	if r := wb.prefs.recent(prefRecentSessions); len(r) == 0 || r[0] != path {
 		t.Errorf("recent sessions %v, want %s first", r, path)
+	}
+}
+
+// trainAndAttack trains a patch of steps steps on the fake backend and
+// runs method on every image, as a user does before saving a session.
+func trainAndAttack(t *testing.T, wb *Workbench, steps, method string) {
+	t.Helper()
+	wb.train.steps.Entry.SetText(steps)
+	test.Tap(wb.train.start)
+	wb.tasks.Wait()
+	ap := wb.attackPanel
+	ap.method.SetSelected(methodName(method))
+	ap.scope.SetSelected(scopeAll)
+	test.Tap(ap.run)
+	wb.tasks.Wait()
+	if wb.train.lastRun == nil || wb.compare.res == nil {
+		t.Fatalf("training (%v) or the attack (%v) did not run; dialog %q", wb.train.lastRun, wb.compare.res, topDialogText(wb.win))
 	}
 }
 
@@ -274,7 +322,11 @@ func TestSessionCorruptFile(t *testing.T) {
 	}{
 		{"not JSON", "PK\x03\x04 a zip", "is not a session file"},
 		{"truncated", valid[:40], "is not a session file"},
-		{"newer version", `{"version": 2, "models": []}`, "has version 2; this advlab reads session version 1"},
+		{"newer version", `{"version": 3, "models": []}`, "has version 3; this advlab reads session versions 1 to 2"},
+		{"version 0", `{"version": 0, "models": []}`, "has version 0"},
+		{"training done beyond its steps", valid + `, "training": {"steps": 3, "done": 4, "outcome": "done", "step": [], "loss": [], "success_rate": []}}`, "a training of 3 steps that completed 4"},
+		{"training curves of mismatched lengths", valid + `, "training": {"steps": 3, "done": 2, "outcome": "stopped", "step": [1, 2], "loss": [1], "success_rate": [0, 0]}}`, "training curves of 2 steps, 1 losses"},
+		{"training of an unknown end", valid + `, "training": {"steps": 3, "done": 3, "outcome": "won", "step": [], "loss": [], "success_rate": []}}`, "a training that ended \"won\""},
 		{"no version", `{"models": []}`, "has no version"},
 		{"unknown field", valid + `, "colour": "red"}`, `unknown field "colour"`},
 		{"trailing data", valid + `} {}`, "after top-level value"},

@@ -29,6 +29,11 @@ var maskChoices = []string{string(imgops.MaskCircle), string(imgops.MaskEllipse)
 // rows in view.
 const trainPlotHeight = 80
 
+// trainKeys are the preference keys of the Patch tab's fields, by the
+// engine's parameter names (kept from before the names were the engine's).
+var trainKeys = map[string]string{"size": "size", "rotation": "maxAngle", "scale-min": "scaleMin", "scale-max": "scaleMax",
+	"steps": "steps", "batch": "batch", "lr": "lr", "tv": "tv", "nps": "nps", "seed": "seed"}
+
 // legacyMaskPNG is what older versions remembered for the alpha outline.
 const legacyMaskPNG = "png"
 
@@ -55,6 +60,7 @@ type trainPanel struct {
 	tv       *numField
 	nps      *numField
 	seed     *numField
+	form     *paramForm // the parameters' rows and their tooltips
 
 	start    *widget.Button
 	save     *widget.Button
@@ -79,6 +85,8 @@ type trainPanel struct {
 	lossY   []float64
 	rateY   []float64
 	lastRun *trainRun
+	// runSteps are the steps of the run going (for a session saved meanwhile).
+	runSteps int
 }
 
 // trainRun is what a finished (or stopped) training left.
@@ -103,22 +111,27 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	})
 	tp.against.SetChecked(p.text("train.against", "false") == "true")
 	tp.mask = widget.NewSelect(maskChoices, tp.onMask)
-	mask := p.text("train.mask", string(imgops.MaskCircle))
+	mask := p.text("train.mask", showParam(patch.TrainParams(), "mask").value)
 	if mask == legacyMaskPNG {
 		mask = string(imgops.MaskAlpha)
 	}
 	tp.mask.SetSelected(mask)
 	tp.maskPath = p.text("train.maskPath", "")
-	tp.size = newNumField(p, "train.size", "Patch size", "64", 4, 1024, true)
-	tp.maxAngle = newNumField(p, "train.maxAngle", "Rotation range", "22.5", 0, 180, false)
-	tp.scaleMin = newNumField(p, "train.scaleMin", "Smallest scale", "5", 0.1, 100, false)
-	tp.scaleMax = newNumField(p, "train.scaleMax", "Largest scale", "25", 0.1, 100, false)
-	tp.steps = newNumField(p, "train.steps", "Steps", "300", 1, 1e6, true)
-	tp.batch = newNumField(p, "train.batch", "Batch", "16", 1, 4096, true)
-	tp.lr = newNumField(p, "train.lr", "Learning rate", "0.05", 1e-6, 10, false)
-	tp.tv = newNumField(p, "train.tv", "TV weight", "0.0001", 0, 1e3, false)
-	tp.nps = newNumField(p, "train.nps", "NPS weight", "0", 0, 1e3, false)
-	tp.seed = newNumField(p, "train.seed", "Seed", "1", 0, 1<<53, true)
+	ps := patch.TrainParams()
+	num := func(name string, min, max float64, integer bool) *numField {
+		sp := showParam(ps, name)
+		return newNumField(p, "train."+trainKeys[name], sp.Label, sp.value, min, max, integer)
+	}
+	tp.size = num("size", 4, 1024, true)
+	tp.maxAngle = num("rotation", 0, 180, false)
+	tp.scaleMin = num("scale-min", 0.1, 100, false)
+	tp.scaleMax = num("scale-max", 0.1, 100, false)
+	tp.steps = num("steps", 1, 1e6, true)
+	tp.batch = num("batch", 1, 4096, true)
+	tp.lr = num("lr", 1e-6, 10, false)
+	tp.tv = num("tv", 0, 1e3, false)
+	tp.nps = num("nps", 0, 1e3, false)
+	tp.seed = num("seed", 0, 1<<53, true)
 
 	tp.start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), tp.toggle)
 	tp.start.Importance = widget.HighImportance
@@ -137,21 +150,23 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	tp.ratePlot.YFormat = percent
 	tp.ratePlot.XLabel = "step"
 
-	form := widget.NewForm(
-		widget.NewFormItem("Target class", tp.target),
-		widget.NewFormItem("Against", tp.against),
-		widget.NewFormItem("Mask", tp.mask),
-		widget.NewFormItem("Size (px)", tp.size.Entry),
-		widget.NewFormItem("Rotation ± (°)", tp.maxAngle.Entry),
-		widget.NewFormItem("Scale min (% area)", tp.scaleMin.Entry),
-		widget.NewFormItem("Scale max (% area)", tp.scaleMax.Entry),
-		widget.NewFormItem("Steps", tp.steps.Entry),
-		widget.NewFormItem("Batch", tp.batch.Entry),
-		widget.NewFormItem("Learning rate", tp.lr.Entry),
-		widget.NewFormItem("TV weight", tp.tv.Entry),
-		widget.NewFormItem("NPS weight", tp.nps.Entry),
-		widget.NewFormItem("Seed", tp.seed.Entry),
-	)
+	form := newParamForm()
+	tip := func(name, def string) string { return showParam(ps, name).tip(def) }
+	form.add("target", "Target class", tip("target", "the model's first label"), tp.target)
+	form.add("model", "Against", tip("model", "the selected model alone"), tp.against)
+	form.add("mask", "Mask", tip("mask", ""), tp.mask)
+	for _, r := range []struct {
+		name, label string
+		f           *numField
+	}{
+		{"size", "Size (px)", tp.size}, {"rotation", "Rotation ± (°)", tp.maxAngle},
+		{"scale-min", "Scale min (% area)", tp.scaleMin}, {"scale-max", "Scale max (% area)", tp.scaleMax},
+		{"steps", "Steps", tp.steps}, {"batch", "Batch", tp.batch}, {"lr", "Learning rate", tp.lr},
+		{"tv", "TV weight", tp.tv}, {"nps", "NPS weight", tp.nps}, {"seed", "Seed", tp.seed},
+	} {
+		form.add(r.name, r.label, tip(r.name, ""), r.f.Entry)
+	}
+	tp.form = form
 	tp.plan = widget.NewLabel("")
 	tp.plan.Wrapping = fyne.TextWrapWord
 	tp.plan.SizeName = theme.SizeNameCaptionText
@@ -161,8 +176,8 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	// stay in view below them while a patch trains.
 	// Half and half: the split then gives the parameters whatever the live
 	// part does not need at its minimum (at 1280×800, seven of the rows).
-	tp.scroll = container.NewVScroll(form)
-	wb.hookFields(tp.scroll, form)
+	tp.scroll = container.NewVScroll(form.box)
+	wb.hookFields(tp.scroll, form.box)
 	wb.recordChoices("patch target", tp.target)
 	wb.recordChoices("choice of models", tp.against)
 	split := container.NewVSplit(tp.scroll, container.NewVBox(buttons, live, tp.lossPlot, tp.ratePlot))
@@ -403,6 +418,7 @@ func (tp *trainPanel) startTraining() {
 	tp.mu.Lock()
 	tp.lossX, tp.lossY, tp.rateY = nil, nil, nil
 	tp.mu.Unlock()
+	tp.runSteps = req.Steps
 	tp.fraction.Set(0)
 	tp.eta.SetText("Starting…")
 	tp.redrawPlots()
@@ -452,16 +468,14 @@ func (tp *trainPanel) startTraining() {
 			if p != nil {
 				wb.setPatch(p, meta)
 			}
+			tp.eta.SetText(run.text())
 			switch {
 			case errors.Is(err, context.Canceled):
-				tp.eta.SetText(fmt.Sprintf("Stopped at step %d of %d; the patch is kept", done, req.Steps))
 				wb.setStatus("Training stopped; the last patch is kept")
 			case err != nil:
-				tp.eta.SetText("Failed")
 				wb.showError("Training the patch", err)
 			default:
-				tp.fraction.Set(1)
-				tp.eta.SetText(fmt.Sprintf("Done: %d steps", req.Steps))
+				tp.fraction.Set(run.fraction())
 				wb.setStatus(fmt.Sprintf("Trained a patch for %q; drag it on the canvas, or compare in the Attack tab", req.Target))
 			}
 			if tp.onFinished != nil {

@@ -25,7 +25,7 @@ func TestTrainingRunsToTheEnd(t *testing.T) {
 		t.Errorf("after the run: running %v, button %q", wb.train.running, wb.train.start.Text)
 	}
 	req := be.trainReqs[0]
-	if req.Target != "yield" || req.Steps != 20 || req.Size != 64 || req.Mask != imgops.MaskCircle || len(req.Samples) != 6 {
+	if req.Target != "yield" || req.Steps != 20 || req.Size != patch.DefaultOptions().Width || req.Mask != imgops.MaskCircle || len(req.Samples) != 6 {
 		t.Errorf("request = target %q, %d steps, size %d, mask %q, %d images", req.Target, req.Steps, req.Size, req.Mask, len(req.Samples))
 	}
 	if req.ScaleMin != 0.05 || req.ScaleMax != 0.25 {

@@ -264,15 +264,15 @@ func (o *EvalOptions) validate() error {
 // and what they reject matches ErrInvalidOptions;
 // progress, when not nil, gets the completed fraction and must not block.
 func Evaluate(ctx context.Context, models []engine.Classifier, data *engine.Dataset, p *imgops.Patch, opts EvalOptions, progress func(float64)) (*EvalReport, error) {
-	o := opts
+	o, def := opts, DefaultEvalOptions()
 	if o.Placements == 0 {
-		o.Placements = 4
+		o.Placements = def.Placements
 	}
 	if o.BatchSize == 0 {
-		o.BatchSize = 64
+		o.BatchSize = def.BatchSize
 	}
 	if o.DistractorScale == 0 {
-		o.DistractorScale = defaultDistractorScale
+		o.DistractorScale = def.DistractorScale
 	}
 	if err := o.Validate(); err != nil {
 		return nil, invalid(fmt.Errorf("patch evaluation: %w", err))
