@@ -6,10 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/patch"
-	"github.com/advlab/advlab/engine/saliency"
-	"github.com/advlab/advlab/imgops"
 )
 
 // evalJSON is what the report reads of `evalpatch --json`.
@@ -18,22 +15,32 @@ type evalJSON struct {
 	Images     int    `json:"images"`
 	Placements int    `json:"placements_per_image"`
 	Control    string `json:"control"`
+	Attention  string `json:"attention"`
 	Curves     []struct {
 		Model         string  `json:"model"`
 		CleanAccuracy float64 `json:"clean_accuracy"`
 		Points        []struct {
-			Scale                float64  `json:"scale"`
-			AreaFraction         float64  `json:"area_fraction"`
-			SuccessRate          *float64 `json:"success_rate"`
-			ControlSuccessRate   *float64 `json:"control_success_rate"`
-			Trials               int      `json:"trials"`
-			Value                *float64 `json:"value"`
-			DistractorSuccess    *float64 `json:"distractor_success_rate"`
-			DistractorNamed      *float64 `json:"distractor_named"`
-			ControlDistNamed     *float64 `json:"control_distractor_named"`
-			DistractorPlacements int      `json:"distractor_placements"`
+			Scale                float64    `json:"scale"`
+			AreaFraction         float64    `json:"area_fraction"`
+			SuccessRate          *float64   `json:"success_rate"`
+			ControlSuccessRate   *float64   `json:"control_success_rate"`
+			Trials               int        `json:"trials"`
+			Placements           int        `json:"placements"`
+			Value                *float64   `json:"value"`
+			DistractorSuccess    *float64   `json:"distractor_success_rate"`
+			DistractorNamed      *float64   `json:"distractor_named"`
+			ControlDistNamed     *float64   `json:"control_distractor_named"`
+			DistractorPlacements int        `json:"distractor_placements"`
+			Attention            *shareJSON `json:"attention"`
+			ControlAttention     *shareJSON `json:"control_attention"`
 		} `json:"points"`
 	} `json:"curves"`
+}
+
+// shareJSON is a saliency.Share as evalpatch writes it (NaN as null).
+type shareJSON struct {
+	Mass *float64 `json:"mass"`
+	Area *float64 `json:"area"`
 }
 
 // rate formats a nullable rate as pct does.
@@ -108,32 +115,17 @@ func (r *reportRun) curve() error {
 // the saliency command, clean and patched.
 func (r *reportRun) attention() error {
 	r.printf("## Attention: where the network looks\n\n")
-	c, err := openAttackModel(r.models[0])
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	ds, err := engine.LoadImageFolderContext(r.ctx, r.test, 0)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	p, meta, err := imgops.LoadPatch(r.patchFile())
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
 	r.printf("The mean share of each attribution map's mass inside the patch (and inside the noise control placed the same\n")
-	r.printf("way), against the share of the image the patch covers, on %s over the held-out images: `patch.Evaluate` with\n", c.Name())
-	r.printf("`EvalOptions.Attention` (the map of each placement's predicted class), at the curve's options, sides %s.\n\n", floats(r.n.attentionScales))
-	var reps []*patch.EvalReport
-	for _, m := range []saliency.Method{saliency.Gradient, saliency.GradCAM} {
-		s0 := r.n.attentionScales[0]
-		rep, err := patch.Evaluate(r.ctx, []engine.Classifier{c}, ds, p, patch.EvalOptions{
-			Target: meta.Target, Scales: r.n.attentionScales, Placements: r.n.placements, Seed: r.seed,
-			Transforms: imgops.Options{MaxAngleDeg: 22.5, ScaleMode: imgops.SideFraction, ScaleMin: s0, ScaleMax: s0},
-			Attention:  &saliency.Options{Method: m, Seed: r.seed},
-		}, nil)
+	r.printf("way), against the share of the image the patch covers, on %s over the held-out images: `evalpatch --attention`\n", r.models[0])
+	r.printf("(the map of each placement's predicted class), at the curve's options, sides %s.\n\n", floats(r.n.attentionScales))
+	var reps []*evalJSON
+	for _, m := range []string{"gradient", "gradcam"} {
+		rep, err := r.evalpatch(append(r.heldOut(), "--model", r.models[0], "--scales", floats(r.n.attentionScales), "--attention", m)...)
 		if err != nil {
-			return patchError(err)
+			return err
+		}
+		if len(rep.Curves) != 1 {
+			return fmt.Errorf("report: evalpatch --attention gave %d curves; want 1", len(rep.Curves))
 		}
 		reps = append(reps, rep)
 	}
@@ -145,8 +137,15 @@ func (r *reportRun) attention() error {
 	r.printf("| method | side | area share | mass in the patch | mass in the noise control | success | placements |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, rep := range reps {
 		for _, pt := range rep.Curves[0].Points {
-			r.printf("| %s | %g | %s | %s | %s | %s | %d |\n", rep.Attention, pt.Scale, pct(pt.Attention.Area),
-				pct(pt.Attention.Mass), pct(pt.ControlAttention.Mass), pct(pt.SuccessRate), pt.Placements)
+			var area, mass, ctl *float64
+			if pt.Attention != nil {
+				area, mass = pt.Attention.Area, pt.Attention.Mass
+			}
+			if pt.ControlAttention != nil {
+				ctl = pt.ControlAttention.Mass
+			}
+			r.printf("| %s | %g | %s | %s | %s | %s | %d |\n", rep.Attention, pt.Scale, rate(area),
+				rate(mass), rate(ctl), rate(pt.SuccessRate), pt.Placements)
 		}
 	}
 	r.printf("\nGrad-CAM overlays of a few held-out images, clean and with the patch at side 0.3 (red to yellow: more mass):\n\n")

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/advlab/advlab/engine/patch"
 	"github.com/advlab/advlab/internal/fsutil"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -94,7 +93,7 @@ func (r *reportRun) defenses() error {
 // each), the mean mass inside the patch and inside the control against
 // the area they cover, with the diagonal of attention in proportion to
 // area.
-func writeAttentionPlot(path string, reps []*patch.EvalReport) error {
+func writeAttentionPlot(path string, reps []*evalJSON) error {
 	p := plot.New()
 	p.Title.Text = "Attribution mass inside the patch against its area"
 	p.X.Label.Text = "share of the image the patch covers"
@@ -108,13 +107,12 @@ func writeAttentionPlot(path string, reps []*patch.EvalReport) error {
 			if pt.Attention == nil || pt.ControlAttention == nil {
 				continue
 			}
-			a := pt.Attention.Area
-			top = math.Max(top, a)
-			if !math.IsNaN(pt.Attention.Mass) {
-				pts = append(pts, plotter.XY{X: a, Y: pt.Attention.Mass})
+			if a, m := pt.Attention.Area, pt.Attention.Mass; a != nil && m != nil {
+				top = math.Max(top, *a)
+				pts = append(pts, plotter.XY{X: *a, Y: *m})
 			}
-			if !math.IsNaN(pt.ControlAttention.Mass) {
-				ctl = append(ctl, plotter.XY{X: pt.ControlAttention.Area, Y: pt.ControlAttention.Mass})
+			if a, m := pt.ControlAttention.Area, pt.ControlAttention.Mass; a != nil && m != nil {
+				ctl = append(ctl, plotter.XY{X: *a, Y: *m})
 			}
 		}
 		for k, xy := range []plotter.XYs{pts, ctl} {
