@@ -42,7 +42,8 @@ type reportCounts struct {
 	defensesLimit   int
 	defensesSteps   int // AutoAttack's APGD iterations
 	defensesQueries int
-	defensesPatch   int // patch steps per defense
+	defensesPatch   int     // patch steps per defense
+	defensesArea    float64 // the patch's share of the image
 	defenses        []string
 }
 
@@ -53,7 +54,7 @@ var (
 		sweeps:        []string{"rotation", "brightness", "contrast", "tilt", "blur", "noise", "jpeg"},
 		transferLimit: 96, transferSteps: 40,
 		szegedyLimit: 100, szegedySteps: 100, szegedySearch: 10,
-		defensesLimit: 64, defensesSteps: 20, defensesQueries: 200, defensesPatch: 100,
+		defensesLimit: 64, defensesSteps: 20, defensesQueries: 200, defensesPatch: 300, defensesArea: 0.1,
 		defenses: []string{"jpeg:quality=75", "bits:bits=3", "cleanser:size=0.3,masks=3"},
 	}
 	quickReport = reportCounts{
@@ -62,7 +63,7 @@ var (
 		sweeps:        []string{"rotation", "jpeg"},
 		transferLimit: 16, transferSteps: 2,
 		szegedyLimit: 10, szegedySteps: 5, szegedySearch: 2,
-		defensesLimit: 8, defensesSteps: 2, defensesQueries: 5, defensesPatch: 5,
+		defensesLimit: 8, defensesSteps: 2, defensesQueries: 5, defensesPatch: 5, defensesArea: 0.1,
 		defenses: []string{"bits:bits=3"},
 	}
 )

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/advlab/advlab/internal/fsutil"
+	"github.com/advlab/advlab/zoo"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -58,9 +59,14 @@ func (r *reportRun) szegedy() error {
 // defenses measures the defenses table of the defenses command.
 func (r *reportRun) defenses() error {
 	r.printf("## Defenses\n\n")
-	args := []string{"defenses", "--model", r.models[0], "--limit", strconv.Itoa(r.n.defensesLimit), "--area", "0.05",
+	models := []string{"--model", r.models[0]}
+	if robust, ok := zoo.ModelPath(r.zoo, "signs-resnet-robust"); ok { // Madry et al.'s adversarial training, beside the defenses
+		models = append(models, "--model", robust)
+	}
+	args := append([]string{"defenses"}, models...)
+	args = append(args, "--limit", strconv.Itoa(r.n.defensesLimit), "--area", strconv.FormatFloat(r.n.defensesArea, 'g', -1, 64),
 		"--steps", strconv.Itoa(r.n.defensesSteps), "--queries", strconv.Itoa(r.n.defensesQueries),
-		"--patch-steps", strconv.Itoa(r.n.defensesPatch), "--placements", strconv.Itoa(r.n.placements), "--seed", r.seedArg()}
+		"--patch-steps", strconv.Itoa(r.n.defensesPatch), "--placements", strconv.Itoa(r.n.placements), "--seed", r.seedArg())
 	for _, d := range r.n.defenses {
 		args = append(args, "--defense", d)
 	}
@@ -75,8 +81,12 @@ func (r *reportRun) defenses() error {
 	r.printf("%d demo images; robust accuracy under adaptive AutoAttack L∞ %.4g; a patch of %.3g of the area targeting %q,\n",
 		rep.Images, float64(rep.Eps), float64(rep.Area), rep.Target)
 	r.printf("trained against each model and measured on it (%d placements per image not of the target); PatchCleanser's certified\n", r.n.placements)
-	r.printf("accuracy where it applies.\n\n")
-	r.printf("| %s |\n|%s\n", strings.Join(defensesColumns, " | "), strings.Repeat(" --- |", len(defensesColumns)))
+	r.printf("accuracy where it applies.")
+	if len(models) > 2 {
+		r.printf(" signs-resnet-robust is the same ResNet adversarially trained (PGD, Madry et al. 2018; its sidecar says how):\n")
+		r.printf("what stops small perturbations is set beside what a patch does to it.")
+	}
+	r.printf("\n\n| %s |\n|%s\n", strings.Join(defensesColumns, " | "), strings.Repeat(" --- |", len(defensesColumns)))
 	for _, row := range rep.Rows {
 		r.printf("| %s |\n", strings.Join(row.cells(pct), " | "))
 	}
