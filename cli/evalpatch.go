@@ -55,7 +55,7 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	seed := pf.Uint64("seed")
 	distractors := fs.String("distractors", "", "also paste a real object from DIR/<label>/<image> beside the patch in every placement")
 	distractorScale := pf.Float64("distractor-scale")
-	sweep := fs.String("sweep", "", "vary one transformation at one scale (--scales, default 0.2): rotation (deg), brightness, contrast, tilt (deg), blur (px), noise (std), jpeg (quality)")
+	sweep := fs.String("sweep", "", "vary one transformation at one scale (--scales, default "+joinFloats([]float64{patch.DefaultSweepScale})+"): rotation (deg), brightness, contrast, tilt (deg), blur (px), noise (std), jpeg (quality)")
 	sweepValues := fs.String("sweep-values", "", "comma-separated values of --sweep (default: the sweep's own range)")
 	attention := fs.String("attention", "", "also measure where each model looks: the share of the attribution map (gradient, smoothgrad, ig or gradcam) inside the patch and the control, against their share of the image")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
@@ -119,7 +119,7 @@ func runEvalPatch(ctx context.Context, env *Env, args []string) error {
 	}
 	if sw != nil {
 		if !flagSet(fs, "scales") {
-			list = []float64{0.2}
+			list = []float64{patch.DefaultSweepScale}
 		} else if len(list) != 1 {
 			return usagef("--sweep measures at one scale; --scales gives %d", len(list))
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/advlab/advlab/engine/eval"
 	"github.com/advlab/advlab/engine/patch"
 )
 
@@ -31,11 +32,11 @@ func flagDefaults(t *testing.T, command string) (map[string]string, map[string]s
 	return defs, usage
 }
 
-// TestPatchFlagDefaultsAreTheEngines checks the patch commands' flags
-// against the engine's options structs: each default is the option's, and
+// TestPatchFlagDefaultsAreTheEngines checks the patch commands' and the
+// defense comparison's flags against the engine's options structs: each default is the option's, and
 // the help is the engine's table's.
 func TestPatchFlagDefaultsAreTheEngines(t *testing.T) {
-	o, e := patch.DefaultOptions(), patch.DefaultEvalOptions()
+	o, e, d := patch.DefaultOptions(), patch.DefaultEvalOptions(), eval.DefaultDefenseOptions()
 	g := func(v float64) string {
 		if v == 0 {
 			return "" // not printed
@@ -55,6 +56,11 @@ func TestPatchFlagDefaultsAreTheEngines(t *testing.T) {
 		{"evalpatch", patch.EvalParams(), map[string]string{
 			"rotation": g(e.Transforms.MaxAngleDeg), "placements": g(float64(e.Placements)), "seed": g(float64(e.Seed)),
 			"distractor-scale": g(e.DistractorScale), "scales": strings.Trim(strings.ReplaceAll(fmt.Sprint(e.Scales), " ", ","), "[]"),
+		}},
+		{"defenses", eval.DefenseParams(), map[string]string{
+			"eps": g(d.Eps), "steps": g(float64(d.Steps)), "queries": g(float64(d.Queries)), "area": g(d.Area), "target": d.Target,
+			"patch-steps": g(float64(d.PatchSteps)), "patch-size": g(float64(d.PatchSize)), "placements": g(float64(d.Placements)),
+			"limit": g(eval.DefaultDefenseImages), "batch": g(float64(d.Batch)), "seed": g(float64(d.Seed)),
 		}},
 	}
 	// --size also takes WxH; --scales lists the scales the table counts.

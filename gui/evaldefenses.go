@@ -30,6 +30,7 @@ type evalDefenses struct {
 	eps        *numField // in 1/255
 	patchSteps *numField
 	limit      *numField
+	form       *paramForm // the rows and their tooltips, from eval.DefenseParams
 
 	run      *widget.Button
 	progress *widget.ProgressBar
@@ -47,11 +48,12 @@ type evalDefenses struct {
 
 func newEvalDefenses(wb *Workbench) *evalDefenses {
 	p := wb.prefs
-	d := eval.DefaultDefenseOptions()
+	ps := eval.DefenseParams()
+	eps, steps, limit := showParam(ps, "eps").in255(), showParam(ps, "patch-steps"), showParam(ps, "limit")
 	ed := &evalDefenses{wb: wb}
-	ed.eps = newNumField(p, "defenses.eps", "AutoAttack ε", trimFloat(math.Round(d.Eps*255)), 0, 255, false)
-	ed.patchSteps = newNumField(p, "defenses.patchSteps", "Patch steps", fmt.Sprint(d.PatchSteps), 1, 100000, true)
-	ed.limit = newNumField(p, "defenses.limit", "Images", "64", 0, 1<<20, true)
+	ed.eps = newNumField(p, "defenses.eps", eps.Label, eps.value, 0, 255, false)
+	ed.patchSteps = newNumField(p, "defenses.patchSteps", steps.Label, steps.value, 1, 100000, true)
+	ed.limit = newNumField(p, "defenses.limit", limit.Label, limit.value, 0, 1<<20, true)
 	ed.run = widget.NewButtonWithIcon("Compare defenses", theme.MediaPlayIcon(), ed.toggle)
 	ed.fraction = binding.NewFloat()
 	ed.progress = widget.NewProgressBarWithData(ed.fraction)
@@ -71,13 +73,12 @@ func newEvalDefenses(wb *Workbench) *evalDefenses {
 	}
 	size := canvas.NewRectangle(nil)
 	size.SetMinSize(fyne.NewSize(300, 180))
-	form := widget.NewForm(
-		widget.NewFormItem("AutoAttack ε (/255)", ed.eps.Entry),
-		widget.NewFormItem("Patch steps", ed.patchSteps.Entry),
-		widget.NewFormItem("Images (0: all)", ed.limit.Entry),
-	)
+	ed.form = newParamForm(wb.tips)
+	ed.form.add("eps", "AutoAttack ε (/255)", eps.tip(""), ed.eps.Entry)
+	ed.form.add("patch-steps", "Patch steps", steps.tip(""), ed.patchSteps.Entry)
+	ed.form.add("limit", "Images (0: all)", limit.tip(""), ed.limit.Entry)
 	header := widget.NewLabelWithStyle("Defenses", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	ed.content = container.NewVBox(widget.NewSeparator(), header, form, ed.run, ed.progress, ed.status, container.NewStack(size, ed.table))
+	ed.content = container.NewVBox(widget.NewSeparator(), header, ed.form.box, ed.run, ed.progress, ed.status, container.NewStack(size, ed.table))
 	return ed
 }
 

@@ -78,7 +78,7 @@ func newEvalPanel(wb *Workbench) *evalPanel {
 	info := widget.NewLabel("Pastes the current patch at random places and rotations, at each scale, on every image, and counts how often each model then sees the target.")
 	info.Wrapping = fyne.TextWrapWord
 	info.SizeName = theme.SizeNameCaptionText
-	ep.form = newParamForm()
+	ep.form = newParamForm(wb.tips)
 	tip := func(name, def string) string { return showParam(ps, name).tip(def) }
 	ep.form.add("target", "Target", tip("target", "the patch's target"), ep.target)
 	ep.form.add("scale-min", "Scale min (% area)", tip("scale-min", ""), ep.areaMin.Entry)
@@ -87,9 +87,6 @@ func newEvalPanel(wb *Workbench) *evalPanel {
 	ep.form.add("placements", "Placements", tip("placements", ""), ep.placements.Entry)
 	ep.form.add("rotation", "Rotation ± (°)", tip("rotation", ""), ep.maxAngle.Entry)
 	ep.form.add("seed", "Seed", tip("seed", ""), ep.seed.Entry)
-	for _, l := range ep.form.labels {
-		l.tips = wb.tips
-	}
 	ep.defenses = newEvalDefenses(wb)
 	ep.sweeps = newEvalSweeps(wb)
 	ep.content = container.NewVScroll(container.NewVBox(ep.form.box, ep.run, ep.progress, info, ep.sweeps.controls, ep.defenses.content))

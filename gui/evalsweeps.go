@@ -57,6 +57,7 @@ type evalSweeps struct {
 	kind     *widget.Select
 	values   *fieldEntry
 	area     *numField
+	form     *paramForm // the rows and their tooltips, from patch.SweepParams
 	run      *widget.Button
 	progress *widget.ProgressBar
 	fraction binding.Float
@@ -78,22 +79,25 @@ func newEvalSweeps(wb *Workbench) *evalSweeps {
 	for _, k := range patch.SweepKinds {
 		kinds = append(kinds, string(k))
 	}
+	ps := patch.SweepParams(patch.DefaultSweepKind)
+	scale := showParam(ps, "sweep-scale")
 	es.values = newFieldEntry("Sweep values")
 	es.kind = widget.NewSelect(kinds, func(s string) {
 		wb.prefs.setText("sweep.kind", s)
-		es.values.SetText(floatList(patch.SweepKind(s).DefaultValues()))
+		vals := showParam(patch.SweepParams(patch.SweepKind(s)), "sweep-values")
+		es.values.SetText(vals.value)
+		es.form.labels["sweep-values"].tip = vals.tip("")
 	})
-	es.area = newNumField(wb.prefs, "sweep.area", "Sweep scale", "10", 0.1, 100, false)
+	es.area = newNumField(wb.prefs, "sweep.area", scale.Label, scale.value, 0.1, 100, false)
 	es.run = widget.NewButtonWithIcon("Start sweep", theme.MediaPlayIcon(), es.toggle)
 	es.fraction = binding.NewFloat()
 	es.progress = widget.NewProgressBarWithData(es.fraction)
-	form := widget.NewForm(
-		widget.NewFormItem("Sweep", es.kind),
-		widget.NewFormItem("Values", es.values),
-		widget.NewFormItem("At scale (% area)", es.area.Entry),
-	)
-	es.controls = container.NewVBox(widget.NewSeparator(), form, es.run, es.progress)
-	es.kind.SetSelected(wb.prefs.text("sweep.kind", string(patch.SweepTilt)))
+	es.form = newParamForm(wb.tips)
+	es.form.add("sweep", "Sweep", showParam(ps, "sweep").tip(""), es.kind)
+	es.form.add("sweep-values", "Values", showParam(ps, "sweep-values").tip(""), es.values)
+	es.form.add("sweep-scale", "At scale (% area)", scale.tip(""), es.area.Entry)
+	es.controls = container.NewVBox(widget.NewSeparator(), es.form.box, es.run, es.progress)
+	es.kind.SetSelected(wb.prefs.text("sweep.kind", showParam(ps, "sweep").value))
 
 	es.plot = newPlotView("Success rate vs one transformation", fyne.NewSize(320, 200))
 	es.plot.YMin, es.plot.YMax = 0, 1

@@ -35,6 +35,7 @@ Ctrl+Shift+O    open an image folder
 Ctrl+Alt+O      open a session (.advlab)
 Ctrl+Enter, F5  start or stop the task of the tab on the right
 Ctrl+E          export the patch for printing
+Ctrl+H          show or hide the saliency overlay
 Ctrl+S          save the patch
 Ctrl+Shift+S    save the session (models, images, patch, parameters)
 Ctrl+Z          undo a move of the patch, a parameter's change or a
@@ -104,7 +105,9 @@ func (wb *Workbench) mainMenu() *fyne.MainMenu {
 		fyne.NewMenuItem("Train a patch", func() { wb.rightTabs.Select(wb.patchTab) }),
 		fyne.NewMenuItem("Attack", func() { wb.rightTabs.Select(wb.attackTab) }),
 		fyne.NewMenuItem("Evaluate the patch", func() { wb.rightTabs.Select(wb.evTab) }))
-	view := fyne.NewMenu("View", fyne.NewMenuItem("Fit the canvas or the comparison (F)", wb.fitView))
+	saliencyItem := fyne.NewMenuItem("Saliency overlay", wb.overlay.toggle)
+	saliencyItem.Shortcut = scSaliency
+	view := fyne.NewMenu("View", fyne.NewMenuItem("Fit the canvas or the comparison (F)", wb.fitView), saliencyItem)
 	help := fyne.NewMenu("Help", fyne.NewMenuItem("About advlab", wb.showAbout))
 	return fyne.NewMainMenu(file, edit, view, tasks, help)
 }

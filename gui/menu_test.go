@@ -193,3 +193,29 @@ func TestToolbarIconsAreDistinct(t *testing.T) {
 		t.Errorf("Fit and the placement's reset share the icon %s", fit.Icon.Name())
 	}
 }
+
+// TestViewMenuTogglesSaliency checks that View › Saliency overlay shows its
+// Ctrl+H shortcut, turns the overlay on and off as the check and the
+// shortcut do, and that the About dialog's list names the shortcut.
+func TestViewMenuTogglesSaliency(t *testing.T) {
+	wb, _ := newTestWorkbench(t, newFakeBackend())
+	it := menuItem(t, wb.win, "View", "Saliency overlay")
+	if it.Shortcut == nil || it.Shortcut.ShortcutName() != scSaliency.ShortcutName() {
+		t.Errorf("the item's shortcut is %v; want Ctrl+H (%s)", it.Shortcut, scSaliency.ShortcutName())
+	}
+	for _, want := range []bool{true, false} {
+		it.Action()
+		wb.tasks.Wait()
+		if wb.overlay.check.Checked != want {
+			t.Errorf("after the menu item the overlay is on=%v; want %v", wb.overlay.check.Checked, want)
+		}
+	}
+	wb.win.Canvas().(fyne.Shortcutable).TypedShortcut(scSaliency)
+	wb.tasks.Wait()
+	if !wb.overlay.check.Checked {
+		t.Error("Ctrl+H after the menu item did not turn the overlay on")
+	}
+	if !strings.Contains(shortcutHelp, "Ctrl+H") {
+		t.Error("the About dialog's shortcuts do not list Ctrl+H")
+	}
+}

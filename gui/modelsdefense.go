@@ -21,6 +21,7 @@ const noDefense = "none"
 // workbench, for predictions, attacks, patches and evaluations.
 type defenseSelector struct {
 	wb      *Workbench
+	label   *tipLabel // its tip: the chosen defense and its parameters
 	name    *widget.Select
 	params  *widget.Entry
 	content fyne.CanvasObject
@@ -30,11 +31,15 @@ type defenseSelector struct {
 }
 
 func newDefenseSelector(wb *Workbench) *defenseSelector {
-	ds := &defenseSelector{wb: wb}
-	ds.name = widget.NewSelect(append([]string{noDefense}, defense.Names()...), func(string) { ds.onChanged() })
+	ds := &defenseSelector{wb: wb, label: newTipLabel("Defense")}
+	ds.label.tips = wb.tips
+	ds.name = widget.NewSelect(append([]string{noDefense}, defense.Names()...), func(s string) {
+		ds.label.tip = defenseTip(s)
+		ds.onChanged()
+	})
 	ds.params = widget.NewEntry()
 	ds.params.OnSubmitted = func(string) { ds.onChanged() }
-	ds.content = container.NewBorder(nil, nil, widget.NewLabel("Defense"), nil, container.NewGridWithColumns(2, ds.name, ds.params))
+	ds.content = container.NewBorder(nil, nil, ds.label, nil, container.NewGridWithColumns(2, ds.name, ds.params))
 	ds.show(nil)
 	return ds
 }
@@ -70,6 +75,28 @@ func (ds *defenseSelector) show(m Model) {
 		ds.name.Enable()
 		ds.params.Enable()
 	}
+}
+
+// defenseTip is the selector's tooltip with the defense name chosen: what
+// it does, how an attack's gradient passes it, and each parameter with its
+// meaning, unit and default, as engine/defense's registry has them.
+func defenseTip(name string) string {
+	s := "Defense: wraps the selected model in one of the engine's defenses, for predictions, attacks, patches and evaluations; its parameters k=v,… go beside (empty: the defaults)."
+	for _, d := range defense.Defenses() {
+		if d.Name != name {
+			continue
+		}
+		s += "\n\n" + d.Name + ": " + d.Description + ". Gradient: " + d.Gradient + "."
+		for _, p := range d.Params {
+			s += "\n• " + p.Name + " (" + p.Label + "): " + p.Help
+			if p.Unit != "" {
+				s += ", in " + p.Unit
+			}
+			s += ". Default: " + p.Default + "."
+		}
+		return s
+	}
+	return s + "\n\n" + noDefense + ": the bare model."
 }
 
 // defaultParams are the registry's defaults of the defense name, k=v,….

@@ -23,12 +23,15 @@ func paramTip(label, help, unit, def string) string {
 	return s
 }
 
-// shownParam is a patch parameter as the Patch and Evaluate tabs show it:
-// a fraction of the image's area as a percentage.
+// shownParam is an engine parameter as the Patch and Evaluate tabs show
+// it: a fraction of the image's area as a percentage, a colour bound in
+// 255ths (in255).
 type shownParam struct {
 	patch.Param
 	// value is the default as the field's text ("" when it has none).
 	value string
+	// suffix follows the value where the tip names it ("%", "/255").
+	suffix string
 }
 
 // showParam looks name up in ps and converts a fraction to a percentage.
@@ -44,8 +47,18 @@ func showParam(ps []patch.Param, name string) shownParam {
 		if v, err := strconv.ParseFloat(p.Default, 64); err == nil {
 			sp.value = strconv.FormatFloat(100*v, 'g', 6, 64)
 		}
-		sp.Unit = "% of the image's area"
+		sp.Unit, sp.suffix = "% of the image's area", "%"
 	}
+	return sp
+}
+
+// in255 shows a bound in [0,1] colour units in 255ths of the colour range,
+// as ε is written (8/255).
+func (sp shownParam) in255() shownParam {
+	if v, err := strconv.ParseFloat(sp.Default, 64); err == nil {
+		sp.value = strconv.FormatFloat(255*v, 'g', 6, 64)
+	}
+	sp.Unit, sp.suffix = "255ths of the colour range", "/255"
 	return sp
 }
 
@@ -54,8 +67,8 @@ func showParam(ps []patch.Param, name string) shownParam {
 func (sp shownParam) tip(def string) string {
 	if def == "" {
 		def = sp.value
-		if def != "" && sp.Fraction {
-			def += "%"
+		if def != "" {
+			def += sp.suffix
 		}
 	}
 	return paramTip(sp.Label, sp.Help, sp.Unit, def)
@@ -66,17 +79,19 @@ func (sp shownParam) tip(def string) string {
 type paramForm struct {
 	box    *fyne.Container
 	labels map[string]*tipLabel
+	tips   *tooltips // shows the labels' tips; nil until hooked
 }
 
-func newParamForm() *paramForm {
-	return &paramForm{box: container.New(layout.NewFormLayout()), labels: map[string]*tipLabel{}}
+func newParamForm(tips *tooltips) *paramForm {
+	return &paramForm{box: container.New(layout.NewFormLayout()), labels: map[string]*tipLabel{}, tips: tips}
 }
 
-// add appends a row labelled label whose tooltip is tip.
+// add appends a row labelled label whose tooltip is tip, shown by tips.
 func (f *paramForm) add(name, label, tip string, field fyne.CanvasObject) {
 	l := newTipLabel(label)
 	l.TextStyle.Bold = true
 	l.tip = tip
+	l.tips = f.tips
 	f.labels[name] = l
 	f.box.Add(l)
 	f.box.Add(field)

@@ -86,9 +86,12 @@ func newSaliencyOverlay(wb *Workbench) *saliencyOverlay {
 	so.caption = widget.NewLabel("")
 	so.caption.Truncation = fyne.TextTruncateEllipsis
 	so.bar = container.NewBorder(nil, nil, container.NewHBox(so.check, so.method), nil, so.caption)
-	wb.win.Canvas().AddShortcut(scSaliency, func(fyne.Shortcut) { so.check.SetChecked(!so.check.Checked) })
+	wb.win.Canvas().AddShortcut(scSaliency, func(fyne.Shortcut) { so.toggle() })
 	return so
 }
+
+// toggle turns the overlay on or off, as its check does (Ctrl+H, View menu).
+func (so *saliencyOverlay) toggle() { so.check.SetChecked(!so.check.Checked) }
 
 // saliencyMethodName is the method as the selector shows it.
 func saliencyMethodName(m saliency.Method) string {

@@ -150,7 +150,7 @@ func newTrainPanel(wb *Workbench) *trainPanel {
 	tp.ratePlot.YFormat = percent
 	tp.ratePlot.XLabel = "step"
 
-	form := newParamForm()
+	form := newParamForm(wb.tips)
 	tip := func(name, def string) string { return showParam(ps, name).tip(def) }
 	form.add("target", "Target class", tip("target", "the model's first label"), tp.target)
 	form.add("model", "Against", tip("model", "the selected model alone"), tp.against)

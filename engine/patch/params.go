@@ -2,6 +2,7 @@ package patch
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/advlab/advlab/imgops"
 )
@@ -76,6 +77,34 @@ func EvalParams() []Param {
 		{Name: "rotation", Label: "Rotation range", Unit: "degrees", Help: "every placement rotates the patch by an angle drawn uniformly in ±this", Default: num(o.Transforms.MaxAngleDeg)},
 		{Name: "seed", Label: "Seed", Help: "fixes the placements; the patch and its noise control see the same ones", Default: strconv.FormatUint(o.Seed, 10)},
 		{Name: "distractor-scale", Label: "Distractor scale", Unit: "fraction of the image's shorter side", Help: "the side of the real object pasted beside the patch", Default: num(o.DistractorScale)},
+	}
+}
+
+// DefaultSweepKind is the sweep a form offers first: a camera off the
+// patch's axis, the condition a printed patch meets most.
+const DefaultSweepKind = SweepTilt
+
+// DefaultSweepScale is the patch's share of the image's area at which a
+// sweep measures when a front-end sets none: mid-range of
+// DefaultEvalOptions' scales, where the plain success is neither 0 nor 1.
+const DefaultSweepScale = 0.2
+
+// SweepParams are the parameters of a sweep, in the order a form shows
+// them; the values' unit and default are those of kind k (the kind's
+// default is DefaultSweepKind whatever k is).
+func SweepParams(k SweepKind) []Param {
+	kinds := make([]string, len(SweepKinds))
+	for i, sk := range SweepKinds {
+		kinds[i] = string(sk)
+	}
+	vals := make([]string, len(k.DefaultValues()))
+	for i, v := range k.DefaultValues() {
+		vals[i] = num(v)
+	}
+	return []Param{
+		{Name: "sweep", Label: "Sweep", Help: "the one transformation varied at one scale, every value on the same placements: " + strings.Join(kinds, ", "), Default: string(DefaultSweepKind)},
+		{Name: "sweep-values", Label: "Values", Unit: k.Unit(), Help: "the values measured, comma-separated; the identity (0, none for jpeg) is the plain evaluation at that scale", Default: strings.Join(vals, ", ")},
+		{Name: "sweep-scale", Label: "At scale", Unit: "fraction of the image's area", Help: "the one patch size every value is measured at", Default: num(DefaultSweepScale), Fraction: true},
 	}
 }
 

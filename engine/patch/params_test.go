@@ -1,7 +1,9 @@
 package patch
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/advlab/advlab/imgops"
@@ -56,5 +58,58 @@ func TestEvaluateDefaultsAreValid(t *testing.T) {
 	}
 	if o.Transforms.ScaleMode != imgops.AreaFraction {
 		t.Errorf("scale mode %v, want the area fraction", o.Transforms.ScaleMode)
+	}
+}
+
+// TestSweepParamsStateTheDefaults checks the sweep's documented parameters
+// against the sweep's definitions: every kind's values parse back to its
+// DefaultValues, which a sweep accepts, in a unit the kind states; the
+// scale is DefaultSweepScale, inside the evaluation's default range.
+func TestSweepParamsStateTheDefaults(t *testing.T) {
+	e := DefaultEvalOptions()
+	for _, k := range SweepKinds {
+		t.Run(string(k), func(t *testing.T) {
+			ps := SweepParams(k)
+			for _, p := range ps {
+				if p.Label == "" || p.Help == "" {
+					t.Errorf("%s has no label or help", p.Name)
+				}
+			}
+			kind, _ := LookupParam(ps, "sweep")
+			if got, err := ParseSweepKind(kind.Default); err != nil || got != DefaultSweepKind {
+				t.Errorf("sweep default %q is not DefaultSweepKind %s (%v)", kind.Default, DefaultSweepKind, err)
+			}
+			for _, sk := range SweepKinds {
+				if !strings.Contains(kind.Help, string(sk)) {
+					t.Errorf("the sweep's help %q does not name %s", kind.Help, sk)
+				}
+			}
+			vals, ok := LookupParam(ps, "sweep-values")
+			if !ok || vals.Unit == "" || vals.Unit != k.Unit() {
+				t.Fatalf("values %+v: want the unit %q", vals, k.Unit())
+			}
+			sw := Sweep{Kind: k}
+			for _, f := range strings.Split(vals.Default, ",") {
+				v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+				if err != nil {
+					t.Fatalf("value %q of %q: %v", f, vals.Default, err)
+				}
+				sw.Values = append(sw.Values, v)
+			}
+			if !slices.Equal(sw.Values, k.DefaultValues()) {
+				t.Errorf("values %v, want DefaultValues %v", sw.Values, k.DefaultValues())
+			}
+			if err := sw.validate(); err != nil {
+				t.Errorf("the default values are rejected: %v", err)
+			}
+			scale, _ := LookupParam(ps, "sweep-scale")
+			v, err := strconv.ParseFloat(scale.Default, 64)
+			if err != nil || v != DefaultSweepScale || !scale.Fraction {
+				t.Errorf("scale %+v: want the fraction %v (%v)", scale, DefaultSweepScale, err)
+			}
+			if v < e.Scales[0] || v > e.Scales[len(e.Scales)-1] {
+				t.Errorf("scale %v outside the evaluation's %v", v, e.Scales)
+			}
+		})
 	}
 }

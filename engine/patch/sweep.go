@@ -79,6 +79,28 @@ func (k SweepKind) DefaultValues() []float64 {
 	return nil
 }
 
+// Unit is what a value of kind k counts, with its range, as a form or a
+// flag's help states it.
+func (k SweepKind) Unit() string {
+	switch k {
+	case SweepRotation:
+		return "degrees of in-plane rotation"
+	case SweepBrightness:
+		return "offset added to the [0,1] colours, in [-1, 1]"
+	case SweepContrast:
+		return "c of the colours scaled by 1+c, in (-1, 1)"
+	case SweepTilt:
+		return "degrees out of the image's plane, in (-80, 80)"
+	case SweepBlur:
+		return "image pixels of the Gaussian's deviation"
+	case SweepNoise:
+		return "deviation of the noise on the [0,1] colours, in [0, 1]"
+	case SweepJPEG:
+		return "JPEG quality, an integer in [1, 100]"
+	}
+	return ""
+}
+
 // ParseSweepKind reads a sweep's name.
 func ParseSweepKind(s string) (SweepKind, error) {
 	for _, k := range SweepKinds {
