@@ -54,7 +54,7 @@ var (
 		sweeps:        []string{"rotation", "brightness", "contrast", "tilt", "blur", "noise", "jpeg"},
 		transferLimit: 96, transferSteps: 40,
 		szegedyLimit: 100, szegedySteps: 100, szegedySearch: 10,
-		defensesLimit: 64, defensesSteps: 20, defensesQueries: 200, defensesPatch: 300, defensesArea: 0.1,
+		defensesLimit: 64, defensesSteps: 20, defensesQueries: 200, defensesPatch: 200, defensesArea: 0.1,
 		defenses: []string{"jpeg:quality=75", "bits:bits=3", "cleanser:size=0.3,masks=3"},
 	}
 	quickReport = reportCounts{

@@ -59,30 +59,38 @@ func (r *reportRun) szegedy() error {
 // defenses measures the defenses table of the defenses command.
 func (r *reportRun) defenses() error {
 	r.printf("## Defenses\n\n")
-	models := []string{"--model", r.models[0]}
-	if robust, ok := zoo.ModelPath(r.zoo, "signs-resnet-robust"); ok { // Madry et al.'s adversarial training, beside the defenses
-		models = append(models, "--model", robust)
-	}
-	args := append([]string{"defenses"}, models...)
-	args = append(args, "--limit", strconv.Itoa(r.n.defensesLimit), "--area", strconv.FormatFloat(r.n.defensesArea, 'g', -1, 64),
+	common := []string{"--limit", strconv.Itoa(r.n.defensesLimit), "--area", strconv.FormatFloat(r.n.defensesArea, 'g', -1, 64),
 		"--steps", strconv.Itoa(r.n.defensesSteps), "--queries", strconv.Itoa(r.n.defensesQueries),
-		"--patch-steps", strconv.Itoa(r.n.defensesPatch), "--placements", strconv.Itoa(r.n.placements), "--seed", r.seedArg())
+		"--patch-steps", strconv.Itoa(r.n.defensesPatch), "--placements", strconv.Itoa(r.n.placements), "--seed", r.seedArg(), "--json"}
+	args := []string{"defenses", "--model", r.models[0]}
 	for _, d := range r.n.defenses {
 		args = append(args, "--defense", d)
 	}
-	out, err := r.run(append(args, "--json")...)
-	if err != nil {
-		return err
+	runs := [][]string{append(args, common...)}
+	// Madry et al.'s adversarial training beside the defenses, bare: the
+	// input defenses on top of it would only repeat their rows.
+	robust, hasRobust := zoo.ModelPath(r.zoo, "signs-resnet-robust")
+	if hasRobust {
+		runs = append(runs, append([]string{"defenses", "--model", robust}, common...))
 	}
 	var rep defensesReport
-	if err := json.Unmarshal(out, &rep); err != nil {
-		return fmt.Errorf("report: reading defenses' JSON: %w", err)
+	for _, run := range runs {
+		out, err := r.run(run...)
+		if err != nil {
+			return err
+		}
+		var part defensesReport
+		if err := json.Unmarshal(out, &part); err != nil {
+			return fmt.Errorf("report: reading defenses' JSON: %w", err)
+		}
+		rows := append(rep.Rows, part.Rows...)
+		rep, rep.Rows = part, rows
 	}
 	r.printf("%d demo images; robust accuracy under adaptive AutoAttack L∞ %.4g; a patch of %.3g of the area targeting %q,\n",
 		rep.Images, float64(rep.Eps), float64(rep.Area), rep.Target)
 	r.printf("trained against each model and measured on it (%d placements per image not of the target); PatchCleanser's certified\n", r.n.placements)
 	r.printf("accuracy where it applies.")
-	if len(models) > 2 {
+	if hasRobust {
 		r.printf(" signs-resnet-robust is the same ResNet adversarially trained (PGD, Madry et al. 2018; its sidecar says how):\n")
 		r.printf("what stops small perturbations is set beside what a patch does to it.")
 	}
