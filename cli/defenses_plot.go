@@ -2,10 +2,8 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"math"
 
-	"github.com/advlab/advlab/internal/fsutil"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -57,15 +55,5 @@ func writeDefensesPlot(path string, r defensesReport) error {
 	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4 // room for the outer bars
 	p.X.Tick.Label.Rotation = math.Pi / 8
 	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = -0.9, -0.5
-	wt, err := p.WriterTo(vg.Length(max(6, 1.5*float64(len(r.Rows))))*vg.Inch, 4.5*vg.Inch, "png")
-	if err != nil {
-		return fmt.Errorf("drawing the plot: %w", err)
-	}
-	if err := fsutil.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := wt.WriteTo(w)
-		return err
-	}); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return savePlotPNG(p, vg.Length(max(6, 1.5*float64(len(r.Rows))))*vg.Inch, 4.5*vg.Inch, path)
 }

@@ -166,7 +166,12 @@ func writeEvalPlot(path string, cmp *patch.Comparison) error {
 			}
 		}
 	}
-	wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, "png")
+	return savePlotPNG(p, 6*vg.Inch, 4*vg.Inch, path)
+}
+
+// savePlotPNG draws p at w×h as a PNG to path, atomically.
+func savePlotPNG(p *plot.Plot, w, h vg.Length, path string) error {
+	wt, err := p.WriterTo(w, h, "png")
 	if err != nil {
 		return fmt.Errorf("drawing the plot: %w", err)
 	}

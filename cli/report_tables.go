@@ -158,15 +158,5 @@ func writeAttentionPlot(path string, reps []*evalJSON) error {
 	diag.Dashes = plotutil.Dashes(2)
 	p.Add(diag)
 	p.Legend.Add("in proportion to area", diag)
-	wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, "png")
-	if err != nil {
-		return fmt.Errorf("drawing the plot: %w", err)
-	}
-	if err := fsutil.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := wt.WriteTo(w)
-		return err
-	}); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return savePlotPNG(p, 6*vg.Inch, 4*vg.Inch, path)
 }
