@@ -32,16 +32,14 @@ type evalDefenses struct {
 	limit      *numField
 	form       *paramForm // the rows and their tooltips, from eval.DefenseParams
 
-	run      *widget.Button
+	runControl
 	progress *widget.ProgressBar
 	fraction binding.Float
 	status   *widget.Label
 	table    *widget.Table
 	content  fyne.CanvasObject
 
-	running bool
-	cancel  context.CancelFunc
-	rows    []eval.DefenseRow
+	rows []eval.DefenseRow
 	// onFinished, when set, is told when a run ends (tests).
 	onFinished func(error)
 }
@@ -54,7 +52,7 @@ func newEvalDefenses(wb *Workbench) *evalDefenses {
 	ed.eps = newNumField(p, "defenses.eps", eps.Label, eps.value, 0, 255, false)
 	ed.patchSteps = newNumField(p, "defenses.patchSteps", steps.Label, steps.value, 1, 100000, true)
 	ed.limit = newNumField(p, "defenses.limit", limit.Label, limit.value, 0, 1<<20, true)
-	ed.run = widget.NewButtonWithIcon("Compare defenses", theme.MediaPlayIcon(), ed.toggle)
+	ed.runControl.init("Compare defenses", "Stop", widget.MediumImportance, ed.start)
 	ed.fraction = binding.NewFloat()
 	ed.progress = widget.NewProgressBarWithData(ed.fraction)
 	ed.status = widget.NewLabel("Pick a defense per model in the models panel, then compare them here.")
@@ -146,33 +144,6 @@ func (ed *evalDefenses) request() (DefenseTableRequest, error) {
 		req.Models = append(req.Models, m)
 	}
 	return req, nil
-}
-
-func (ed *evalDefenses) toggle() {
-	if ed.running {
-		if ed.cancel != nil {
-			ed.cancel()
-			ed.run.Disable()
-		}
-		return
-	}
-	ed.start()
-}
-
-func (ed *evalDefenses) setRunning(on bool) {
-	ed.running = on
-	ed.run.Enable()
-	if on {
-		ed.run.SetText("Stop")
-		ed.run.SetIcon(theme.MediaStopIcon())
-		ed.run.Importance = widget.DangerImportance
-	} else {
-		ed.run.SetText("Compare defenses")
-		ed.run.SetIcon(theme.MediaPlayIcon())
-		ed.run.Importance = widget.MediumImportance
-		ed.cancel = nil
-	}
-	ed.run.Refresh()
 }
 
 // start measures the table off the UI goroutine, its progress throttled to

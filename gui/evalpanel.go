@@ -32,7 +32,7 @@ type evalPanel struct {
 	seed       *numField
 	form       *paramForm // the parameters' rows and their tooltips
 
-	run      *widget.Button
+	runControl
 	progress *widget.ProgressBar
 	fraction binding.Float
 	content  fyne.CanvasObject
@@ -43,9 +43,7 @@ type evalPanel struct {
 	plotContent fyne.CanvasObject
 	sweeps      *evalSweeps
 
-	running bool
-	cancel  context.CancelFunc
-	curves  []EvalCurve
+	curves []EvalCurve
 	// measured is the request the curves answer (for saving them).
 	measured EvalRequest
 	// onFinished, when set, is told when a run ends (the scripted demo).
@@ -71,8 +69,7 @@ func newEvalPanel(wb *Workbench) *evalPanel {
 	ep.placements = num("placements", "placements", 1, 1000, true)
 	ep.maxAngle = num("maxAngle", "rotation", 0, 180, false)
 	ep.seed = num("seed", "seed", 0, 1<<53, true)
-	ep.run = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), ep.toggle)
-	ep.run.Importance = widget.HighImportance
+	ep.runControl.init("Start", "Stop", widget.HighImportance, ep.start)
 	ep.fraction = binding.NewFloat()
 	ep.progress = widget.NewProgressBarWithData(ep.fraction)
 	info := widget.NewLabel("Pastes the current patch at random places and rotations, at each scale, on every image, and counts how often each model then sees the target.")
@@ -172,33 +169,6 @@ func (ep *evalPanel) request() (EvalRequest, error) {
 		req.Target = ep.target.Selected
 	}
 	return req, nil
-}
-
-func (ep *evalPanel) toggle() {
-	if ep.running {
-		if ep.cancel != nil {
-			ep.cancel()
-			ep.run.Disable()
-		}
-		return
-	}
-	ep.start()
-}
-
-func (ep *evalPanel) setRunning(on bool) {
-	ep.running = on
-	ep.run.Enable()
-	if on {
-		ep.run.SetText("Stop")
-		ep.run.SetIcon(theme.MediaStopIcon())
-		ep.run.Importance = widget.DangerImportance
-	} else {
-		ep.run.SetText("Start")
-		ep.run.SetIcon(theme.MediaPlayIcon())
-		ep.run.Importance = widget.HighImportance
-		ep.cancel = nil
-	}
-	ep.run.Refresh()
 }
 
 func (ep *evalPanel) start() {

@@ -54,11 +54,11 @@ type PatchSweeper interface {
 type evalSweeps struct {
 	wb *Workbench
 
-	kind     *widget.Select
-	values   *fieldEntry
-	area     *numField
-	form     *paramForm // the rows and their tooltips, from patch.SweepParams
-	run      *widget.Button
+	kind   *widget.Select
+	values *fieldEntry
+	area   *numField
+	form   *paramForm // the rows and their tooltips, from patch.SweepParams
+	runControl
 	progress *widget.ProgressBar
 	fraction binding.Float
 	controls fyne.CanvasObject
@@ -67,8 +67,6 @@ type evalSweeps struct {
 	table *widget.Label
 	view  fyne.CanvasObject
 
-	running bool
-	cancel  context.CancelFunc
 	// report is the last sweep's engine report, for saving.
 	report *patch.EvalReport
 }
@@ -89,7 +87,7 @@ func newEvalSweeps(wb *Workbench) *evalSweeps {
 		es.form.labels["sweep-values"].tip = vals.tip("")
 	})
 	es.area = newNumField(wb.prefs, "sweep.area", scale.Label, scale.value, 0.1, 100, false)
-	es.run = widget.NewButtonWithIcon("Start sweep", theme.MediaPlayIcon(), es.toggle)
+	es.runControl.init("Start sweep", "Stop sweep", widget.MediumImportance, es.start)
 	es.fraction = binding.NewFloat()
 	es.progress = widget.NewProgressBarWithData(es.fraction)
 	es.form = newParamForm(wb.tips)
@@ -148,30 +146,6 @@ func (es *evalSweeps) request() (SweepRequest, error) {
 	}
 	return SweepRequest{Patch: base.Patch, Models: base.Models, Samples: base.Samples, Target: base.Target, Sweep: sw,
 		Area: area / 100, Placements: base.Placements, MaxAngleDeg: base.MaxAngleDeg, Seed: base.Seed}, nil
-}
-
-func (es *evalSweeps) toggle() {
-	if es.running {
-		if es.cancel != nil {
-			es.cancel()
-			es.run.Disable()
-		}
-		return
-	}
-	es.start()
-}
-
-func (es *evalSweeps) setRunning(on bool) {
-	es.running = on
-	es.run.Enable()
-	if on {
-		es.run.SetText("Stop sweep")
-		es.run.SetIcon(theme.MediaStopIcon())
-	} else {
-		es.run.SetText("Start sweep")
-		es.run.SetIcon(theme.MediaPlayIcon())
-		es.cancel = nil
-	}
 }
 
 func (es *evalSweeps) start() {
