@@ -40,48 +40,30 @@ func (dm *defendedModel) Details() gui.ModelDetails {
 	return d
 }
 
-// lockedDefense is the defense as an engine.Classifier taking its lock.
-type lockedDefense struct{ dm *defendedModel }
-
-func (l lockedDefense) Name() string                  { return l.dm.c.Name() }
-func (l lockedDefense) Labels() []string              { return l.dm.c.Labels() }
-func (l lockedDefense) InputShape() engine.ImageShape { return l.dm.c.InputShape() }
-
-func (l lockedDefense) Logits(ctx context.Context, images []float32, n int) ([]float32, error) {
-	l.dm.mu.Lock()
-	defer l.dm.mu.Unlock()
-	return l.dm.c.Logits(ctx, images, n)
-}
-
-func (l lockedDefense) Gradient(ctx context.Context, loss engine.LossKind, images []float32, targets []int64) (engine.Gradients, error) {
-	l.dm.mu.Lock()
-	defer l.dm.mu.Unlock()
-	return l.dm.c.Gradient(ctx, loss, images, targets)
-}
-
-// lockedCertifier is lockedDefense for PatchCleanser, whose certificates
-// the defenses table reports.
-type lockedCertifier struct{ lockedDefense }
+// lockedCertifier is locked for PatchCleanser, whose certificates the
+// defenses table reports.
+type lockedCertifier struct{ locked }
 
 func (l lockedCertifier) Certify(ctx context.Context, images []float32, labels []int) ([]bool, error) {
-	l.dm.mu.Lock()
-	defer l.dm.mu.Unlock()
-	return l.dm.c.(eval.Certifier).Certify(ctx, images, labels)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.(eval.Certifier).Certify(ctx, images, labels)
 }
 
-func (l lockedCertifier) PatchSide() int { return l.dm.c.(eval.Certifier).PatchSide() }
+func (l lockedCertifier) PatchSide() int { return l.c.(eval.Certifier).PatchSide() }
 
 // classifierOf is the engine classifier the workbench's model runs: the
 // engine model behind its lock, or its defense around that.
 func classifierOf(m gui.Model) (engine.Classifier, error) {
 	switch x := m.(type) {
 	case *engineModel:
-		return locked{x}, nil
+		return lockedModel(x), nil
 	case *defendedModel:
+		l := locked{&x.mu, x.c}
 		if _, ok := x.c.(eval.Certifier); ok {
-			return lockedCertifier{lockedDefense{x}}, nil
+			return lockedCertifier{l}, nil
 		}
-		return lockedDefense{x}, nil
+		return l, nil
 	}
 	return nil, fmt.Errorf("model %q was not loaded by the engine", m.Name())
 }
@@ -102,7 +84,7 @@ func (Backend) DefendModel(ctx context.Context, m gui.Model, spec string, sample
 	if err != nil {
 		return nil, fmt.Errorf("%w; pick the defense again with valid parameters", err)
 	}
-	c, err := s.Wrap(locked{em})
+	c, err := s.Wrap(lockedModel(em))
 	if err != nil {
 		return nil, fmt.Errorf("%w; pick the defense again with valid parameters", err)
 	}

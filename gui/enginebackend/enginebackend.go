@@ -63,24 +63,30 @@ func findings(info onnxmodel.Info) []string {
 	return out
 }
 
-// locked is an engine.Classifier that takes the model's lock for every call,
+// locked is an engine.Classifier that takes a model's lock for every call,
 // so that an attack and the canvas's predictions can interleave.
-type locked struct{ em *engineModel }
+type locked struct {
+	mu *sync.Mutex
+	c  engine.Classifier
+}
 
-func (l locked) Name() string                  { return l.em.m.Name() }
-func (l locked) Labels() []string              { return l.em.m.Labels() }
-func (l locked) InputShape() engine.ImageShape { return l.em.m.InputShape() }
+// lockedModel is em's engine model behind em's lock.
+func lockedModel(em *engineModel) locked { return locked{&em.mu, em.m} }
+
+func (l locked) Name() string                  { return l.c.Name() }
+func (l locked) Labels() []string              { return l.c.Labels() }
+func (l locked) InputShape() engine.ImageShape { return l.c.InputShape() }
 
 func (l locked) Logits(ctx context.Context, images []float32, n int) ([]float32, error) {
-	l.em.mu.Lock()
-	defer l.em.mu.Unlock()
-	return l.em.m.Logits(ctx, images, n)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.Logits(ctx, images, n)
 }
 
 func (l locked) Gradient(ctx context.Context, loss engine.LossKind, images []float32, targets []int64) (engine.Gradients, error) {
-	l.em.mu.Lock()
-	defer l.em.mu.Unlock()
-	return l.em.m.Gradient(ctx, loss, images, targets)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.Gradient(ctx, loss, images, targets)
 }
 
 // asEngine is the engine model behind m, bare or defended.

@@ -24,9 +24,9 @@ func (Backend) Explain(ctx context.Context, req gui.SaliencyRequest) (*gui.Salie
 	}
 	s := em.m.InputShape()
 	x, _ := imgops.ImageToTensor(req.Image, s.Channels, s.Height, s.Width)
-	var c engine.Classifier = locked{em}
+	var c engine.Classifier = lockedModel(em)
 	if _, ok := any(em.m).(engine.FeatureGradienter); ok {
-		c = lockedFeatures{locked{em}}
+		c = lockedFeatures{lockedModel(em)}
 	}
 	r, err := saliency.Explain(ctx, c, x, 1, &saliency.Options{Method: req.Method})
 	if err != nil {
@@ -83,13 +83,13 @@ func resizeMap(m []float32, w, h, dw, dh int) []float32 {
 type lockedFeatures struct{ locked }
 
 func (l lockedFeatures) DefaultFeature() (string, error) {
-	l.em.mu.Lock()
-	defer l.em.mu.Unlock()
-	return any(l.em.m).(engine.FeatureGradienter).DefaultFeature()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.(engine.FeatureGradienter).DefaultFeature()
 }
 
 func (l lockedFeatures) FeatureGradient(ctx context.Context, loss engine.LossKind, feature string, images []float32, targets []int64) (engine.FeatureGradients, error) {
-	l.em.mu.Lock()
-	defer l.em.mu.Unlock()
-	return any(l.em.m).(engine.FeatureGradienter).FeatureGradient(ctx, loss, feature, images, targets)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.(engine.FeatureGradienter).FeatureGradient(ctx, loss, feature, images, targets)
 }
