@@ -58,7 +58,7 @@ SIGNS_TRAIN_PER_CLASS = 2000
 SIGNS_TEST_PER_CLASS = 250
 SIGNS_SAMPLES_PER_CLASS = 20
 # Epochs of signs-resnet-robust: each costs about five of signs-resnet's
-# (three PGD steps, the adversarial and the clean pass). Three epochs and
+# (three PGD steps, the adversarial and the clean pass). Five epochs and
 # PGD-3 rather than signs-resnet's 8 and the usual PGD-5, and its PGD-20
 # robust accuracy on every 4th test image, keep the build under an hour on
 # two cores shared with other work.
