@@ -43,6 +43,19 @@ type sidecar struct {
 	WeightDecay    any     `json:"weight_decay"` // one λ, or one per weight matrix
 	Training       string  `json:"training"`
 	Default        bool    `json:"default"`
+	// AdversarialTraining, RobustAccuracy and RobustAccuracyHow are set on
+	// the adversarially trained models.
+	AdversarialTraining *struct {
+		Method      string  `json:"method"`
+		Norm        string  `json:"norm"`
+		Eps         float64 `json:"eps"`
+		Steps       int     `json:"steps"`
+		StepSize    float64 `json:"step_size"`
+		RandomStart bool    `json:"random_start"`
+		Mix         string  `json:"mix"`
+	} `json:"adversarial_training,omitempty"`
+	RobustAccuracy    *float64 `json:"robust_accuracy,omitempty"`
+	RobustAccuracyHow string   `json:"robust_accuracy_how,omitempty"`
 }
 
 func parseSidecar(t *testing.T, b []byte) sidecar {
@@ -268,5 +281,55 @@ func TestTable3Halves(t *testing.T) {
 	}
 	if halves["P1"]+halves["P2"] != full.Dataset.TrainImages || halves["P1"] != halves["P2"] {
 		t.Errorf("halves of %v training images, want two equal halves of %d", halves, full.Dataset.TrainImages)
+	}
+}
+
+// TestRobustModels checks the sidecars of the adversarially trained models
+// against their standard counterparts: the same architecture, parameter
+// count and data, PGD training at the ε the zoo promises (in [0,1] pixels),
+// and a PGD-20 robust test accuracy that is below the clean one and says
+// how it was measured.
+func TestRobustModels(t *testing.T) {
+	for _, tt := range []struct {
+		group, standard, robust string
+		eps                     float64
+	}{
+		{"digits", "cnn", "cnn-robust", 0.3},
+		{"signs", "resnet", "resnet-robust", 8.0 / 255},
+	} {
+		t.Run(tt.group+"/"+tt.robust, func(t *testing.T) {
+			b, err := os.ReadFile(path.Join(tt.group, tt.standard+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			std := parseSidecar(t, b)
+			b, err = os.ReadFile(path.Join(tt.group, tt.robust+".json"))
+			if err != nil {
+				t.Fatalf("the robust model is missing (tools/zoo/build --only robust builds it): %v", err)
+			}
+			s := parseSidecar(t, b)
+			if s.Parameters != std.Parameters || !strings.HasPrefix(s.Architecture, strings.SplitN(std.Architecture, ":", 2)[0]+":") || s.Dataset != std.Dataset {
+				t.Errorf("%s is not %s's network on its data: %d parameters, %q, %+v", s.Name, std.Name, s.Parameters, s.Architecture, s.Dataset)
+			}
+			a := s.AdversarialTraining
+			if a == nil {
+				t.Fatal("no adversarial_training")
+			}
+			if a.Method != "PGD" || a.Norm != "linf" || !a.RandomStart || a.Steps < 1 || a.Mix == "" {
+				t.Errorf("adversarial_training %+v, want L∞ PGD with a random start and a mix", *a)
+			}
+			if d := a.Eps - tt.eps; d > 1e-6 || d < -1e-6 {
+				t.Errorf("eps %v, want %v", a.Eps, tt.eps)
+			}
+			if !(a.StepSize > 0 && a.StepSize <= a.Eps) {
+				t.Errorf("step_size %v, want in (0, eps]", a.StepSize)
+			}
+			if s.RobustAccuracy == nil || *s.RobustAccuracy <= 0 || *s.RobustAccuracy >= s.TestAccuracy || !strings.Contains(s.RobustAccuracyHow, "PGD-20") {
+				t.Errorf("robust_accuracy %v (%q), want in (0, test accuracy %v) with how it was measured", s.RobustAccuracy, s.RobustAccuracyHow, s.TestAccuracy)
+			}
+			if std.AdversarialTraining != nil || std.RobustAccuracy != nil {
+				t.Errorf("%s is a standard model but its sidecar says it was adversarially trained", std.Name)
+			}
+		})
 	}
 }

@@ -93,6 +93,15 @@ type Config struct {
 	Training string
 	// WeightDecay is the L2 penalty used in training, one per layer or one in all.
 	WeightDecay []float64
+	// AdversarialTraining, for an adversarially trained model, says how;
+	// nil when unset.
+	AdversarialTraining *AdversarialTraining
+	// RobustAccuracy is the fraction of test images still classified right
+	// under the attack RobustAccuracyHow describes.
+	RobustAccuracy float64
+	// RobustAccuracyHow describes the attack and images RobustAccuracy was
+	// measured with.
+	RobustAccuracyHow string
 
 	// Labels are the class names, sanitised (see SanitizeLabel), from the
 	// "labels" key or read from "labels_file".
@@ -156,10 +165,16 @@ var keys = map[string]setter{
 		c.Default = b
 		return nil
 	},
-	"weight_decay": setWeightDecay,
-	"labels":       setLabels,
-	"labels_file":  setLabelsFile,
-	"input_range":  setInputRange,
+	"weight_decay":         setWeightDecay,
+	"adversarial_training": setAdversarialTraining,
+	"robust_accuracy":      func(c *Config, k string, v any, _ string) (err error) { c.RobustAccuracy, err = fraction(k, v); return },
+	"robust_accuracy_how": func(c *Config, k string, v any, _ string) (err error) {
+		c.RobustAccuracyHow, err = longText(k, v)
+		return
+	},
+	"labels":      setLabels,
+	"labels_file": setLabelsFile,
+	"input_range": setInputRange,
 	"mean": func(c *Config, k string, v any, _ string) (err error) {
 		c.Mean, err = float32s(k, v, true, 1, 4)
 		return

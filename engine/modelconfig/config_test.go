@@ -38,6 +38,28 @@ func TestParseKeys(t *testing.T) {
 		{"weight_decay scalar", `{"weight_decay": 1e-4}`, "", func(c Config) bool { return reflect.DeepEqual(c.WeightDecay, []float64{1e-4}) }},
 		{"weight_decay list", `{"weight_decay": [1e-5, 1e-6]}`, "", func(c Config) bool { return reflect.DeepEqual(c.WeightDecay, []float64{1e-5, 1e-6}) }},
 		{"weight_decay negative", `{"weight_decay": -1}`, `key "weight_decay"`, nil},
+		{"adversarial_training", `{"adversarial_training": {"method": "pgd", "norm": "Linf", "eps": 0.3, "steps": 10, "step_size": 0.05, "random_start": true, "mix": "adversarial"}}`, "",
+			func(c Config) bool {
+				return reflect.DeepEqual(c.AdversarialTraining, &AdversarialTraining{Method: "PGD", Norm: "linf", Eps: 0.3, Steps: 10, StepSize: 0.05, RandomStart: true, Mix: "adversarial"})
+			}},
+		{"adversarial_training minimal", `{"adversarial_training": {"method": "FGSM", "norm": "l2", "eps": 0.5}}`, "",
+			func(c Config) bool {
+				return reflect.DeepEqual(c.AdversarialTraining, &AdversarialTraining{Method: "FGSM", Norm: "l2", Eps: 0.5})
+			}},
+		{"adversarial_training not object", `{"adversarial_training": "PGD"}`, `key "adversarial_training": want a JSON object`, nil},
+		{"adversarial_training unknown key", `{"adversarial_training": {"method": "PGD", "norm": "linf", "eps": 0.3, "epsilon": 0.3}}`, `unknown key "epsilon"`, nil},
+		{"adversarial_training no eps", `{"adversarial_training": {"method": "PGD", "norm": "linf"}}`, `"eps" is missing`, nil},
+		{"adversarial_training zero eps", `{"adversarial_training": {"method": "PGD", "norm": "linf", "eps": 0}}`, `key "eps": 0 must be above zero`, nil},
+		{"adversarial_training bad norm", `{"adversarial_training": {"method": "PGD", "norm": "l1", "eps": 0.3}}`, `key "norm": "l1" is not one of`, nil},
+		{"adversarial_training bad method", `{"adversarial_training": {"method": "CW", "norm": "l2", "eps": 0.3}}`, `key "method": "CW" is not one of`, nil},
+		{"adversarial_training fractional steps", `{"adversarial_training": {"method": "PGD", "norm": "linf", "eps": 0.3, "steps": 2.5}}`, `key "steps": 2.5 must be a whole number`, nil},
+		{"adversarial_training negative step", `{"adversarial_training": {"method": "PGD", "norm": "linf", "eps": 0.3, "step_size": -0.01}}`, `key "step_size"`, nil},
+		{"adversarial_training random_start string", `{"adversarial_training": {"method": "PGD", "norm": "linf", "eps": 0.3, "random_start": "yes"}}`, `key "random_start": want true or false`, nil},
+		{"adversarial_training bad mix", `{"adversarial_training": {"method": "PGD", "norm": "linf", "eps": 0.3, "mix": "clean"}}`, `key "mix": "clean" is not one of "adversarial", "half"`, nil},
+		{"adversarial_training null member", `{"adversarial_training": {"method": "PGD", "norm": "linf", "eps": null}}`, `key "eps" is null`, nil},
+		{"adversarial_training FGSM iterated", `{"adversarial_training": {"method": "FGSM", "norm": "linf", "eps": 0.3, "steps": 10}}`, `FGSM takes one step`, nil},
+		{"robust_accuracy", `{"robust_accuracy": 0.91, "robust_accuracy_how": "PGD-20"}`, "", func(c Config) bool { return c.RobustAccuracy == 0.91 && c.RobustAccuracyHow == "PGD-20" }},
+		{"robust_accuracy percent", `{"robust_accuracy": 91}`, `key "robust_accuracy": 91 is not a fraction`, nil},
 		{"labels", `{"labels": ["cat", "dog"]}`, "", func(c Config) bool { return reflect.DeepEqual(c.Labels, []string{"cat", "dog"}) }},
 		{"labels sanitised", `{"labels": ["\u001b]0;pwned\u0007cat\n", "dog"]}`, "", func(c Config) bool { return reflect.DeepEqual(c.Labels, []string{"cat", "dog"}) }},
 		{"labels not strings", `{"labels": [1, 2]}`, `key "labels", label 0: want a string`, nil},
@@ -176,6 +198,11 @@ func TestZooSidecarsParseAndResolve(t *testing.T) {
 				Architecture, Training string
 				TestAccuracy           float64 `json:"test_accuracy"`
 				Default                bool
+				RobustAccuracy         float64 `json:"robust_accuracy"`
+				Adversarial            *struct {
+					Eps   float64
+					Steps int
+				} `json:"adversarial_training"`
 			}
 			if err := json.Unmarshal(data, &ref); err != nil {
 				t.Fatal(err)
@@ -186,6 +213,10 @@ func TestZooSidecarsParseAndResolve(t *testing.T) {
 			if c.Architecture != ref.Architecture || c.Training != ref.Training || c.TestAccuracy != ref.TestAccuracy || c.Default != ref.Default {
 				t.Errorf("descriptive keys differ: %q %q %v %v, want %q %q %v %v", c.Architecture, c.Training, c.TestAccuracy, c.Default,
 					ref.Architecture, ref.Training, ref.TestAccuracy, ref.Default)
+			}
+			if c.RobustAccuracy != ref.RobustAccuracy || (c.AdversarialTraining == nil) != (ref.Adversarial == nil) ||
+				(ref.Adversarial != nil && (c.AdversarialTraining.Eps != ref.Adversarial.Eps || c.AdversarialTraining.Steps != ref.Adversarial.Steps)) {
+				t.Errorf("robustness keys differ: %v %+v, want %v %+v", c.RobustAccuracy, c.AdversarialTraining, ref.RobustAccuracy, ref.Adversarial)
 			}
 			p, err := c.Resolve(ref.InputSize[0])
 			if err != nil {

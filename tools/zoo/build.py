@@ -8,6 +8,7 @@ held-out sample images in ImageFolder layout.
     tools/zoo/build                       # everything (about 25 min on 2 cores)
     tools/zoo/build --only signs          # one set
     tools/zoo/build --only table3         # Table 3's three networks on the two training halves
+    tools/zoo/build --only robust         # the two PGD adversarially trained models
     tools/zoo/build --models resnet,cnn   # some models
     tools/zoo/build --check-determinism   # regenerate the data twice, compare hashes
 
@@ -38,6 +39,7 @@ from PIL import Image  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import adversarial  # noqa: E402
 import mnist  # noqa: E402
 import models  # noqa: E402
 import report  # noqa: E402
@@ -55,9 +57,28 @@ DIGITS_MEAN, DIGITS_STD = [0.0], [1.0]
 SIGNS_TRAIN_PER_CLASS = 2000
 SIGNS_TEST_PER_CLASS = 250
 SIGNS_SAMPLES_PER_CLASS = 20
+# Epochs of signs-resnet-robust: each costs about five of signs-resnet's
+# (three PGD steps, the adversarial and the clean pass). Five epochs and
+# PGD-3 rather than signs-resnet's 8 and the usual PGD-5, and its PGD-20
+# robust accuracy on every 4th test image, keep the build under an hour on
+# two cores shared with other work.
+SIGNS_ROBUST_EPOCHS = 5
+SIGNS_ROBUST_EVERY = 4
 SIGNS_MEAN, SIGNS_STD = [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]
 
 DEFAULT_MODEL = "resnet"  # signs-resnet is what advlab opens with
+
+# The adversarially trained models (Madry et al. 2018): L-infinity PGD with a
+# random start, eps in [0, 1] pixels. The digits eps is Madry et al.'s MNIST
+# one; the signs eps is the usual CIFAR-10 one, 8/255.
+ROBUST = {"cnn-robust", "resnet-robust"}
+DIGITS_ATTACK = {"method": "PGD", "norm": "linf", "eps": 0.3, "steps": 10, "step_size": 0.05, "random_start": True}
+SIGNS_EPS = 8 / 255
+SIGNS_ATTACK = {"method": "PGD", "norm": "linf", "eps": round(SIGNS_EPS, 6), "steps": 3,
+                "step_size": round(2.5 * SIGNS_EPS / 3, 6), "random_start": True}
+MIX_HOW = {"adversarial": "adversarial examples only", "half": "50/50: the mean of the clean and the adversarial cross-entropy"}
+ROBUST_HOW = ("untargeted L-infinity PGD-20 at the training eps (uniform random start, step 2.5 eps / 20, "
+              "projection onto the eps-box and [0, 1]) on {images}, in PyTorch; an image misclassified clean counts as broken")
 
 DIGITS_HOW = ("the 10,000 real MNIST digits of the npm package mnist@1.1.0, "
               "split 8,000 train / 2,000 test by a seeded random permutation")
@@ -152,7 +173,12 @@ def read_samples(folder, labels):
 # Finishing a model: export, evaluate, sidecar.
 
 
-def finish(model, *, out, group, name, architecture, labels, input_size, mean, std, data, dataset, weight_decay, training, default, results, seconds):
+def finish(model, *, out, group, name, architecture, labels, input_size, mean, std, data, dataset, weight_decay, training, default, results, seconds,
+           attack=None, robust_every=1):
+    """Exports model, evaluates it and writes its sidecar. attack, for an
+    adversarially trained model, is its sidecar's adversarial_training
+    object; the sidecar then also gets its PGD-20 robust accuracy on every
+    robust_every-th image of the test split."""
     xtr, ytr, xte, yte = data
     folder = os.path.join(out, group)
     onnx_path = os.path.join(folder, name + ".onnx")
@@ -179,6 +205,14 @@ def finish(model, *, out, group, name, architecture, labels, input_size, mean, s
         "training": training,
         "default": default,
     }
+    if attack is not None:
+        t = time.time()
+        sidecar["adversarial_training"] = attack
+        xr, yr = xte[::robust_every], yte[::robust_every]
+        sidecar["robust_accuracy"] = round(adversarial.robust_accuracy(model, xr, yr, mean=mean, std=std, eps=attack["eps"], seed=SEED), 5)
+        images = "the test split" if robust_every == 1 else f"every {robust_every}th image of the test split ({len(xr):,} of {len(xte):,})"
+        sidecar["robust_accuracy_how"] = ROBUST_HOW.format(images=images)
+        log(f"  robust accuracy (PGD-20, eps {attack['eps']:g}): {sidecar['robust_accuracy']:.4f} ({time.time() - t:.0f} s)")
     train.write_json(os.path.join(folder, name + ".json"), sidecar)
     r = dict(sidecar, group=group, file=name, onnx_bytes=os.path.getsize(onnx_path), ops=ops, seconds=seconds)
     results.append(r)
@@ -235,6 +269,21 @@ def digits_models():
         return m, ("CNN: Conv 5x5 1-16, ReLU, MaxPool 2, Conv 5x5 16-32, ReLU, MaxPool 2, Flatten, Linear 1568-100, ReLU, Linear 100-10",
                    1e-4, "Adam (L2 weight decay 1e-4), one-cycle lr up to 2e-3, 15 epochs, batch 128, cross-entropy")
 
+    def cnn_robust(x, y, seed):
+        m = models.digits_cnn()
+        opt = torch.optim.Adam(m.parameters(), lr=2e-3, weight_decay=1e-4)
+        epochs, warmup, mix = 10, 3, "adversarial"
+        adversarial.fit(m, x, y, mean=DIGITS_MEAN, std=DIGITS_STD, epochs=epochs, batch=128, optimizer=opt, max_lr=2e-3, seed=seed,
+                        attack=DIGITS_ATTACK, mix=mix, warmup_epochs=warmup, log=log, name="cnn-robust")
+        a = DIGITS_ATTACK
+        return m, ("CNN: Conv 5x5 1-16, ReLU, MaxPool 2, Conv 5x5 16-32, ReLU, MaxPool 2, Flatten, Linear 1568-100, ReLU, Linear 100-10 "
+                   "(digits-cnn's architecture), adversarially trained",
+                   1e-4, f"PGD adversarial training (Madry et al. 2018): every batch attacked afresh by L-infinity PGD-{a['steps']} "
+                   f"(uniform random start, step {a['step_size']:g}) at eps {a['eps']:g} in [0,1] pixels, eps and step ramped up linearly "
+                   f"over the first {warmup} epochs; loss cross-entropy on the {MIX_HOW[mix]}. Adam (L2 weight decay 1e-4), "
+                   f"one-cycle lr up to 2e-3, {epochs} epochs, batch 128",
+                   dict(a, mix=mix))
+
     return [
         ("fc10-wd1e-4", fc10(1e-4)),
         ("fc10-wd1e-2", fc10(1e-2)),
@@ -243,6 +292,7 @@ def digits_models():
         ("fc200-200-10", fc(200)),
         ("ae400-10", ae400),
         ("cnn", cnn),
+        ("cnn-robust", cnn_robust),
     ]
 
 
@@ -348,10 +398,10 @@ def build_digits(out, only, results):
             continue
         t1 = time.time()
         torch.manual_seed(model_seed(name))
-        model, (arch, wd, how) = run(xtr, ytr, model_seed(name))
+        model, (arch, wd, how, *attack) = run(xtr, ytr, model_seed(name))
         finish(model, out=out, group="digits", name=name, architecture=arch, labels=mnist.LABELS, input_size=[1, 28, 28],
                mean=DIGITS_MEAN, std=DIGITS_STD, data=data, dataset=dataset, weight_decay=wd, training=how,
-               default=False, results=results, seconds=time.time() - t1)
+               default=False, results=results, seconds=time.time() - t1, attack=attack[0] if attack else None)
 
 
 # ---------------------------------------------------------------------------
@@ -386,7 +436,22 @@ def signs_models():
             return m, (arch, wd, f"SGD (Nesterov momentum 0.9, weight decay {wd:g}), one-cycle lr up to {max_lr:g}, {epochs} epochs, batch 128, cross-entropy")
         return run
 
+    def robust(name, make, arch, epochs, max_lr, wd, mix):
+        def run(x, y, seed):
+            m = make()
+            opt = torch.optim.SGD(m.parameters(), lr=max_lr, momentum=0.9, nesterov=True, weight_decay=wd)
+            adversarial.fit(m, x, y, mean=SIGNS_MEAN, std=SIGNS_STD, epochs=epochs, batch=128, optimizer=opt, max_lr=max_lr, seed=seed,
+                            attack=SIGNS_ATTACK, mix=mix, log=log, name=name)
+            a = SIGNS_ATTACK
+            return m, (arch, wd, f"PGD adversarial training (Madry et al. 2018): every batch attacked afresh by L-infinity PGD-{a['steps']} "
+                       f"(uniform random start, step 2.5 eps / {a['steps']} = {a['step_size']:g}) at eps 8/255 = {a['eps']:g} in [0,1] pixels "
+                       f"(before the model's mean/std normalisation); loss cross-entropy on the {MIX_HOW[mix]}. SGD (Nesterov momentum 0.9, "
+                       f"weight decay {wd:g}), one-cycle lr up to {max_lr:g}, {epochs} epochs, batch 128", dict(a, mix=mix))
+        return run
+
     k = len(signs.CLASSES)
+    resnet_arch = ("ResNet-8: Conv 3x3/2 3-16, BN, ReLU; basic blocks 16, 32/2, 64/2 (two 3x3 convs with BN and an identity or 1x1/2 shortcut, "
+                   "ReLU after the Add); GlobalAveragePool; Linear 64-16. Batch norm is folded into the convs in the ONNX graph")
     return [
         ("resnet", sgd("resnet", lambda: models.resnet8(k), "ResNet-8: Conv 3x3/2 3-16, BN, ReLU; basic blocks 16, 32/2, 64/2 "
                        "(two 3x3 convs with BN and an identity or 1x1/2 shortcut, ReLU after the Add); GlobalAveragePool; Linear 64-16. "
@@ -396,6 +461,8 @@ def signs_models():
                           "GlobalAveragePool; Linear 128-16. Batch norm is folded into the convs in the ONNX graph", 10, 0.2, 5e-4)),
         ("vgg", sgd("vgg", lambda: models.vgg(k), "VGG style: four blocks of Conv 3x3 (16, 32, 64, 64 channels), BN, ReLU, MaxPool 2 "
                     "(64 to 4 px); Flatten; Linear 1024-128, ReLU, Linear 128-16. Batch norm is folded into the convs in the ONNX graph", 6, 0.05, 5e-4)),
+        ("resnet-robust", robust("resnet-robust", lambda: models.resnet8(k), resnet_arch + " (signs-resnet's architecture), adversarially trained",
+                                 SIGNS_ROBUST_EPOCHS, 0.1, 5e-4, "half")),
     ]
 
 
@@ -414,10 +481,11 @@ def build_signs(out, only, results, reuse):
             continue
         t1 = time.time()
         torch.manual_seed(model_seed(name))
-        model, (arch, wd, how) = run(xtr, ytr, model_seed(name))
+        model, (arch, wd, how, *attack) = run(xtr, ytr, model_seed(name))
         finish(model, out=out, group="signs", name=name, architecture=arch, labels=list(signs.CLASSES), input_size=[3, signs.SIZE, signs.SIZE],
                mean=SIGNS_MEAN, std=SIGNS_STD, data=data, dataset=dataset, weight_decay=wd, training=how,
-               default=(name == DEFAULT_MODEL), results=results, seconds=time.time() - t1)
+               default=(name == DEFAULT_MODEL), results=results, seconds=time.time() - t1, attack=attack[0] if attack else None,
+               robust_every=SIGNS_ROBUST_EVERY)
     return time.time() - t0
 
 
@@ -462,8 +530,9 @@ def check_determinism(full):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=DEFAULT_OUT, help="the zoo folder to write (default: zoo/ at the repository root)")
-    ap.add_argument("--only", choices=["digits", "signs", "table3"],
-                    help="build one set only; table3: Szegedy et al.'s Table 3 networks on the two halves of the digits training split")
+    ap.add_argument("--only", choices=["digits", "signs", "table3", "robust"],
+                    help="build one set only; table3: Szegedy et al.'s Table 3 networks on the two halves of the digits training split; "
+                         "robust: the PGD adversarially trained digits-cnn-robust and signs-resnet-robust")
     ap.add_argument("--models", default="", help="comma-separated model names to build (default: all)")
     ap.add_argument("--reuse-data", action="store_true", help="cache the generated signs data in tools/zoo/.cache/ and reuse it")
     ap.add_argument("--check-determinism", action="store_true", help="regenerate the data twice and compare hashes; builds nothing")
@@ -479,13 +548,15 @@ def main():
         sys.exit(0 if check_determinism(args.full) else 1)
 
     only = {m.strip() for m in args.models.split(",") if m.strip()}
+    if args.only == "robust":
+        only = (only & ROBUST) if only else set(ROBUST)
     t0 = time.time()
     results = []
-    if args.only in (None, "digits"):
+    if args.only in (None, "digits") or (args.only == "robust" and "cnn-robust" in only):
         build_digits(args.out, only, results)
     if args.only in (None, "table3"):
         build_table3(args.out, only, results)
-    if args.only in (None, "signs"):
+    if args.only in (None, "signs") or (args.only == "robust" and "resnet-robust" in only):
         build_signs(args.out, only, results, args.reuse_data)
     total = time.time() - t0
     log(f"built {len(results)} models in {total / 60:.1f} min")

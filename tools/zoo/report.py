@@ -25,10 +25,13 @@ SZEGEDY = {
     "ae400-10": ("0.57%", "1.9%"),
 }
 
+ROBUST_NOTE = ("the fraction of the test split still classified right under untargeted L∞ PGD-20 at the model's training ε "
+               "(random start, step 2.5 ε / 20), measured in PyTorch by tools/zoo/build.py; only the adversarially trained models have it.")
+
 ORDER = {
-    "digits": ["fc10-wd1e-4", "fc10-wd1e-2", "fc10-wd1", "fc100-100-10", "fc200-200-10", "ae400-10", "cnn",
+    "digits": ["fc10-wd1e-4", "fc10-wd1e-2", "fc10-wd1", "fc100-100-10", "fc200-200-10", "ae400-10", "cnn", "cnn-robust",
                "fc100-100-10-p1", "fc123-456-10-p1", "fc100-100-10-p2"],
-    "signs": ["resnet", "mobilenet", "vgg"],
+    "signs": ["resnet", "resnet-robust", "mobilenet", "vgg"],
 }
 
 
@@ -44,6 +47,14 @@ def _sidecars(out, group):
 
 def _pct(acc):
     return f"{100 * acc:.2f}%"
+
+
+def _robust(s):
+    """The sidecar's PGD-20 robust test accuracy and its eps, or a dash for
+    a model that was not adversarially trained."""
+    if "robust_accuracy" not in s:
+        return "—"
+    return f"{_pct(s['robust_accuracy'])} (ε {s['adversarial_training']['eps']:.4g})"
 
 
 def _kb(n):
@@ -89,21 +100,22 @@ def update(out, results, total_seconds, full, official):
     mt = timings.get("models", {})
 
     lines = [BEGIN, "", "### Digits (28×28 grey, real MNIST digits)", "",
-             "| model | architecture | parameters | train error | test error | Szegedy et al. train / test error | sample accuracy | ONNX size | training time |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| model | architecture | parameters | train error | test error | Szegedy et al. train / test error | sample accuracy | robust accuracy (PGD-20) | ONNX size | training time |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, s, size in _sidecars(out, "digits"):
         sz = SZEGEDY.get(name, ("—", "—"))
         lines.append(f"| `digits/{name}` | {s['architecture'].split(':')[0]} | {s['parameters']:,} | {_pct(1 - s['train_accuracy'])} | "
-                     f"{_pct(1 - s['test_accuracy'])} | {sz[0]} / {sz[1]} | {_pct(s['sample_accuracy'])} | {_kb(size)} | {mt.get('digits-' + name, '?')} s |")
+                     f"{_pct(1 - s['test_accuracy'])} | {sz[0]} / {sz[1]} | {_pct(s['sample_accuracy'])} | {_robust(s)} | {_kb(size)} | {mt.get('digits-' + name, '?')} s |")
     lines += ["", "### Signs (64×64 RGB, advlab-signs)", "",
-              "| model | architecture | parameters | train accuracy | test accuracy | sample accuracy | ONNX size | training time |",
-              "|---|---|---:|---:|---:|---:|---:|---:|"]
+              "| model | architecture | parameters | train accuracy | test accuracy | sample accuracy | robust accuracy (PGD-20) | ONNX size | training time |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, s, size in _sidecars(out, "signs"):
         default = " (default)" if s.get("default") else ""
         lines.append(f"| `signs/{name}`{default} | {s['architecture'].split(':')[0]} | {s['parameters']:,} | {_pct(s['train_accuracy'])} | "
-                     f"{_pct(s['test_accuracy'])} | {_pct(s['sample_accuracy'])} | {_kb(size)} | {mt.get('signs-' + name, '?')} s |")
+                     f"{_pct(s['test_accuracy'])} | {_pct(s['sample_accuracy'])} | {_robust(s)} | {_kb(size)} | {mt.get('signs-' + name, '?')} s |")
     n_digits = sum(len(fs) for _, _, fs in os.walk(os.path.join(out, "digits", "samples")))
     n_signs = sum(len(fs) for _, _, fs in os.walk(os.path.join(out, "signs", "samples")))
+    lines += ["", "Robust accuracy: " + ROBUST_NOTE]
     lines += ["", f"Samples: {n_digits} digits ({_kb(_du(os.path.join(out, 'digits', 'samples')))}), "
               f"{n_signs} signs ({_kb(_du(os.path.join(out, 'signs', 'samples')))}). "
               f"Everything in `zoo/`: {_kb(_du(out))}.", ""]

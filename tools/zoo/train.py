@@ -14,15 +14,25 @@ import torch
 import torch.nn.functional as F
 
 
-def to_input(x, mean, std):
-    """uint8 images, [N, H, W] (grey) or [N, H, W, C], to a normalised float32
-    NCHW tensor."""
+def to_pixels(x):
+    """uint8 images, [N, H, W] (grey) or [N, H, W, C], to a float32 NCHW
+    tensor of [0, 1] pixels."""
     t = torch.from_numpy(np.ascontiguousarray(x))
     t = t.unsqueeze(1) if t.dim() == 3 else t.permute(0, 3, 1, 2)
-    t = t.float().div_(255)
+    return t.float().div_(255)
+
+
+def normalise(t, mean, std):
+    """(t - mean) / std per channel of an NCHW tensor of [0, 1] pixels."""
     m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
     s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
     return (t - m) / s
+
+
+def to_input(x, mean, std):
+    """uint8 images, [N, H, W] (grey) or [N, H, W, C], to a normalised float32
+    NCHW tensor."""
+    return normalise(to_pixels(x), mean, std)
 
 
 @torch.no_grad()
