@@ -129,6 +129,7 @@ func TestEvaluateAttentionLinearClosedForm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			split := false // some scale has placements on both sides of their area
 			for si, pt := range rep.Curves[0].Points {
 				o := tr
 				o.ScaleMin, o.ScaleMax = scales[si], scales[si]
@@ -136,7 +137,7 @@ func TestEvaluateAttentionLinearClosedForm(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var mass, area float64
+				var mass, area, above float64
 				n := placements * ds.Len()
 				for _, tf := range s.Sample(n) {
 					cov, err := saliency.Coverage(p, side, side, []imgops.Transform{tf})
@@ -150,6 +151,15 @@ func TestEvaluateAttentionLinearClosedForm(t *testing.T) {
 					}
 					mass += in / total / float64(n)
 					area += a / float64(hw) / float64(n)
+					if in/total > a/float64(hw) {
+						above++
+					}
+				}
+				above /= float64(n)
+				t.Logf("scale %v: %.3f of the placements draw more than their area", pt.Scale, above)
+				split = split || (above > 0 && above < 1)
+				if pt.Attracted != above || pt.ControlAttracted != above {
+					t.Fatalf("scale %v: attracted %g (control %g); want the closed form's %g", pt.Scale, pt.Attracted, pt.ControlAttracted, above)
 				}
 				for name, got := range map[string]*saliency.Share{"patch": pt.Attention, "control": pt.ControlAttention} {
 					if got == nil || math.Abs(got.Mass-mass) > 1e-5 || math.Abs(got.Area-area) > 1e-6 {
@@ -160,6 +170,9 @@ func TestEvaluateAttentionLinearClosedForm(t *testing.T) {
 					t.Fatalf("scale %v: closed-form ratio %g is 1; the weights do not tell placements apart", pt.Scale, ratio)
 				}
 				t.Logf("scale %v: mass %.4f on area %.4f (ratio %.3f)", pt.Scale, mass, area, mass/area)
+			}
+			if !split {
+				t.Fatal("every placement lies on one side of its area at every scale: the attracted share is not tested")
 			}
 		})
 	}

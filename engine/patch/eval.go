@@ -83,6 +83,11 @@ type EvalPoint struct {
 	// Attention and ControlAttention are the mean attribution shares inside
 	// the patch and the control (EvalOptions.Attention), or nil.
 	Attention, ControlAttention *saliency.Share
+	// Attracted and ControlAttracted are the shares of placements whose
+	// attribution mass inside the patch (the control) exceeds its share of
+	// the image: on how many images it attracts the network's attention.
+	// NaN without EvalOptions.Attention.
+	Attracted, ControlAttracted float64
 	// Value is the swept transformation's value (EvalOptions.Sweep), or nil.
 	Value *float64
 	// DistractorSuccessRate is SuccessRate over the placements that also
@@ -110,6 +115,8 @@ func (p EvalPoint) MarshalJSON() ([]byte, error) {
 		Placements         int             `json:"placements"`
 		Attention          *saliency.Share `json:"attention,omitempty"`
 		ControlAttention   *saliency.Share `json:"control_attention,omitempty"`
+		Attracted          *float64        `json:"attention_attracted,omitempty"`
+		ControlAttracted   *float64        `json:"control_attention_attracted,omitempty"`
 		Value              *float64        `json:"value,omitempty"`
 		DistractorSuccess  *float64        `json:"distractor_success_rate,omitempty"`
 		DistractorNamed    *float64        `json:"distractor_named,omitempty"`
@@ -117,6 +124,7 @@ func (p EvalPoint) MarshalJSON() ([]byte, error) {
 		DistractorPlaced   int             `json:"distractor_placements,omitempty"`
 	}{p.Scale, p.AreaFraction, p.SideFraction, nullable(p.SuccessRate), nullable(p.ControlSuccessRate),
 		nullable(p.Error), nullable(p.ControlError), p.Trials, p.Placements, p.Attention, p.ControlAttention,
+		nullable(p.Attracted), nullable(p.ControlAttracted),
 		p.Value, nullable(p.DistractorSuccessRate), nullable(p.DistractorNamed), nullable(p.ControlDistractorNamed),
 		p.DistractorPlacements})
 }
@@ -172,7 +180,8 @@ func (r *EvalReport) csvHeader() []string {
 		"success_rate", "control_success_rate", "error", "control_error", "trials", "placements"}
 	if r.Attention != "" {
 		header = append(header, "attention_mass", "attention_area", "attention_ratio",
-			"control_attention_mass", "control_attention_area", "control_attention_ratio")
+			"control_attention_mass", "control_attention_area", "control_attention_ratio",
+			"attention_attracted", "control_attention_attracted")
 	}
 	if r.Sweep != "" {
 		header = append(header, "sweep", "value")
@@ -203,6 +212,7 @@ func (r *EvalReport) writeRows(cw *csv.Writer, prefix ...string) {
 					}
 					row = append(row, f(a.Mass), f(a.Area), f(a.Ratio()))
 				}
+				row = append(row, f(p.Attracted), f(p.ControlAttracted))
 			}
 			if r.Sweep != "" {
 				v := math.NaN()

@@ -155,9 +155,22 @@ func (em *evalModel) measure(ctx context.Context, p, control *imgops.Patch, st m
 		pt.DistractorNamed = ratio(ct.dNamed, pt.DistractorPlacements)
 		pt.ControlDistractorNamed = ratio(ct.cdNamed, pt.DistractorPlacements)
 	}
+	pt.Attracted, pt.ControlAttracted = math.NaN(), math.NaN()
 	if o.Attention != nil {
 		a, c := saliency.MeanShare(shares[0]), saliency.MeanShare(shares[1])
 		pt.Attention, pt.ControlAttention = &a, &c
+		pt.Attracted, pt.ControlAttracted = attracted(shares[0]), attracted(shares[1])
 	}
 	return pt, nil
+}
+
+// attracted is the share of shares whose mass exceeds their area.
+func attracted(shares []saliency.Share) float64 {
+	n := 0
+	for _, s := range shares {
+		if s.Mass > s.Area {
+			n++
+		}
+	}
+	return ratio(n, len(shares))
 }
