@@ -7,7 +7,6 @@ import (
 	"github.com/advlab/advlab/engine"
 	"github.com/advlab/advlab/engine/internal/zootest"
 	"github.com/advlab/advlab/engine/saliency"
-	"github.com/advlab/advlab/imgops"
 )
 
 // TestZooPatchAttractsGradCAM checks Brown et al.'s claim that a patch
@@ -19,15 +18,7 @@ import (
 func TestZooPatchAttractsGradCAM(t *testing.T) {
 	m, ds := zootest.Model(t, "signs", "resnet")
 	train, test := splitSamples(ds)
-	tf := imgops.Options{MaxAngleDeg: 22.5, ScaleMode: imgops.AreaFraction, ScaleMin: 0.1, ScaleMax: 0.1}
-	o := DefaultOptions()
-	o.Target, o.Width, o.Height, o.Shape = "general_caution", 24, 24, "rect"
-	o.Transforms = tf
-	o.Steps, o.LearningRate, o.Seed = 300, 0.03, 1
-	res, err := Train(context.Background(), []engine.Classifier{m}, train, o, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, tf := trainTenthPatch(t, m, train, 300)
 	rep, err := Evaluate(context.Background(), []engine.Classifier{m}, test, res.Patch, EvalOptions{
 		Target: "general_caution", Scales: []float64{0.1}, Placements: 2, Seed: 3, Transforms: tf,
 		Attention: &saliency.Options{Method: saliency.GradCAM},
