@@ -155,41 +155,34 @@ func (ed *evalDefenses) start() {
 		wb.showError("Comparing defenses", err)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ed.cancel = cancel
-	ed.setRunning(true)
 	ed.fraction.Set(0)
-	end := wb.begin("Comparing defenses…")
-	thr := newThrottle(frameInterval, &wb.tasks)
-	wb.tasks.Go(func() {
-		defer cancel()
-		rows, err := wb.be.DefenseTable(ctx, req, func(p eval.DefenseProgress) {
-			thr.Do(func() {
+	var rows []eval.DefenseRow
+	ed.launch(wb, "Comparing defenses…", func(ctx context.Context, post func(func())) (err error) {
+		rows, err = wb.be.DefenseTable(ctx, req, func(p eval.DefenseProgress) {
+			post(func() {
 				ed.fraction.Set(p.Fraction)
 				ed.status.SetText(fmt.Sprintf("%d/%d %s: %s", p.Row+1, p.Rows, p.Model, p.Stage))
 			})
 		})
-		thr.Do(func() {
-			end()
-			ed.setRunning(false)
-			ed.rows = rows
-			ed.table.Refresh()
-			switch {
-			case errors.Is(err, context.Canceled):
-				ed.status.SetText(fmt.Sprintf("Stopped after %d of %d models", len(rows), len(req.Models)))
-				wb.setStatus("Defense comparison stopped")
-			case err != nil:
-				ed.status.SetText("")
-				wb.showError("Comparing defenses", err)
-			default:
-				ed.fraction.Set(1)
-				ed.status.SetText(fmt.Sprintf("%d models measured", len(rows)))
-				wb.setStatus("Compared the defenses of " + fmt.Sprint(len(rows)) + " models")
-			}
-			if ed.onFinished != nil {
-				ed.onFinished(err)
-			}
-		})
+		return err
+	}, func(err error) {
+		ed.rows = rows
+		ed.table.Refresh()
+		switch {
+		case errors.Is(err, context.Canceled):
+			ed.status.SetText(fmt.Sprintf("Stopped after %d of %d models", len(rows), len(req.Models)))
+			wb.setStatus("Defense comparison stopped")
+		case err != nil:
+			ed.status.SetText("")
+			wb.showError("Comparing defenses", err)
+		default:
+			ed.fraction.Set(1)
+			ed.status.SetText(fmt.Sprintf("%d models measured", len(rows)))
+			wb.setStatus("Compared the defenses of " + fmt.Sprint(len(rows)) + " models")
+		}
+		if ed.onFinished != nil {
+			ed.onFinished(err)
+		}
 	})
 }
 

@@ -178,36 +178,27 @@ func (ep *evalPanel) start() {
 		wb.showError("Evaluating the patch", err)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ep.cancel = cancel
-	ep.setRunning(true)
 	ep.fraction.Set(0)
 	wb.centerTabs.Select(wb.evalTab)
-	end := wb.begin("Evaluating the patch…")
-	thr := newThrottle(frameInterval, &wb.tasks)
-	wb.tasks.Go(func() {
-		defer cancel()
-		curves, err := wb.be.EvaluatePatch(ctx, req, func(f float64) {
-			thr.Do(func() { ep.fraction.Set(f) })
-		})
-		thr.Do(func() {
-			end()
-			ep.setRunning(false)
-			switch {
-			case errors.Is(err, context.Canceled):
-				wb.setStatus("Evaluation stopped")
-			case err != nil:
-				wb.showError("Evaluating the patch", err)
-			default:
-				ep.fraction.Set(1)
-				ep.measured = req
-				ep.SetCurves(curves)
-				wb.setStatus("Evaluated the patch at " + fmt.Sprint(len(req.Areas)) + " scales")
-			}
-			if ep.onFinished != nil {
-				ep.onFinished(err)
-			}
-		})
+	var curves []EvalCurve
+	ep.launch(wb, "Evaluating the patch…", func(ctx context.Context, post func(func())) (err error) {
+		curves, err = wb.be.EvaluatePatch(ctx, req, func(f float64) { post(func() { ep.fraction.Set(f) }) })
+		return err
+	}, func(err error) {
+		switch {
+		case errors.Is(err, context.Canceled):
+			wb.setStatus("Evaluation stopped")
+		case err != nil:
+			wb.showError("Evaluating the patch", err)
+		default:
+			ep.fraction.Set(1)
+			ep.measured = req
+			ep.SetCurves(curves)
+			wb.setStatus("Evaluated the patch at " + fmt.Sprint(len(req.Areas)) + " scales")
+		}
+		if ep.onFinished != nil {
+			ep.onFinished(err)
+		}
 	})
 }
 

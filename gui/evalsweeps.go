@@ -155,32 +155,23 @@ func (es *evalSweeps) start() {
 		wb.showError("Sweeping the patch", err)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	es.cancel = cancel
-	es.setRunning(true)
 	es.fraction.Set(0)
 	wb.centerTabs.Select(wb.evalTab)
-	end := wb.begin("Sweeping the patch's " + string(req.Sweep.Kind) + "…")
-	thr := newThrottle(frameInterval, &wb.tasks)
-	wb.tasks.Go(func() {
-		defer cancel()
-		rep, err := wb.be.SweepPatch(ctx, req, func(f float64) {
-			thr.Do(func() { es.fraction.Set(f) })
-		})
-		thr.Do(func() {
-			end()
-			es.setRunning(false)
-			switch {
-			case errors.Is(err, context.Canceled):
-				wb.setStatus("Sweep stopped")
-			case err != nil:
-				wb.showError("Sweeping the patch", err)
-			default:
-				es.fraction.Set(1)
-				es.SetReport(rep)
-				wb.setStatus(fmt.Sprintf("Swept the patch's %s over %d values", req.Sweep.Kind, len(req.Sweep.Values)))
-			}
-		})
+	var rep *patch.EvalReport
+	es.launch(wb, "Sweeping the patch's "+string(req.Sweep.Kind)+"…", func(ctx context.Context, post func(func())) (err error) {
+		rep, err = wb.be.SweepPatch(ctx, req, func(f float64) { post(func() { es.fraction.Set(f) }) })
+		return err
+	}, func(err error) {
+		switch {
+		case errors.Is(err, context.Canceled):
+			wb.setStatus("Sweep stopped")
+		case err != nil:
+			wb.showError("Sweeping the patch", err)
+		default:
+			es.fraction.Set(1)
+			es.SetReport(rep)
+			wb.setStatus(fmt.Sprintf("Swept the patch's %s over %d values", req.Sweep.Kind, len(req.Sweep.Values)))
+		}
 	})
 }
 

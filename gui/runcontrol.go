@@ -58,3 +58,25 @@ func (rc *runControl) setRunning(on bool) {
 	}
 	rc.run.Refresh()
 }
+
+// launch starts a job: it shows rc running and status in the status bar,
+// runs work off the UI goroutine with a context that Stop cancels and post,
+// which hands a UI update to the UI goroutine throttled to a frame (the
+// latest replacing a pending one), then, on the UI goroutine, shows rc
+// stopped and calls done with work's error.
+func (rc *runControl) launch(wb *Workbench, status string, work func(ctx context.Context, post func(func())) error, done func(error)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	rc.cancel = cancel
+	rc.setRunning(true)
+	end := wb.begin(status)
+	thr := newThrottle(frameInterval, &wb.tasks)
+	wb.tasks.Go(func() {
+		defer cancel()
+		err := work(ctx, thr.Do)
+		thr.Do(func() {
+			end()
+			rc.setRunning(false)
+			done(err)
+		})
+	})
+}
