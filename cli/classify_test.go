@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 )
@@ -281,12 +280,7 @@ func TestClassifyStopsWhenCancelled(t *testing.T) {
 		rep, err := classifyImages(ctx, m, ds, 1)
 		done <- result{rep, err}
 	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("classifyImages did not return after its context was cancelled")
-	}
+	r := <-done // a classify that never returns ends in go test's -timeout, with its goroutines' stacks
 	if !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("error %v; want context.Canceled", r.err)
 	}
