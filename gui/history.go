@@ -137,27 +137,9 @@ func (wb *Workbench) restoreChoice(name string, get func() string, set func(stri
 func (wb *Workbench) recordChoices(name string, o any) {
 	switch w := o.(type) {
 	case *widget.Select:
-		prev, on := w.Selected, w.OnChanged
-		w.OnChanged = func(s string) {
-			if old := prev; old != s {
-				prev = s
-				wb.history.push(wb.restoreChoice(name, func() string { return w.Selected }, w.SetSelected, old))
-			}
-			if on != nil {
-				on(s)
-			}
-		}
+		w.OnChanged = wb.recordedChoice(name, w.Selected, w.OnChanged, func() string { return w.Selected }, w.SetSelected)
 	case *widget.RadioGroup:
-		prev, on := w.Selected, w.OnChanged
-		w.OnChanged = func(s string) {
-			if old := prev; old != s {
-				prev = s
-				wb.history.push(wb.restoreChoice(name, func() string { return w.Selected }, w.SetSelected, old))
-			}
-			if on != nil {
-				on(s)
-			}
-		}
+		w.OnChanged = wb.recordedChoice(name, w.Selected, w.OnChanged, func() string { return w.Selected }, w.SetSelected)
 	case *widget.Check:
 		on := w.OnChanged
 		w.OnChanged = func(b bool) {
@@ -191,5 +173,19 @@ func (wb *Workbench) redo() {
 		wb.setStatus("Redid the " + what)
 	} else {
 		wb.setStatus("Nothing to redo")
+	}
+}
+
+// recordedChoice is a choice widget's OnChanged that records each new
+// choice (from prev, read with get and undone with set) before calling on.
+func (wb *Workbench) recordedChoice(name, prev string, on func(string), get func() string, set func(string)) func(string) {
+	return func(s string) {
+		if old := prev; old != s {
+			prev = s
+			wb.history.push(wb.restoreChoice(name, get, set, old))
+		}
+		if on != nil {
+			on(s)
+		}
 	}
 }

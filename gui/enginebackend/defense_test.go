@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/advlab/advlab/engine/eval"
-	"github.com/advlab/advlab/engine/onnxrt"
 	"github.com/advlab/advlab/gui"
 )
 
@@ -18,20 +17,8 @@ import (
 // 1, else 0: the defense's transform written independently), then runs a
 // tiny defenses table on the bare and the defended model.
 func TestEngineBackendDefends(t *testing.T) {
-	if err := onnxrt.Init(); err != nil {
-		t.Skip("no ONNX Runtime:", err)
-	}
-	be := New()
+	be, m, set := openDemo(t)
 	ctx := context.Background()
-	m, err := be.DemoModel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.CloseModel(m)
-	set, err := be.DemoImages(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	d, err := be.DefendModel(ctx, m, "bits:bits=1", set.Samples)
 	if err != nil {
 		t.Fatal(err)

@@ -157,20 +157,8 @@ func TestEngineBackendPatchFiles(t *testing.T) {
 // TestEngineBackendDemo opens the embedded demo model and images, as the
 // workbench does at start, and checks that the model reads its own samples.
 func TestEngineBackendDemo(t *testing.T) {
-	if err := onnxrt.Init(); err != nil {
-		t.Skip("no ONNX Runtime:", err)
-	}
-	be := New()
+	be, m, set := openDemo(t)
 	ctx := context.Background()
-	m, err := be.DemoModel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.CloseModel(m)
-	set, err := be.DemoImages(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(set.Samples) < 16 {
 		t.Fatalf("%d demo samples", len(set.Samples))
 	}
@@ -210,20 +198,8 @@ func TestEngineBackendDemo(t *testing.T) {
 // model through the backend, as the Patch tab does, stops a second run
 // part-way, and evaluates the patch, as the Evaluate tab does.
 func TestEngineBackendTrainsAndEvaluatesAPatch(t *testing.T) {
-	if err := onnxrt.Init(); err != nil {
-		t.Skip("no ONNX Runtime:", err)
-	}
-	be := New()
+	be, m, set := openDemo(t)
 	ctx := context.Background()
-	m, err := be.DemoModel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.CloseModel(m)
-	set, err := be.DemoImages(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	req := gui.TrainRequest{Models: []gui.Model{m}, Samples: set.Samples, Target: "stop", Mask: imgops.MaskCircle, Size: 24,
 		MaxAngleDeg: 22.5, ScaleMin: 0.1, ScaleMax: 0.2, Steps: 40, Batch: 8, LearningRate: 0.05, TVWeight: 1e-4, Seed: 3}
 	var reports []patch.Progress
@@ -302,4 +278,25 @@ func sameImage(a, b image.Image) bool {
 // samePatch reports whether a and b are the same patch, pixel for pixel.
 func samePatch(a, b *imgops.Patch) bool {
 	return a != nil && b != nil && a.W == b.W && a.H == b.H && slices.Equal(a.Pix, b.Pix) && slices.Equal(a.Mask.Pix, b.Mask.Pix)
+}
+
+// openDemo opens the embedded demo model and images, as the workbench does
+// at start, skipping the test without ONNX Runtime; the model closes with
+// the test.
+func openDemo(t *testing.T) (Backend, gui.Model, *gui.ImageSet) {
+	t.Helper()
+	if err := onnxrt.Init(); err != nil {
+		t.Skip("no ONNX Runtime:", err)
+	}
+	be := New()
+	m, err := be.DemoModel(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { be.CloseModel(m) })
+	set, err := be.DemoImages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return be, m, set
 }
